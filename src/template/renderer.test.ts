@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { TemplateRenderer } from './renderer.js';
+import { scanTemplate } from './scan.js';
+
+const t = new TemplateRenderer();
+
+describe('typed rendering', () => {
+  it('returns native values for a single expression', () => {
+    expect(t.renderTyped('{{ a }}', { a: { b: [1, 'x', null] } })).toEqual({ b: [1, 'x', null] });
+    expect(t.renderTyped('{{ n }}', { n: 3 })).toBe(3);
+    expect(t.renderTyped('{{ n }}', { n: '42' })).toBe(42);
+    expect(t.renderTyped('{{ s }}', { s: 'True' })).toBe(true);
+    expect(t.renderTyped('{{ s }}', { s: 'hello' })).toBe('hello');
+    expect(t.renderTyped('{{ missing }}', {})).toBeNull();
+    expect(t.renderTyped('{{ x.y.z | default(5) }}', {})).toBe(5);
+  });
+
+  it('types mixed templates by their rendered text', () => {
+    expect(t.renderTyped('{{ a }}{{ b }}', { a: 1, b: 2 })).toBe(12);
+    expect(t.renderTyped('id-{{ a }}', { a: 1 })).toBe('id-1');
+    expect(t.renderTyped('[{{ a }}, 2]', { a: 1 })).toEqual([1, 2]);
+    expect(t.renderTyped('{{ a }}.5', { a: 1 })).toBe(1.5);
+  });
+
+  it('passes non-templates through untouched', () => {
+    expect(t.renderTyped('plain 123', {})).toBe('plain 123');
+    expect(t.renderValue({ a: '123', b: ['x'] }, {})).toEqual({ a: '123', b: ['x'] });
+  });
+
+  it('renders map keys and nested values', () => {
+    expect(t.renderValue({ '{{ k }}': ['{{ v }}', { x: '{{ v + 1 }}' }] }, { k: 'key', v: 1 })).toEqual({
+      key: [1, { x: 2 }],
+    });
+  });
+
+  it('supports Jinja2 integer item access with a dot', () => {
+    expect(t.renderTyped('{{ xs.0.name }}', { xs: [{ name: 'a' }] })).toBe('a');
+    expect(t.renderTyped('{{ 1.5 * 2 }}', {})).toBe(3);
+  });
+
+  it('chains undefined', () => {
+    expect(t.render('{{ a.b.c.d }}', {})).toBe('');
+    expect(t.render("{{ a.b ~ 'x' }}", {})).toBe('x');
+  });
+
+  it('looks up only the names a template reads', () => {
+    const seen: string[] = [];
+    const scope = (name: string): unknown => {
+      seen.push(name);
+      return name === 'a' ? 1 : undefined;
+    };
+    expect(t.renderTyped('{{ a + 1 }}', scope)).toBe(2);
+    expect(seen).toEqual(['a']);
+  });
+});
+
+describe('conditions', () => {
+  it('evaluates expressions to real booleans', () => {
+    expect(t.condition('{{ x == 1 }}', { x: 1 })).toBe(true);
+    expect(t.condition('{{ x == 1 }}', { x: 2 })).toBe(false);
+    expect(t.condition('x > 0 and y', { x: 1, y: 'yes' })).toBe(true);
+    expect(t.condition('{{ items }}', { items: [] })).toBe(false);
+    expect(t.condition('{{ flag }}', { flag: 'false' })).toBe(false);
+    expect(t.condition('{{ flag }}', { flag: 'off' })).toBe(false);
+    expect(t.condition('{{ missing }}', {})).toBe(false);
+    expect(t.condition(true, {})).toBe(true);
+    expect(t.condition(false, {})).toBe(false);
+    expect(t.condition(undefined, {})).toBe(true);
+    expect(
+      t.condition("{{ output.status == 'error' and output.code in [429, 503] }}", {
+        output: { status: 'error', code: 503 },
+      }),
+    ).toBe(true);
+  });
+});
+
+describe('filters', () => {
+  it('has the NoETL custom filters', () => {
+    expect(t.render('{{ "héllo" | b64encode }}', {})).toBe('aMOpbGxv');
+    expect(t.render('{{ "aMOpbGxv" | b64decode }}', {})).toBe('héllo');
+    expect(t.renderTyped('{{ s | fromjson }}', { s: '{"a": [1]}' })).toEqual({ a: [1] });
+    expect(t.renderTyped('{{ m | keys }}', { m: { a: 1, b: 2 } })).toEqual(['a', 'b']);
+    expect(t.renderTyped('{{ m | values }}', { m: { a: 1, b: 2 } })).toEqual([1, 2]);
+    expect(t.renderTyped('{{ m | get("a") }}', { m: { a: 1 } })).toBe(1);
+    expect(t.renderTyped('{{ m | get("z", 9) }}', { m: { a: 1 } })).toBe(9);
+    expect(t.renderTyped('{{ m | len }}', { m: [1, 2, 3] })).toBe(3);
+    expect(t.renderTyped('{{ m | tojson }}', { m: { a: 1 } })).toEqual({ a: 1 });
+    expect(t.renderTyped('{{ x | d(4) }}', {})).toBe(4);
+    expect(t.renderTyped('{{ "a-b" | replace("-", "_") }}', {})).toBe('a_b');
+    expect(t.renderTyped('{{ m.get("a") }}', { m: { a: 1 } })).toBe(1);
+    expect(t.condition('{{ m is mapping }}', { m: { a: 1 } })).toBe(true);
+  });
+});
+
+describe('errors', () => {
+  it('reports syntax errors with a stable code', () => {
+    expect(t.syntaxError('{{ a ')).toMatch(/syntax error/);
+    expect(t.syntaxError('{{ a }}')).toBeUndefined();
+    expect(() => t.render('{% if %}', {})).toThrowError(expect.objectContaining({ code: 'TEMPLATE_SYNTAX' }));
+    expect(() => t.render('{{ a | nosuchfilter }}', {})).toThrowError(
+      expect.objectContaining({ code: 'TEMPLATE_RENDER' }),
+    );
+  });
+});
+
+describe('sandbox', () => {
+  it('cannot reach the host through constructors or prototypes', () => {
+    const escapes = [
+      '{{ range.constructor("return process")() }}',
+      '{{ a.constructor.constructor("return process")() }}',
+      "{{ ''.constructor.constructor('return process')().exit(3) }}",
+      '{{ a.__proto__.constructor }}',
+      '{{ lipsum.__globals__ }}',
+      '{{ cycler.__init__.__globals__.os }}',
+    ];
+    for (const src of escapes) {
+      let out: unknown;
+      try {
+        out = t.render(src, { a: {} });
+      } catch (err) {
+        out = err;
+      }
+      // Either an error or an empty/undefined rendering; never a host object.
+      if (typeof out === 'string') expect(out).not.toMatch(/process|function|native code|object Object/i);
+      else expect(out).toMatchObject({ code: expect.stringMatching(/^TEMPLATE_/) });
+    }
+    expect(t.render('{{ a.__proto__ }}{{ a.constructor }}', { a: {} })).toBe('');
+  });
+});
+
+describe('scanner', () => {
+  it('finds root names and single expressions', () => {
+    const s = scanTemplate('{{ a.b | default(c) }} and {% if d %}{{ "e.f" }}{% endif %}');
+    expect(s.names).toEqual(expect.arrayContaining(['a', 'default', 'c', 'd']));
+    expect(s.names).not.toContain('b');
+    expect(s.names).not.toContain('e');
+    expect(s.expression).toBeUndefined();
+    expect(scanTemplate(' {{ x }} ').expression).toBe('x');
+  });
+});

@@ -1,0 +1,209 @@
+import minijinja from 'minijinja-js';
+import { NoetlError } from '../shared/index.js';
+import { CUSTOM_FILTERS } from './filters.js';
+import { isTemplate, scanTemplate, type ScannedTemplate } from './scan.js';
+import { coerceRendered, truthy } from './typed.js';
+
+/**
+ * Where a template finds its variables: a plain object, or a lookup function so a caller can
+ * expose a large execution context without building it. Only the root names a template reads are
+ * looked up and handed to minijinja, so a render costs what the template reads, not the size of
+ * the context.
+ */
+export type TemplateScope = Readonly<Record<string, unknown>> | ((name: string) => unknown);
+
+interface Compiled {
+  readonly name: string;
+  readonly scanned: ScannedTemplate;
+  /** Name of the `{{ (expr) | tojson }}` twin for single-expression templates. */
+  jsonName?: string;
+}
+
+const MAX_CACHED = 20_000;
+const LOCATION_RE = /\s*\(in [^)]*\)\s*$/;
+
+function lookup(scope: TemplateScope, name: string): unknown {
+  if (typeof scope === 'function') return scope(name);
+  return Object.prototype.hasOwnProperty.call(scope, name) ? scope[name] : undefined;
+}
+
+function firstLine(message: string): string {
+  const line = message.split('\n', 1)[0] ?? message;
+  return line.replace(LOCATION_RE, '');
+}
+
+/**
+ * Jinja rendering on minijinja (DESIGN.md section 5) with NoETL's rules (contract 1.11):
+ * chainable undefined, typed rendering, `when` truthiness. Templates are data: there is no path
+ * from a template to JavaScript objects' prototypes or to the host.
+ */
+export class TemplateRenderer {
+  private readonly env: InstanceType<typeof minijinja.Environment>;
+  private readonly cache = new Map<string, Compiled>();
+  private counter = 0;
+
+  constructor() {
+    const env = new minijinja.Environment();
+    env.undefinedBehavior = 'chainable';
+    env.debug = false;
+    env.enablePyCompat();
+    for (const [name, fn] of Object.entries(CUSTOM_FILTERS)) env.addFilter(name, fn);
+    this.env = env;
+  }
+
+  /** Registers `source` once; later renders reuse the compiled template. */
+  private compile(source: string): Compiled {
+    const hit = this.cache.get(source);
+    if (hit) return hit;
+    if (this.cache.size >= MAX_CACHED) {
+      this.env.clearTemplates();
+      this.cache.clear();
+    }
+    const scanned = scanTemplate(source);
+    const name = `t${this.counter++}`;
+    try {
+      this.env.addTemplate(name, scanned.source);
+    } catch (err) {
+      throw this.toError(err, source);
+    }
+    const compiled: Compiled = { name, scanned };
+    this.cache.set(source, compiled);
+    return compiled;
+  }
+
+  private toError(err: unknown, source: string): NoetlError {
+    const message = firstLine(err instanceof Error ? err.message : String(err));
+    const syntax = message.startsWith('syntax error');
+    return new NoetlError(syntax ? 'TEMPLATE_SYNTAX' : 'TEMPLATE_RENDER', message, {
+      details: { template: source.length > 200 ? `${source.slice(0, 200)}...` : source },
+    });
+  }
+
+  private context(scanned: ScannedTemplate, scope: TemplateScope): Record<string, unknown> {
+    const ctx: Record<string, unknown> = {};
+    for (const name of scanned.names) {
+      const value = lookup(scope, name);
+      if (value !== undefined) ctx[name] = value;
+    }
+    return ctx;
+  }
+
+  /** The syntax error of a template, or undefined when it parses. */
+  syntaxError(source: string): string | undefined {
+    if (!isTemplate(source)) return undefined;
+    try {
+      this.compile(source);
+      return undefined;
+    } catch (err) {
+      return err instanceof NoetlError ? err.message : String(err);
+    }
+  }
+
+  /** Renders a template to a string. A string without delimiters is returned as it is. */
+  render(source: string, scope: TemplateScope): string {
+    if (!isTemplate(source)) return source;
+    const compiled = this.compile(source);
+    try {
+      return this.env.renderTemplate(compiled.name, this.context(compiled.scanned, scope));
+    } catch (err) {
+      throw this.toError(err, source);
+    }
+  }
+
+  /** Evaluates a single-expression template to its native value. */
+  private evaluateCompiled(compiled: Compiled, source: string, scope: TemplateScope): unknown {
+    const expression = compiled.scanned.expression;
+    if (expression === undefined) throw new Error('not a single expression');
+    if (compiled.jsonName === undefined) {
+      const jsonName = `${compiled.name}j`;
+      try {
+        this.env.addTemplate(jsonName, `{{ (${expression}) | tojson }}`);
+      } catch (err) {
+        throw this.toError(err, source);
+      }
+      compiled.jsonName = jsonName;
+    }
+    let text: string;
+    try {
+      text = this.env.renderTemplate(compiled.jsonName, this.context(compiled.scanned, scope));
+    } catch (err) {
+      throw this.toError(err, source);
+    }
+    return JSON.parse(text) as unknown;
+  }
+
+  /**
+   * Typed rendering of one string (contract 1.11): `{{ expr }}` alone yields the expression's
+   * value (strings still typed by their look); anything else renders to a string and is typed.
+   */
+  renderTyped(source: string, scope: TemplateScope): unknown {
+    if (!isTemplate(source)) return source;
+    const compiled = this.compile(source);
+    if (compiled.scanned.expression !== undefined) {
+      const value = this.evaluateCompiled(compiled, source, scope);
+      return typeof value === 'string' ? coerceRendered(value) : value;
+    }
+    return coerceRendered(this.render(source, scope));
+  }
+
+  /** Typed rendering of a whole value: strings, map keys and values, list items. */
+  renderValue(value: unknown, scope: TemplateScope): unknown {
+    if (typeof value === 'string') return this.renderTyped(value, scope);
+    if (Array.isArray(value)) return value.map((v) => this.renderValue(v, scope));
+    if (value !== null && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) {
+        const key = isTemplate(k) ? this.render(k, scope) : k;
+        out[key] = this.renderValue(v, scope);
+      }
+      return out;
+    }
+    return value;
+  }
+
+  /** Evaluates a bare expression (no delimiters), e.g. a `when` written without `{{ }}`. */
+  evaluate(expression: string, scope: TemplateScope): unknown {
+    const source = `{{ ${expression} }}`;
+    const compiled = this.compile(source);
+    if (compiled.scanned.expression === undefined) return coerceRendered(this.render(source, scope));
+    return this.evaluateCompiled(compiled, source, scope);
+  }
+
+  /**
+   * A `when` condition: YAML booleans as they are; `{{ expr }}` or a bare expression evaluated
+   * to a value; a mixed template rendered to text. Then Python-like truthiness.
+   */
+  condition(when: unknown, scope: TemplateScope): boolean {
+    if (when === undefined || when === null) return true;
+    if (typeof when !== 'string') return truthy(when);
+    if (!isTemplate(when)) {
+      if (when.trim() === '') return false;
+      return truthy(this.evaluate(when, scope));
+    }
+    const compiled = this.compile(when);
+    if (compiled.scanned.expression !== undefined) {
+      return truthy(this.evaluateCompiled(compiled, when, scope));
+    }
+    return truthy(this.render(when, scope));
+  }
+
+  /** True when any string inside `value` (keys included) is a template. */
+  static hasTemplates(value: unknown): boolean {
+    if (typeof value === 'string') return isTemplate(value);
+    if (Array.isArray(value)) return value.some((v) => TemplateRenderer.hasTemplates(v));
+    if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        if (isTemplate(k) || TemplateRenderer.hasTemplates(v)) return true;
+      }
+    }
+    return false;
+  }
+}
+
+let shared: TemplateRenderer | undefined;
+
+/** The process-wide renderer (one WASM environment, one template cache). */
+export function templates(): TemplateRenderer {
+  shared ??= new TemplateRenderer();
+  return shared;
+}

@@ -1,0 +1,107 @@
+import type { ErrorCode, Logger } from '../shared/index.js';
+import type { TemplateRenderer } from '../template/index.js';
+
+/** What a tool returns on success. `data` is the step data later templates see (contract 1.12). */
+export interface ToolOutput {
+  readonly data: unknown;
+  readonly stdout?: string;
+  readonly stderr?: string;
+  readonly exit_code?: number;
+  /** Extra fields exposed to policy rules as `output.<key>` (e.g. http: `{status}`). */
+  readonly extra?: Readonly<Record<string, unknown>>;
+}
+
+/** An error as it crosses the wire (STYLE.md 13). */
+export interface ErrorInfo {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly retryable: boolean;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** The tool result envelope carried by `call.done` (contract 1.12 `ToolResult`). */
+export interface ToolResult {
+  readonly status: 'success' | 'error' | 'timeout';
+  readonly data?: unknown;
+  readonly error?: ErrorInfo;
+  readonly stdout?: string;
+  readonly stderr?: string;
+  readonly exit_code?: number;
+  readonly duration_ms: number;
+  /** `ctx.*`/bare keys written by policy-rule `set` (contract 1.9 `_context_updates`). */
+  readonly context_updates?: Readonly<Record<string, unknown>>;
+  /** Attempts used by the task that ended the command. */
+  readonly attempts?: number;
+}
+
+export interface CredentialRecord {
+  readonly name: string;
+  readonly type: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export type ChildMode = 'async' | 'status' | 'result';
+
+export interface ChildPlaybookRequest {
+  /** Catalog path, or a file path (local mode: relative to `baseDir`). */
+  readonly path?: string;
+  readonly catalogId?: string;
+  readonly version?: string | number;
+  readonly workload: Readonly<Record<string, unknown>>;
+  readonly parentExecutionId: string;
+  readonly parentStep: string;
+  /** Directory of the parent playbook file (local mode). */
+  readonly baseDir?: string;
+  readonly mode: ChildMode;
+  /** `result` mode: which step's result to return (default: the child's final result). */
+  readonly resultStep?: string;
+  readonly timeoutMs: number;
+  readonly pollIntervalMs: number;
+}
+
+export interface ChildPlaybookResult {
+  readonly execution_id: string;
+  readonly path: string;
+  /** COMPLETED | FAILED | CANCELLED | RUNNING (async) */
+  readonly status: string;
+  readonly result?: unknown;
+  readonly step_results?: Readonly<Record<string, unknown>>;
+  readonly error?: string | null;
+}
+
+/** Host-provided capabilities (local runner, in-process worker, remote worker). */
+export interface ToolServices {
+  resolveCredential?(alias: string, signal: AbortSignal): Promise<CredentialRecord>;
+  runPlaybook?(request: ChildPlaybookRequest, signal: AbortSignal): Promise<ChildPlaybookResult>;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly logger?: Logger;
+  /** Python interpreter (default `$PYTHON_PATH` or `python3`). */
+  readonly python?: string;
+}
+
+export interface ToolContext {
+  readonly executionId: string;
+  readonly step: string;
+  readonly commandId: string;
+  /** Pipeline label of the task being run. */
+  readonly label: string;
+  /** 1-based attempt of this task. */
+  readonly attempt: number;
+  readonly signal: AbortSignal;
+  readonly templates: TemplateRenderer;
+  /** Directory of the playbook file, for relative paths (local mode). */
+  readonly baseDir?: string;
+  readonly services: ToolServices;
+}
+
+/**
+ * A tool kind (STYLE.md 6): `src/tools/<kind>/{index,config,execute}.ts`. `execute` receives the
+ * rendered config and returns the output, or throws a NoetlError (ToolError with `retryable`,
+ * `details.data` for policy rules to inspect).
+ */
+export interface ToolDefinition {
+  readonly kind: string;
+  /** One line for `--help` and docs. */
+  readonly description: string;
+  execute(ctx: ToolContext, config: Readonly<Record<string, unknown>>): Promise<ToolOutput>;
+}
