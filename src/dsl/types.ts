@@ -20,6 +20,7 @@ export const DIAGNOSTIC_CODES = [
   'INVALID_TYPE',
   'NO_START_STEP',
   'DUPLICATE_STEP',
+  'DUPLICATE_NAME',
   'UNDEFINED_STEP',
   'UNKNOWN_TOOL_KIND',
   'UNKNOWN_WORKBOOK',
@@ -121,6 +122,8 @@ export interface LoopSpec {
   /** Number or template; parallel only. */
   readonly maxInFlight?: number | string;
   readonly cursor?: Readonly<Record<string, unknown>>;
+  /** `spec.frame` of a cursor loop (`max_rows`, `row_concurrency`...), unrendered. */
+  readonly frame?: Readonly<Record<string, unknown>>;
 }
 
 export interface Step {
@@ -135,6 +138,8 @@ export interface Step {
   readonly set?: Readonly<Record<string, unknown>>;
   readonly input?: Readonly<Record<string, unknown>>;
   readonly args?: Readonly<Record<string, unknown>>;
+  /** Legacy local-runtime `vars:` (extract values from the result into `vars.<name>`). */
+  readonly vars?: Readonly<Record<string, unknown>>;
   readonly spec?: Readonly<Record<string, unknown>>;
   readonly position: SourcePosition;
 }

@@ -32,7 +32,7 @@ function asString(value: unknown): string {
   if (typeof v === 'string') return v;
   if (v === undefined || v === null) return '';
   if (typeof v === 'object') return JSON.stringify(v);
-  return String(v as number | boolean);
+  return typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : '';
 }
 
 export const CUSTOM_FILTERS: Readonly<Record<string, (value: unknown, ...args: unknown[]) => unknown>> = {
@@ -53,7 +53,7 @@ export const CUSTOM_FILTERS: Readonly<Record<string, (value: unknown, ...args: u
   },
   values: (v) => {
     const p = plain(v);
-    return p && typeof p === 'object' && !Array.isArray(p) ? Object.values(p) : [];
+    return p && typeof p === 'object' && !Array.isArray(p) ? Object.values(p as Record<string, unknown>) : [];
   },
   get: (v, key, fallback) => {
     const p = plain(v);
@@ -63,7 +63,7 @@ export const CUSTOM_FILTERS: Readonly<Record<string, (value: unknown, ...args: u
         ? (p as Record<string, unknown>)[k]
         : (fallback ?? null);
     }
-    if (Array.isArray(p) && typeof key === 'number') return p[key] ?? fallback ?? null;
+    if (Array.isArray(p) && typeof key === 'number') return (p as unknown[])[key] ?? fallback ?? null;
     return fallback ?? null;
   },
   len: (v) => {

@@ -97,7 +97,8 @@ export interface ToolContext {
 /**
  * A tool kind (STYLE.md 6): `src/tools/<kind>/{index,config,execute}.ts`. `execute` receives the
  * rendered config and returns the output, or throws a NoetlError (ToolError with `retryable`,
- * `details.data` for policy rules to inspect).
+ * `details.data` for policy rules to inspect as `output.data`, and optionally `details.extra`, merged
+ * into the rule's `output` like `ToolOutput.extra`, e.g. http's `{http: {status}}`).
  */
 export interface ToolDefinition {
   readonly kind: string;

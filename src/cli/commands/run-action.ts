@@ -1,0 +1,93 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadPlaybookFile, runLocal } from '../../local/index.js';
+import { NoetlError } from '../../shared/index.js';
+import { EXIT } from '../exit.js';
+import type { CliContext } from '../main.js';
+import { StepProgress } from '../progress.js';
+import { workloadFromFlags } from '../workload.js';
+
+const DEFAULT_FILES = ['noetl.yaml', 'main.yaml'];
+
+/** FILE and TARGET as NoETL's CLI reads them: a bare word that is not a file is a target. */
+function pickFile(file: string | undefined, target: string | undefined): { file: string; target?: string } {
+  const fallback = DEFAULT_FILES.find((f) => existsSync(f));
+  if (file === undefined) {
+    if (!fallback) {
+      throw new NoetlError(
+        'FILE_NOT_FOUND',
+        'no playbook given and neither ./noetl.yaml nor ./main.yaml exists',
+      );
+    }
+    return { file: fallback, ...(target !== undefined ? { target } : {}) };
+  }
+  const isFileLike = existsSync(file) || /\.ya?ml$/.test(file) || file.includes('/');
+  if (!isFileLike && fallback && target === undefined) return { file: fallback, target: file };
+  return { file, ...(target !== undefined ? { target } : {}) };
+}
+
+export async function runAction(
+  fileArg: string | undefined,
+  targetArg: string | undefined,
+  opts: Record<string, unknown>,
+  ctx: CliContext,
+): Promise<number> {
+  const picked = pickFile(fileArg, targetArg ?? (opts['target'] as string | undefined));
+  const payload = await workloadFromFlags({
+    set: (opts['set'] as string[] | undefined) ?? [],
+    ...(typeof opts['payload'] === 'string' ? { payload: opts['payload'] } : {}),
+    ...(typeof opts['workload'] === 'string' ? { payload: opts['workload'] } : {}),
+    ...(typeof opts['input'] === 'string' ? { input: opts['input'] } : {}),
+  });
+  const file = resolve(picked.file);
+  const { playbook } = await loadPlaybookFile(file);
+  if (picked.target !== undefined && !playbook.steps.has(picked.target)) {
+    throw new NoetlError('USAGE', `target step '${picked.target}' is not defined in ${picked.file}`);
+  }
+  const json = opts['json'] === true;
+  const verbose = opts['verbose'] === true;
+  const progress = process.stderr.isTTY && !verbose ? new StepProgress(process.stderr) : undefined;
+
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort(new NoetlError('CANCELLED', 'interrupted'));
+  process.once('SIGINT', onSigint);
+  let result;
+  try {
+    result = await runLocal({
+      playbook,
+      file,
+      payload,
+      ...(picked.target !== undefined ? { target: picked.target } : {}),
+      signal: controller.signal,
+      onEvent: (event, state) => {
+        progress?.onEvent(event, state);
+        if (verbose) {
+          const err = event.error ? `  ${event.error}` : '';
+          process.stderr.write(
+            `${event.created_at} ${event.event_type} ${event.node_name} ${event.status}${err}\n`,
+          );
+        }
+      },
+    });
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    progress?.end();
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } else {
+    const steps = result.executed_steps.length;
+    const line = `${result.status} ${result.playbook_name} in ${result.duration_seconds.toFixed(2)}s (${steps} step${steps === 1 ? '' : 's'}), execution ${result.execution_id}`;
+    if (result.status === 'COMPLETED') {
+      process.stdout.write(`${line}\n`);
+      if (result.final_result !== null && result.final_result !== undefined) {
+        process.stdout.write(`result: ${JSON.stringify(result.final_result)}\n`);
+      }
+    } else {
+      process.stderr.write(`${line}\nerror: ${result.error ?? 'unknown'}\n`);
+    }
+    if (ctx.debug() && result.log_file) process.stderr.write(`event log: ${result.log_file}\n`);
+  }
+  if (result.status === 'COMPLETED') return EXIT.ok;
+  return result.status === 'CANCELLED' ? EXIT.interrupted : EXIT.failed;
+}

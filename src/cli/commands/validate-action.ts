@@ -1,0 +1,34 @@
+import { readFile } from 'node:fs/promises';
+import { parsePlaybook } from '../../dsl/index.js';
+import { NoetlError } from '../../shared/index.js';
+import { EXIT } from '../exit.js';
+
+/** `noetl validate FILE [--json]`: every diagnostic with its code and line:col. */
+export async function validateAction(
+  file: string,
+  opts: { json?: boolean; server?: boolean },
+): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new NoetlError('FILE_NOT_FOUND', `playbook file not found: ${file}`);
+  }
+  const { playbook, diagnostics } = parsePlaybook(text, { file, mode: opts.server ? 'server' : 'local' });
+  const valid = playbook !== undefined;
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ valid, diagnostics }, null, 2)}\n`);
+  } else {
+    for (const d of diagnostics) {
+      process.stdout.write(`${file}:${d.line}:${d.column}: ${d.severity} ${d.code}: ${d.message}\n`);
+    }
+    const errors = diagnostics.filter((d) => d.severity === 'error').length;
+    const warnings = diagnostics.length - errors;
+    process.stdout.write(
+      valid
+        ? `${file}: valid${warnings ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}\n`
+        : `${file}: ${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`,
+    );
+  }
+  return valid ? EXIT.ok : EXIT.failed;
+}

@@ -1,0 +1,92 @@
+import { mapAt } from './normalize-root.js';
+import { normalizeLoop } from './normalize-loop.js';
+import { convertCase, normalizeNext, type ArcRef, type NextContext } from './normalize-next.js';
+import { normalizeToolAt } from './normalize-tool.js';
+import { has, isMap, present, type Path, type RawMap } from './raw.js';
+import type { Reporter } from './reporter.js';
+import type { NextSpec, SourcePosition, Step } from './types.js';
+
+export interface StepContext {
+  readonly rep: Reporter;
+  readonly kinds: ReadonlySet<string>;
+  readonly workbook: ReadonlyMap<string, RawMap>;
+  readonly mode: 'local' | 'server';
+  readonly refs: ArcRef[];
+  position(path: Path): SourcePosition;
+}
+
+/** Step-level maps kept as written (unrendered); their templates are checked. */
+const MAP_KEYS = ['set', 'input', 'args', 'vars', 'spec'] as const;
+
+/** Normalises one `workflow` item. Returns undefined when it has no usable `step` name. */
+export function normalizeStep(raw: unknown, index: number, ctx: StepContext): Step | undefined {
+  const { rep } = ctx;
+  const path: Path = ['workflow', index];
+  if (!isMap(raw)) {
+    rep.error('INVALID_TYPE', path, 'a workflow item must be a map `{step: name, tool: ...}`');
+    return undefined;
+  }
+  const name = present(raw, 'step');
+  if (name === undefined || name === '') {
+    rep.error('MISSING_FIELD', path, 'a workflow item needs `step: <name>`');
+    return undefined;
+  }
+  if (typeof name !== 'string') {
+    rep.error('INVALID_TYPE', [...path, 'step'], '`step` must be a name (a string)');
+    return undefined;
+  }
+
+  const rawDesc = present(raw, 'desc');
+  const desc = typeof rawDesc === 'string' || typeof rawDesc === 'number' ? String(rawDesc) : undefined;
+  if (rawDesc !== undefined && desc === undefined)
+    rep.error('INVALID_TYPE', [...path, 'desc'], '`desc` must be text');
+
+  const rawTool = present(raw, 'tool');
+  const tool =
+    rawTool === undefined
+      ? undefined
+      : normalizeToolAt(rawTool, name, [...path, 'tool'], rep, { kinds: ctx.kinds, workbook: ctx.workbook });
+  if (rawTool === undefined) {
+    if (has(raw, 'type'))
+      rep.error(
+        'INVALID_TYPE',
+        [...path, 'type'],
+        'legacy `type:` steps are not supported: write `tool: {kind: ..., ...}`',
+      );
+    else if (ctx.mode === 'server')
+      rep.error(
+        'MISSING_FIELD',
+        [...path, 'step'],
+        `step '${name}' has no \`tool\` (a pure router step can use \`tool: {kind: noop}\`)`,
+      );
+  }
+
+  const when = rep.condition(present(raw, 'when'), [...path, 'when']);
+  const loop = normalizeLoop(present(raw, 'loop'), [...path, 'loop'], rep);
+  const maps: Partial<Record<(typeof MAP_KEYS)[number], RawMap>> = {};
+  for (const key of MAP_KEYS) {
+    const value = mapAt(raw, key, path, rep);
+    if (value) {
+      rep.templates(value, [...path, key]);
+      maps[key] = value;
+    }
+  }
+
+  const nctx: NextContext = { rep, from: name, refs: ctx.refs };
+  let next: NextSpec | undefined = normalizeNext(present(raw, 'next'), present(raw, 'spec'), path, nctx);
+  if (present(raw, 'case') !== undefined) {
+    const severity = ctx.mode === 'server' ? 'error' : 'warning';
+    next = convertCase(raw.case, path, next, nctx, severity) ?? next;
+  }
+
+  return {
+    name,
+    ...(desc !== undefined ? { desc } : {}),
+    ...(tool ? { tool } : {}),
+    ...(next ? { next } : {}),
+    ...(when !== undefined ? { when } : {}),
+    ...(loop ? { loop } : {}),
+    ...maps,
+    position: ctx.position([...path, 'step']),
+  };
+}

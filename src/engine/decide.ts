@@ -1,0 +1,559 @@
+import type { Arc, Playbook, Step } from '../dsl/index.js';
+import { isoTime, NoetlError, type Clock, type IdGenerator } from '../shared/index.js';
+import { isTemplate, scanTemplate, type TemplateRenderer } from '../template/index.js';
+import { snapshotScope, type Command } from './command.js';
+import type { EventType, ExecutionEvent } from './events.js';
+import { edgeKey, graphOf, reachableFrom, type PlaybookGraph } from './graph.js';
+import { toIterable } from './loop-items.js';
+import { executionScope } from './scope.js';
+import {
+  applyEvent,
+  isRunning,
+  newExecutionState,
+  stepState,
+  type ExecutionState,
+  type StepState,
+} from './state.js';
+
+export interface EngineDeps {
+  readonly ids: IdGenerator;
+  readonly clock: Clock;
+  readonly templates: TemplateRenderer;
+}
+
+/** What a decision adds: events to append (already folded into the state) and commands to run. */
+export interface Decision {
+  readonly events: ExecutionEvent[];
+  readonly commands: Command[];
+}
+
+export interface StartOptions {
+  readonly executionId: string;
+  /** The effective workload (see `effectiveWorkload`). */
+  readonly workload: Readonly<Record<string, unknown>>;
+  readonly catalogId?: string;
+  readonly path?: string;
+  readonly version?: string;
+  readonly parentExecutionId?: string;
+  readonly executionPool?: string;
+  /** Entry step; default `start`, else `executor.spec.entry_step`. */
+  readonly entry?: string;
+}
+
+interface DispatchOptions {
+  readonly from?: string;
+  /** Values of the arc's `set` (scope prefixes stripped). */
+  readonly set?: Readonly<Record<string, unknown>>;
+  readonly handlesFailureOf?: string;
+}
+
+/** Strips `ctx.`/`step.`/`iter.` prefixes (contract 1.10): everything lands in one flat context. */
+export function stripScope(key: string): string {
+  const dot = key.indexOf('.');
+  if (dot < 0) return key;
+  const scope = key.slice(0, dot);
+  return scope === 'ctx' || scope === 'step' || scope === 'iter' || scope === 'vars'
+    ? key.slice(dot + 1)
+    : key;
+}
+
+/**
+ * Whether an arc's `when` reads the step's outcome (`output` or `event`): only such arcs may fire
+ * from a failed step, so `when: "{{ output.status == 'error' }}"` is an error branch while an arc
+ * without `when` (or testing unrelated values) never fires on failure.
+ */
+function testsOutcome(arc: Arc): boolean {
+  if (typeof arc.when !== 'string') return false;
+  const source = isTemplate(arc.when) ? arc.when : `{{ ${arc.when} }}`;
+  const names = scanTemplate(source).names;
+  return names.includes('output') || names.includes('event');
+}
+
+/** Entry step of a playbook. */
+export function entryStep(playbook: Playbook, requested?: string): string {
+  if (requested) return requested;
+  if (playbook.steps.has('start')) return 'start';
+  return playbook.executor?.entryStep ?? 'start';
+}
+
+/**
+ * One decision pass: emits events (folding each at once, so later logic sees it) and collects
+ * commands. Cost depends on the step being decided, not on the length of the log.
+ */
+class Pass {
+  readonly events: ExecutionEvent[] = [];
+  readonly commands: Command[] = [];
+  private readonly queued = new Set<string>();
+  private readonly graph: PlaybookGraph;
+
+  constructor(
+    private readonly state: ExecutionState,
+    private readonly deps: EngineDeps,
+    private readonly parentEventId?: string,
+  ) {
+    this.graph = graphOf(state.playbook, state.entry);
+  }
+
+  emit(
+    eventType: EventType,
+    nodeName: string,
+    fields: Partial<Omit<ExecutionEvent, 'event_type' | 'node_name'>> = {},
+  ): ExecutionEvent {
+    const state = this.state;
+    const event: ExecutionEvent = {
+      execution_id: state.executionId,
+      event_id: fields.event_id ?? this.deps.ids.next(),
+      event_type: eventType,
+      node_name: nodeName,
+      status: fields.status ?? 'RUNNING',
+      created_at: isoTime(this.deps.clock.now()),
+      ...(state.catalogId !== undefined ? { catalog_id: state.catalogId } : {}),
+      ...(state.parentExecutionId !== undefined ? { parent_execution_id: state.parentExecutionId } : {}),
+      ...(this.parentEventId !== undefined ? { parent_event_id: this.parentEventId } : {}),
+      ...fields,
+    };
+    applyEvent(state, event);
+    this.events.push(event);
+    return event;
+  }
+
+  private def(name: string): Step | undefined {
+    return this.state.playbook.steps.get(name);
+  }
+
+  private renderSet(
+    set: Readonly<Record<string, unknown>> | undefined,
+    overlay?: Readonly<Record<string, unknown>>,
+  ): Record<string, unknown> | undefined {
+    if (!set) return undefined;
+    const scope = executionScope(this.state, overlay);
+    const values: Record<string, unknown> = {};
+    for (const [key, template] of Object.entries(set)) {
+      values[stripScope(key)] = this.deps.templates.renderValue(template, scope);
+    }
+    return values;
+  }
+
+  // ---- completion and routing ------------------------------------------------------------------
+
+  onCompleted(s: StepState): void {
+    const def = this.def(s.name);
+    if (!def) return;
+    const values: Record<string, unknown> = {};
+    if (s.contextUpdates) for (const [k, v] of Object.entries(s.contextUpdates)) values[stripScope(k)] = v;
+    const eventVar = s.loop ? { name: 'loop.done' } : undefined;
+    if (def.set) {
+      const overlay = { output: s.view, ...(eventVar ? { event: eventVar } : {}) };
+      Object.assign(values, this.renderSet(def.set, overlay));
+    }
+    if (Object.keys(values).length > 0) {
+      this.emit('ctx.updated', s.name, {
+        status: 'COMPLETED',
+        context: { step: s.name, gen: s.completionEventId ?? '', values },
+      });
+    }
+    this.route(s, def, s.view, false);
+  }
+
+  onFailed(s: StepState): void {
+    const def = this.def(s.name);
+    if (!def) return;
+    const output = {
+      status: 'error',
+      error: s.error ?? { message: 'step failed', code: 'STEP_FAILED' },
+      ...(s.data !== undefined ? { data: s.data } : {}),
+    };
+    this.route(s, def, output, true);
+  }
+
+  private route(s: StepState, def: Step, output: unknown, failed: boolean): void {
+    const next = def.next;
+    if (!next || next.arcs.length === 0) return;
+    const event = failed ? { name: 'step.failed' } : s.loop ? { name: 'loop.done' } : undefined;
+    const scope = executionScope(this.state, { output, ...(event ? { event } : {}) });
+    const matched: Arc[] = [];
+    const unmatched: Arc[] = [];
+    for (const arc of next.arcs) {
+      if ((failed && !testsOutcome(arc)) || (next.mode === 'exclusive' && matched.length > 0)) {
+        unmatched.push(arc);
+        continue;
+      }
+      const ok = arc.when === undefined ? true : this.deps.templates.condition(arc.when, scope);
+      (ok ? matched : unmatched).push(arc);
+    }
+    if (failed && matched.length === 0) return; // the failure stays unhandled
+    if (!this.graph.branchPoints.has(s.name)) {
+      const taken = new Set(matched.map((a) => a.step));
+      for (const arc of unmatched) if (!taken.has(arc.step)) this.skipIfIdle(arc.step, 'arc not taken');
+    }
+    for (const arc of matched) {
+      const set = this.renderSet(arc.set ?? arc.args);
+      this.dispatch(arc.step, {
+        from: s.name,
+        ...(set ? { set } : {}),
+        ...(failed ? { handlesFailureOf: s.name } : {}),
+      });
+    }
+  }
+
+  private skipIfIdle(name: string, reason: string): void {
+    const st = this.state.steps.get(name);
+    if (this.queued.has(name) || this.state.waiting.has(name)) return;
+    if (st && st.status !== 'pending') return;
+    this.emit('step.skipped', name, { status: 'SKIPPED', context: { reason } });
+  }
+
+  /** Upstreams of a fan-in target that may still arrive (contract 1.7 fan-in barrier). */
+  private liveUpstreams(name: string, from: string | undefined): string[] {
+    const ups = this.graph.upstreams.get(name) ?? [];
+    if (ups.length < 2) return [];
+    const active: string[] = [...this.queued];
+    for (const [stepName, st] of this.state.steps) if (isRunning(st.status)) active.push(stepName);
+    if (from !== undefined) active.push(from);
+    let reach: Set<string> | undefined;
+    const live: string[] = [];
+    for (const u of ups) {
+      if (u === from) continue;
+      const st = this.state.steps.get(u);
+      if (st && (st.status === 'completed' || st.status === 'failed' || st.status === 'skipped')) {
+        if (!this.queued.has(u)) continue;
+      }
+      if (st && isRunning(st.status)) {
+        live.push(u);
+        continue;
+      }
+      reach ??= reachableFrom(
+        this.graph,
+        active.filter((a) => a !== name),
+      );
+      if (reach.has(u)) live.push(u);
+    }
+    return live;
+  }
+
+  dispatch(name: string, opts: DispatchOptions): void {
+    const state = this.state;
+    if (state.status !== 'RUNNING') return;
+    if (state.unhandledFailures.size > 0 && opts.handlesFailureOf === undefined) return; // fail fast
+    const def = this.def(name);
+    if (!def || this.queued.has(name)) return;
+    const st = state.steps.get(name);
+    if (st && isRunning(st.status)) return;
+    const reentry = opts.from !== undefined && this.graph.backEdges.has(edgeKey(opts.from, name));
+    if (st && (st.status === 'completed' || st.status === 'failed') && !reentry) return;
+    if (!reentry && this.liveUpstreams(name, opts.from).length > 0) {
+      state.waiting.add(name);
+      return;
+    }
+    const overlay = opts.set ? { ...opts.set, ctx: opts.set } : undefined;
+    if (def.when !== undefined && !this.deps.templates.condition(def.when, executionScope(state, overlay))) {
+      this.emit('step.skipped', name, { status: 'SKIPPED', context: { reason: 'when' } });
+      this.followSkipChain(def, opts);
+      return;
+    }
+    this.queued.add(name);
+    const enterContext: Record<string, unknown> = {};
+    if (opts.handlesFailureOf !== undefined) enterContext['handles_failure_of'] = opts.handlesFailureOf;
+    if (opts.set) enterContext['arc_set'] = opts.set;
+    if (def.loop) {
+      this.startLoop(def, enterContext, overlay);
+      return;
+    }
+    this.emit('step.enter', name, { context: enterContext });
+    if (!def.tool) {
+      this.emit('step.exit', name, {
+        status: 'COMPLETED',
+        result: { status: 'COMPLETED', context: { data: null } },
+      });
+      this.onCompleted(stepState(state, name));
+      return;
+    }
+    this.issue(def, overlay);
+  }
+
+  /** A step skipped by its `when` passes control along its first matching arc. */
+  private followSkipChain(def: Step, opts: DispatchOptions): void {
+    const next = def.next;
+    if (!next) return;
+    const scope = executionScope(this.state);
+    for (const arc of next.arcs) {
+      if (arc.when !== undefined && !this.deps.templates.condition(arc.when, scope)) continue;
+      const set = this.renderSet(arc.set ?? arc.args);
+      this.dispatch(arc.step, {
+        from: def.name,
+        ...(set ? { set } : opts.set ? { set: opts.set } : {}),
+        ...(opts.handlesFailureOf !== undefined ? { handlesFailureOf: opts.handlesFailureOf } : {}),
+      });
+      return;
+    }
+  }
+
+  private startLoop(
+    def: Step,
+    enterContext: Record<string, unknown>,
+    overlay: Readonly<Record<string, unknown>> | undefined,
+  ): void {
+    const loop = def.loop!;
+    const scope = executionScope(this.state, overlay);
+    let items: unknown[];
+    try {
+      items = toIterable(this.deps.templates.renderValue(loop.in, scope), def.name);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const code = err instanceof NoetlError ? err.code : 'LOOP_NOT_ITERABLE';
+      this.emit('step.enter', def.name, { context: enterContext });
+      this.emit('step.exit', def.name, {
+        status: 'FAILED',
+        error: message,
+        result: { status: 'FAILED', context: { error: { message, code } } },
+      });
+      return;
+    }
+    let maxInFlight = items.length;
+    if (loop.mode === 'sequential') maxInFlight = 1;
+    else if (loop.maxInFlight !== undefined) {
+      const rendered = this.deps.templates.renderValue(loop.maxInFlight, scope);
+      const n = typeof rendered === 'number' ? rendered : Number(rendered);
+      if (Number.isFinite(n) && n >= 1) maxInFlight = Math.floor(n);
+    }
+    this.emit('step.enter', def.name, {
+      context: {
+        ...enterContext,
+        iterations_expected: items.length,
+        iterator_var: loop.iterator,
+        max_in_flight: Math.max(1, maxInFlight),
+        mode: loop.mode,
+        items,
+      },
+    });
+    const s = stepState(this.state, def.name);
+    if (items.length === 0) {
+      this.emit('step.exit', def.name, {
+        status: 'COMPLETED',
+        result: { status: 'COMPLETED', context: { data: [] } },
+      });
+      this.onCompleted(s);
+      return;
+    }
+    this.continueLoop(s);
+  }
+
+  /** Issues iterations up to the loop's in-flight limit (none once an iteration failed). */
+  continueLoop(s: StepState): void {
+    const loop = s.loop;
+    const def = this.def(s.name);
+    if (!loop || !def || loop.failed > 0) return;
+    while (loop.nextIndex < loop.items.length && loop.inFlight < loop.maxInFlight) {
+      this.issue(def, undefined, loop.nextIndex);
+    }
+  }
+
+  private issue(def: Step, arcOverlay: Readonly<Record<string, unknown>> | undefined, index?: number): void {
+    const state = this.state;
+    const eventId = this.deps.ids.next();
+    let commandId = `${state.executionId}:${def.name}:${eventId}`;
+    let args: Record<string, unknown> = {};
+    let overlay = arcOverlay;
+    const loop = stepState(state, def.name).loop;
+    if (index !== undefined && loop) {
+      commandId += `:i${index}`;
+      const item = loop.items[index];
+      const vars = { [loop.iterator]: item, _index: index, _total: loop.items.length };
+      const arcSet = loop.arcSet;
+      overlay = { ...(arcSet ? { ...arcSet, ctx: arcSet } : {}), ...vars, iter: vars };
+      args = { ...vars };
+    }
+    if (def.args) {
+      const rendered = this.deps.templates.renderValue(def.args, executionScope(state, overlay));
+      if (rendered !== null && typeof rendered === 'object') args = { ...rendered, ...args };
+    }
+    const tool = def.tool!;
+    const toolKind = tool.shape === 'single' ? tool.tasks[0]!.kind : 'task_sequence';
+    const renderContext = snapshotScope(def, executionScope(state, overlay));
+    this.emit('command.issued', def.name, {
+      event_id: eventId,
+      node_type: toolKind,
+      status: 'PENDING',
+      context: { tool_config: tool, args, render_context: renderContext },
+      meta: {
+        command_id: commandId,
+        step: def.name,
+        tool_kind: toolKind,
+        attempt: 1,
+        max_attempts: 1,
+        execution_id: state.executionId,
+        actionable: true,
+        ...(state.catalogId !== undefined ? { catalog_id: state.catalogId } : {}),
+        ...(index !== undefined && loop
+          ? {
+              iteration_index: index,
+              iteration_total: loop.items.length,
+              iterator_step: def.name,
+              item_var: loop.iterator,
+            }
+          : {}),
+      },
+    });
+    this.commands.push({
+      command_id: commandId,
+      event_id: eventId,
+      execution_id: state.executionId,
+      step: def.name,
+      tool_kind: toolKind,
+      tool,
+      args,
+      render_context: renderContext,
+      ...(state.catalogId !== undefined ? { catalog_id: state.catalogId } : {}),
+      ...(state.parentExecutionId !== undefined ? { parent_execution_id: state.parentExecutionId } : {}),
+      ...(state.executionPool !== undefined ? { execution_pool: state.executionPool } : {}),
+      ...(index !== undefined && loop ? { iteration_index: index, iteration_total: loop.items.length } : {}),
+    });
+  }
+
+  /** Barrier targets whose last live upstream went away (skipped or failed) may go now. */
+  recheckWaiting(): void {
+    for (const name of [...this.state.waiting]) {
+      if (this.liveUpstreams(name, undefined).length === 0) {
+        this.state.waiting.delete(name);
+        this.dispatch(name, {});
+      }
+    }
+  }
+
+  /** Ends the execution once nothing runs (contract 3.5 step 8). */
+  finish(): void {
+    const state = this.state;
+    if (state.status !== 'RUNNING' || state.running > 0) return;
+    if (state.unhandledFailures.size > 0) {
+      const failed = [...state.unhandledFailures];
+      const first = state.steps.get(failed[0]!);
+      const message = `step '${failed[0]}' failed: ${first?.error?.message ?? 'unknown error'}`;
+      this.emit('playbook.failed', 'playbook', {
+        node_type: 'execution',
+        status: 'FAILED',
+        error: message,
+        meta: { status: 'FAILED', error: message, failed_steps: failed },
+        result: { status: 'FAILED', context: { error: message, failed_steps: failed } },
+      });
+      return;
+    }
+    this.emit('playbook.completed', 'playbook', {
+      node_type: 'execution',
+      status: 'COMPLETED',
+      meta: { status: 'COMPLETED' },
+      result: { status: 'COMPLETED', context: { final_step: state.lastCompleted ?? null } },
+    });
+  }
+}
+
+/** Starts an execution: `playbook_started`, then the entry step (contract 3.5 step 3). */
+export function startExecution(
+  playbook: Playbook,
+  options: StartOptions,
+  deps: EngineDeps,
+): { state: ExecutionState; decision: Decision } {
+  const entry = entryStep(playbook, options.entry);
+  const state = newExecutionState(playbook, entry, options.executionId);
+  if (options.catalogId !== undefined) state.catalogId = options.catalogId;
+  if (options.parentExecutionId !== undefined) state.parentExecutionId = options.parentExecutionId;
+  const pass = new Pass(state, deps);
+  pass.emit('playbook_started', 'playbook', {
+    node_type: 'execution',
+    context: {
+      execution_id: options.executionId,
+      path: options.path ?? playbook.metadata.path,
+      workload: options.workload,
+      ...(options.catalogId !== undefined ? { catalog_id: options.catalogId } : {}),
+      ...(options.version !== undefined ? { version: options.version } : {}),
+    },
+    meta: {
+      ...(options.executionPool !== undefined ? { execution_pool: options.executionPool } : {}),
+      ...(options.parentExecutionId !== undefined ? { parent_execution_id: options.parentExecutionId } : {}),
+    },
+  });
+  if (!playbook.steps.has(entry)) {
+    pass.emit('playbook.failed', 'playbook', {
+      node_type: 'execution',
+      status: 'FAILED',
+      error: `entry step '${entry}' is not defined`,
+      meta: { status: 'FAILED', error: `entry step '${entry}' is not defined` },
+    });
+  } else {
+    pass.dispatch(entry, {});
+    pass.finish();
+  }
+  return { state, decision: { events: pass.events, commands: pass.commands } };
+}
+
+/**
+ * Decides what follows a folded trigger event (`command.completed`, `command.failed`,
+ * `step.exit`): context updates, routing, loop iterations, completion. Call it after
+ * `applyEvent(state, trigger)`. Repeated triggers decide nothing new.
+ */
+export function decide(state: ExecutionState, trigger: ExecutionEvent, deps: EngineDeps): Decision {
+  const pass = new Pass(state, deps, trigger.event_id);
+  if (state.status !== 'RUNNING') return { events: [], commands: [] };
+  let stepName = trigger.node_name;
+  if (trigger.event_type === 'command.completed' || trigger.event_type === 'command.failed') {
+    const meta = trigger.meta?.['command_id'];
+    const payload = (trigger.result?.context ?? trigger.context) as Record<string, unknown> | undefined;
+    const cid = typeof meta === 'string' ? meta : payload?.['command_id'];
+    const record = typeof cid === 'string' ? state.commands.get(cid) : undefined;
+    if (record) stepName = record.step;
+  }
+  const s = state.steps.get(stepName);
+  if (s) {
+    if (s.completionEventId === trigger.event_id && s.status === 'completed') pass.onCompleted(s);
+    else if (s.completionEventId === trigger.event_id && s.status === 'failed') pass.onFailed(s);
+    else if (s.loop && isRunning(s.status)) pass.continueLoop(s);
+  }
+  pass.recheckWaiting();
+  pass.finish();
+  return { events: pass.events, commands: pass.commands };
+}
+
+/** Cancels a running execution (`playbook_cancelled`). */
+export function cancelExecution(state: ExecutionState, reason: string, deps: EngineDeps): Decision {
+  const pass = new Pass(state, deps);
+  if (state.status === 'RUNNING') {
+    pass.emit('playbook_cancelled', 'playbook', {
+      node_type: 'execution',
+      status: 'CANCELLED',
+      error: reason,
+      meta: { status: 'CANCELLED', reason },
+    });
+  }
+  return { events: pass.events, commands: pass.commands };
+}
+
+/** Rebuilds the state of an execution from its log (after a restart). */
+export function replay(playbook: Playbook, events: Iterable<ExecutionEvent>, entry?: string): ExecutionState {
+  let state: ExecutionState | undefined;
+  for (const event of events) {
+    state ??= newExecutionState(playbook, entryStep(playbook, entry), event.execution_id);
+    applyEvent(state, event);
+  }
+  if (!state) throw new NoetlError('NOT_FOUND', 'no events to replay');
+  return state;
+}
+
+/**
+ * Effective workload (contract 1.3): playbook `workload` keys, then the request payload's keys
+ * override (shallow). Workload values that are templates are rendered once against the merged
+ * workload and `input` (the payload), e.g. `"{{ input.key | default('x') }}"`.
+ */
+export function effectiveWorkload(
+  playbook: Playbook,
+  payload: Readonly<Record<string, unknown>>,
+  templates: TemplateRenderer,
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...playbook.workload, ...payload };
+  const scope = { ...merged, workload: merged, input: payload };
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(merged)) {
+    out[key] = Object.prototype.hasOwnProperty.call(payload, key)
+      ? value
+      : templates.renderValue(value, scope);
+  }
+  return out;
+}

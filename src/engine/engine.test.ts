@@ -1,0 +1,364 @@
+import { describe, expect, it } from 'vitest';
+import { drive, playbookOf, typesOf, type FakeOutcome } from '../../test/helpers/engine-driver.js';
+import type { Command } from './command.js';
+import { replay } from './decide.js';
+
+const head = 'apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: t, path: t }\n';
+const ok = (data?: unknown): FakeOutcome => ({ ok: true, data });
+
+describe('chains and event order', () => {
+  it('writes the contract event sequence for a simple chain', () => {
+    const { state, events } = drive(
+      `${head}workflow:
+  - step: start
+    tool: { kind: noop }
+    next: { spec: { mode: exclusive }, arcs: [ { step: end } ] }
+  - step: end
+    tool: { kind: noop }
+`,
+      () => ok({ x: 1 }),
+    );
+    expect(state.status).toBe('COMPLETED');
+    expect(typesOf(events)).toEqual([
+      'playbook_started',
+      'step.enter',
+      'command.issued',
+      'command.started',
+      'call.done',
+      'command.completed',
+      'step.enter',
+      'command.issued',
+      'command.started',
+      'call.done',
+      'command.completed',
+      'playbook.completed',
+    ]);
+    expect(state.executed).toEqual(['start', 'end']);
+    const issued = events.find((e) => e.event_type === 'command.issued')!;
+    expect(issued.meta?.['command_id']).toBe(`1:start:${issued.event_id}`);
+  });
+
+  it('ends a branch at a step without next (implicit end)', () => {
+    const { state } = drive(
+      `${head}workflow:
+  - step: start
+    tool: { kind: noop }
+    next: [ step1 ]
+  - step: step1
+    tool: { kind: noop }
+  - step: end
+    tool: { kind: noop }
+`,
+      () => ok(),
+    );
+    expect(state.status).toBe('COMPLETED');
+    expect(state.executed).toEqual(['start', 'step1']);
+  });
+
+  it('runs router steps without a tool', () => {
+    const { state } = drive(
+      `${head}workflow:
+  - step: start
+    next: { arcs: [ { step: a } ] }
+  - step: a
+    tool: { kind: noop }
+`,
+      () => ok(),
+    );
+    expect(state.status).toBe('COMPLETED');
+    expect(state.executed).toEqual(['start', 'a']);
+  });
+});
+
+describe('routing', () => {
+  const router = `${head}workload: { t: 30 }
+workflow:
+  - step: start
+    tool: { kind: python, code: "x" }
+    next:
+      spec: { mode: exclusive }
+      arcs:
+        - { step: hot, when: "{{ start.t > 25 }}" }
+        - { step: cold, when: "{{ start.t <= 25 }}" }
+        - { step: other }
+  - step: hot
+    tool: { kind: noop }
+  - step: cold
+    tool: { kind: noop }
+  - step: other
+    tool: { kind: noop }
+`;
+
+  it('fires the first true arc in exclusive mode and skips the others', () => {
+    const { state, events } = drive(router, (c) => (c.step === 'start' ? ok({ t: 30 }) : ok()));
+    expect(state.executed).toEqual(['start', 'hot']);
+    expect(events.filter((e) => e.event_type === 'step.skipped').map((e) => e.node_name)).toEqual([
+      'cold',
+      'other',
+    ]);
+  });
+
+  it('fires every true arc in inclusive mode', () => {
+    const { state } = drive(router.replace('mode: exclusive', 'mode: inclusive'), (c) =>
+      c.step === 'start' ? ok({ t: 30 }) : ok(),
+    );
+    expect([...state.executed].sort()).toEqual(['hot', 'other', 'start']);
+  });
+
+  it('enters a fan-in barrier once, after every live upstream', () => {
+    const yaml = `${head}workflow:
+  - step: start
+    tool: { kind: noop }
+    next: { spec: { mode: inclusive }, arcs: [ { step: a }, { step: b } ] }
+  - step: a
+    tool: { kind: noop }
+    next: [ join ]
+  - step: b
+    tool: { kind: noop }
+    next: [ join ]
+  - step: join
+    tool: { kind: noop }
+`;
+    for (const pick of [() => 0, (q: Command[]) => q.length - 1]) {
+      const { state, events } = drive(yaml, () => ok(), { pick });
+      expect(state.status).toBe('COMPLETED');
+      expect(events.filter((e) => e.event_type === 'step.enter' && e.node_name === 'join')).toHaveLength(1);
+      const joinEnter = events.findIndex((e) => e.event_type === 'step.enter' && e.node_name === 'join');
+      const completed = events
+        .map((e, i) => ({ e, i }))
+        .filter(
+          ({ e }) => e.event_type === 'command.completed' && (e.node_name === 'a' || e.node_name === 'b'),
+        );
+      expect(completed).toHaveLength(2);
+      for (const { i } of completed) expect(i).toBeLessThan(joinEnter);
+    }
+  });
+
+  it('does not let a skipped branch hold a barrier', () => {
+    const { state } = drive(
+      `${head}workflow:
+  - step: start
+    tool: { kind: noop }
+    next: { spec: { mode: exclusive }, arcs: [ { step: a, when: "{{ false }}" }, { step: b } ] }
+  - step: a
+    tool: { kind: noop }
+    next: [ join ]
+  - step: b
+    tool: { kind: noop }
+    next: [ join ]
+  - step: join
+    tool: { kind: noop }
+`,
+      () => ok(),
+    );
+    expect(state.status).toBe('COMPLETED');
+    expect(state.executed).toEqual(['start', 'b', 'join']);
+  });
+
+  it('skips a step whose when is false and follows its arcs', () => {
+    const { state, events } = drive(
+      `${head}workload: { enabled: false }
+workflow:
+  - step: start
+    tool: { kind: noop }
+    next: [ maybe ]
+  - step: maybe
+    when: "{{ enabled }}"
+    tool: { kind: noop }
+    next: [ end ]
+  - step: end
+    tool: { kind: noop }
+`,
+      () => ok(),
+    );
+    expect(state.executed).toEqual(['start', 'end']);
+    expect(events.find((e) => e.event_type === 'step.skipped')?.node_name).toBe('maybe');
+  });
+
+  it('re-enters a step along a back-edge with set variables advancing', () => {
+    const { state } = drive(
+      `${head}workflow:
+  - step: start
+    tool: { kind: noop }
+    set: { ctx.page: 1 }
+    next: [ fetch ]
+  - step: fetch
+    tool: { kind: http, url: "http://x/?page={{ ctx.page }}" }
+    set: { ctx.page: "{{ ctx.page + 1 }}", ctx.more: "{{ output.more }}" }
+    next:
+      spec: { mode: exclusive }
+      arcs:
+        - { step: fetch, when: "{{ ctx.more }}" }
+        - { step: end }
+  - step: end
+    tool: { kind: noop }
+`,
+      (c) =>
+        c.step === 'fetch' ? ok({ more: (c.render_context['ctx'] as { page: number }).page < 3 }) : ok(),
+    );
+    expect(state.status).toBe('COMPLETED');
+    expect(state.executed).toEqual(['start', 'fetch', 'fetch', 'fetch', 'end']);
+    expect(state.vars['page']).toBe(4);
+  });
+});
+
+describe('set', () => {
+  it('persists step set as ctx.updated and hands arc set to the target only', () => {
+    const { state, events, commands } = drive(
+      `${head}workflow:
+  - step: start
+    tool: { kind: noop }
+    set: { ctx.a: "{{ output.v }}" }
+    next: { arcs: [ { step: b, set: { ctx.flag: yes } } ] }
+  - step: b
+    tool: { kind: noop, result: "{{ ctx.flag }}-{{ ctx.a }}" }
+    next: [ c ]
+  - step: c
+    tool: { kind: noop, result: "{{ ctx.flag }}" }
+`,
+      (c) => (c.step === 'start' ? ok({ v: 7 }) : ok()),
+    );
+    expect(state.status).toBe('COMPLETED');
+    const updated = events.find((e) => e.event_type === 'ctx.updated');
+    expect(updated?.context?.['values']).toEqual({ a: 7 });
+    const b = commands.find((c) => c.step === 'b')!;
+    expect(b.render_context['ctx']).toMatchObject({ a: 7, flag: 'yes' });
+    const c = commands.find((x) => x.step === 'c')!;
+    expect((c.render_context['ctx'] as Record<string, unknown>)['flag']).toBeUndefined();
+  });
+
+  it('applies context updates of policy rules to later steps', () => {
+    const { state } = drive(
+      `${head}workflow:
+  - step: start
+    tool: { kind: noop }
+    next: [ b ]
+  - step: b
+    tool: { kind: noop, x: "{{ counter }}" }
+`,
+      (c) => (c.step === 'start' ? { ok: true, data: {}, updates: { 'ctx.counter': 42 } } : ok()),
+    );
+    expect(state.vars['counter']).toBe(42);
+  });
+});
+
+describe('loops', () => {
+  const loopYaml = (spec: string) => `${head}workload: { items: [1, 2, 3, 4, 5] }
+workflow:
+  - step: start
+    loop: { in: "{{ items }}", iterator: n, spec: ${spec} }
+    tool: { kind: python, code: "x" }
+    next: { arcs: [ { step: end, when: "{{ event.name == 'loop.done' }}" } ] }
+  - step: end
+    tool: { kind: noop, total: "{{ start | length }}" }
+`;
+
+  it('runs sequential iterations one at a time, results in index order', () => {
+    let maxOpen = 0;
+    const { state, commands } = drive(loopYaml('{ mode: sequential }'), (c, st) => {
+      const loop = st.steps.get('start')?.loop;
+      if (c.step === 'start' && loop) maxOpen = Math.max(maxOpen, loop.inFlight);
+      return ok(c.step === 'start' ? { doubled: (c.args['n'] as number) * 2 } : {});
+    });
+    expect(state.status).toBe('COMPLETED');
+    expect(maxOpen).toBe(1);
+    expect(state.steps.get('start')?.data).toEqual([2, 4, 6, 8, 10].map((d) => ({ doubled: d })));
+    expect(commands.filter((c) => c.step === 'start').map((c) => c.command_id)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/:i0$/), expect.stringMatching(/:i4$/)]),
+    );
+    expect(commands.find((c) => c.step === 'end')?.render_context['start']).toHaveLength(5);
+  });
+
+  it('enforces max_in_flight in parallel mode and keeps index order out of order', () => {
+    let maxOpen = 0;
+    const { state } = drive(
+      loopYaml('{ mode: parallel, max_in_flight: 2 }'),
+      (c, st) => {
+        const loop = st.steps.get('start')?.loop;
+        if (loop) maxOpen = Math.max(maxOpen, loop.inFlight);
+        return ok(c.args['n']);
+      },
+      { pick: (q) => q.length - 1 },
+    );
+    expect(state.status).toBe('COMPLETED');
+    expect(maxOpen).toBe(2);
+    expect(state.steps.get('start')?.data).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('completes an empty loop with [] and routes on', () => {
+    const { state, events } = drive(loopYaml('{ mode: parallel }'), () => ok(), { payload: { items: [] } });
+    expect(state.status).toBe('COMPLETED');
+    expect(state.steps.get('start')?.data).toEqual([]);
+    expect(typesOf(events, 'start')).toEqual(['step.enter', 'step.exit']);
+  });
+
+  it('fails the execution when the collection is not iterable', () => {
+    const { state } = drive(loopYaml('{ mode: parallel }'), () => ok(), { payload: { items: null } });
+    expect(state.status).toBe('FAILED');
+    expect(state.error).toMatch(/did not evaluate to an iterable/);
+  });
+
+  it('fails the step when an iteration fails', () => {
+    const { state } = drive(loopYaml('{ mode: sequential }'), (c) =>
+      c.args['n'] === 3 ? { ok: false, message: 'boom' } : ok(),
+    );
+    expect(state.status).toBe('FAILED');
+    expect(state.error).toMatch(/boom/);
+    expect(state.commands.size).toBe(3);
+  });
+});
+
+describe('failures', () => {
+  const yaml = `${head}workflow:
+  - step: start
+    tool: { kind: noop }
+    next:
+      spec: { mode: exclusive }
+      arcs:
+        - { step: recover, when: "{{ output.status == 'error' }}" }
+        - { step: end }
+  - step: recover
+    tool: { kind: noop }
+  - step: end
+    tool: { kind: noop }
+`;
+
+  it('routes a failed step along an arc that tests the failure', () => {
+    const { state } = drive(yaml, (c) => (c.step === 'start' ? { ok: false, message: 'bad' } : ok()));
+    expect(state.status).toBe('COMPLETED');
+    expect(state.executed).toEqual(['start', 'recover']);
+  });
+
+  it('never fires an arc without when from a failed step', () => {
+    const { state } = drive(
+      yaml.replace(`- { step: recover, when: "{{ output.status == 'error' }}" }`, ''),
+      (c) => (c.step === 'start' ? { ok: false, message: 'bad thing' } : ok()),
+    );
+    expect(state.status).toBe('FAILED');
+    expect(state.error).toBe("step 'start' failed: bad thing");
+    expect(state.executed).toEqual(['start']);
+  });
+});
+
+describe('replay', () => {
+  it('rebuilds the same state from the log', () => {
+    const source = `${head}workload: { items: [1, 2] }
+workflow:
+  - step: start
+    loop: { in: "{{ items }}", iterator: n }
+    tool: { kind: noop }
+    set: { ctx.k: 1 }
+    next: [ end ]
+  - step: end
+    tool: { kind: noop }
+`;
+    const playbook = playbookOf(source);
+    const { state, events } = drive(playbook, (c) => ok(c.args['n'] ?? 'e'));
+    const rebuilt = replay(playbook, events);
+    expect(rebuilt.status).toBe(state.status);
+    expect(rebuilt.executed).toEqual(state.executed);
+    expect(rebuilt.vars).toEqual(state.vars);
+    expect(rebuilt.steps.get('start')?.data).toEqual([1, 2]);
+    expect(rebuilt.eventCount).toBe(events.length);
+  });
+});

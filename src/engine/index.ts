@@ -1,0 +1,30 @@
+export * from './events.js';
+export {
+  applyEvent,
+  newExecutionState,
+  templateView,
+  isRunning,
+  type ExecutionState,
+  type ExecutionStatus,
+  type StepState,
+  type StepStatus,
+  type StepError,
+  type LoopRun,
+  type CommandRecord,
+} from './state.js';
+export {
+  startExecution,
+  decide,
+  cancelExecution,
+  replay,
+  effectiveWorkload,
+  entryStep,
+  stripScope,
+  type EngineDeps,
+  type Decision,
+  type StartOptions,
+} from './decide.js';
+export { executionScope } from './scope.js';
+export { namesReadBy, snapshotScope, type Command, type CommandContext } from './command.js';
+export { toIterable } from './loop-items.js';
+export { graphOf, type PlaybookGraph } from './graph.js';

@@ -1,0 +1,62 @@
+import type { TemplateScope } from '../template/index.js';
+import type { ExecutionState } from './state.js';
+
+/**
+ * The execution context templates see (contract 1.11), as a lookup so a render touches only the
+ * names it reads. Precedence: the overlay (iteration vars, arc `set`, `output`, `event`), then
+ * execution variables from `set`, then completed steps' data, then workload keys.
+ *
+ * `ctx` is the flat context of workload keys overlaid with `set` variables (we leave step results
+ * out of it, so `{{ ctx }}` stays small); `workload` is the execution's workload.
+ */
+export function executionScope(
+  state: ExecutionState,
+  overlay?: Readonly<Record<string, unknown>>,
+): TemplateScope {
+  let ctxView: Record<string, unknown> | undefined;
+  const ctx = (): Record<string, unknown> => {
+    if (ctxView === undefined) {
+      ctxView = { ...state.workload, ...state.vars };
+      const extra = overlay?.['ctx'];
+      if (extra !== null && typeof extra === 'object' && !Array.isArray(extra)) Object.assign(ctxView, extra);
+    }
+    return ctxView;
+  };
+  return (name: string): unknown => {
+    if (overlay && name !== 'ctx' && Object.prototype.hasOwnProperty.call(overlay, name))
+      return overlay[name];
+    switch (name) {
+      case 'ctx':
+        return ctx();
+      case 'workload':
+        return state.workload;
+      case 'execution_id':
+        return state.executionId;
+      case 'catalog_id':
+        return state.catalogId;
+      case 'path':
+        return state.path;
+      case 'version':
+        return state.version;
+      case 'steps':
+        return stepsView(state);
+      default:
+        break;
+    }
+    if (Object.prototype.hasOwnProperty.call(state.vars, name)) return state.vars[name];
+    const step = state.steps.get(name);
+    if (step && (step.status === 'completed' || step.data !== undefined)) return step.view ?? step.data;
+    if (Object.prototype.hasOwnProperty.call(state.workload, name)) return state.workload[name];
+    return undefined;
+  };
+}
+
+function stepsView(state: ExecutionState): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, s] of state.steps) {
+    if (s.status === 'completed' || s.status === 'failed') {
+      out[name] = { status: s.status === 'completed' ? 'COMPLETED' : 'FAILED', data: s.data, error: s.error };
+    }
+  }
+  return out;
+}

@@ -1,0 +1,292 @@
+import { dirname, join, resolve } from 'node:path';
+import type { Playbook } from '../dsl/index.js';
+import {
+  applyEvent,
+  cancelExecution,
+  commandEvent,
+  decide,
+  effectiveWorkload,
+  startExecution,
+  type Command,
+  type EngineDeps,
+  type ExecutionEvent,
+  type ExecutionState,
+} from '../engine/index.js';
+import {
+  errorMessage,
+  isoTime,
+  SnowflakeIdGenerator,
+  systemClock,
+  type Clock,
+  type IdGenerator,
+} from '../shared/index.js';
+import { templates } from '../template/index.js';
+import {
+  defaultRegistry,
+  runTasks,
+  type ChildPlaybookRequest,
+  type ChildPlaybookResult,
+  type ToolRegistry,
+  type ToolResult,
+  type ToolServices,
+} from '../tools/index.js';
+import { JsonlEventLog } from './event-log.js';
+import { resolveChildPlaybook } from './children.js';
+import { loadPlaybookFile } from './load.js';
+
+export interface LocalRunOptions {
+  readonly playbook: Playbook;
+  /** The playbook file (for relative child paths and scripts). */
+  readonly file?: string;
+  readonly payload?: Readonly<Record<string, unknown>>;
+  /** Step to start at (default `start`). */
+  readonly target?: string;
+  readonly registry?: ToolRegistry;
+  /** Directory of JSONL event logs; default `<cwd>/.noetl/runs`; `false` writes none. */
+  readonly runDir?: string | false;
+  /** Called for every event appended, after it was folded. */
+  readonly onEvent?: (event: ExecutionEvent, state: ExecutionState) => void;
+  /** Commands run at once (parallel loops, fan-out). Default 16. */
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal;
+  readonly parentExecutionId?: string;
+  readonly services?: Omit<ToolServices, 'runPlaybook'>;
+  readonly ids?: IdGenerator;
+  readonly clock?: Clock;
+}
+
+/** The outcome of a local run (`noetl run --json`). */
+export interface LocalRunResult {
+  readonly execution_id: string;
+  readonly status: 'COMPLETED' | 'FAILED' | 'CANCELLED';
+  readonly playbook_name: string;
+  readonly playbook_path: string;
+  readonly started_at: string;
+  readonly completed_at: string;
+  readonly duration_seconds: number;
+  readonly executed_steps: string[];
+  readonly step_results: Record<string, unknown>;
+  readonly final_result: unknown;
+  readonly error: string | null;
+  /** Where the event log was written, if anywhere. */
+  readonly log_file?: string;
+}
+
+function stepResults(state: ExecutionState): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, s] of state.steps) {
+    if (s.status === 'completed' || (s.status === 'failed' && s.data !== undefined))
+      out[name] = s.data ?? null;
+  }
+  return out;
+}
+
+function finalResult(state: ExecutionState): unknown {
+  const end = state.steps.get('end');
+  if (end?.status === 'completed') return end.data ?? null;
+  const last = state.lastCompleted ? state.steps.get(state.lastCompleted) : undefined;
+  return last?.data ?? null;
+}
+
+/**
+ * Runs a playbook in this process (DESIGN.md "local" mode): the pure engine decides, tools run
+ * inline, every event is appended to a JSONL log. No server, database or bus.
+ */
+export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? new SnowflakeIdGenerator(clock);
+  const deps: EngineDeps = { ids, clock, templates: templates() };
+  const registry = options.registry ?? defaultRegistry();
+  const baseDir = options.file ? dirname(resolve(options.file)) : process.cwd();
+  const playbook = options.playbook;
+  const executionId = ids.next();
+  const runDir = options.runDir === undefined ? join(process.cwd(), '.noetl', 'runs') : options.runDir;
+  const log = runDir === false ? undefined : new JsonlEventLog(join(runDir, `${executionId}.jsonl`));
+  const concurrency = Math.max(1, options.concurrency ?? 16);
+  const startedMs = clock.now();
+
+  const services: ToolServices = {
+    env: process.env,
+    ...options.services,
+    runPlaybook: (request, signal) => runChild(request, signal),
+  };
+
+  async function runChild(request: ChildPlaybookRequest, signal: AbortSignal): Promise<ChildPlaybookResult> {
+    const file = await resolveChildPlaybook(request.path ?? '', request.baseDir ?? baseDir);
+    const { playbook: child } = await loadPlaybookFile(file);
+    const outcome = await runLocal({
+      ...options,
+      playbook: child,
+      file,
+      payload: request.workload,
+      parentExecutionId: request.parentExecutionId,
+      signal,
+      ids,
+      clock,
+      registry,
+    });
+    const result = request.resultStep
+      ? (outcome.step_results[request.resultStep] ?? null)
+      : outcome.final_result;
+    return {
+      execution_id: outcome.execution_id,
+      path: outcome.playbook_path,
+      status: outcome.status,
+      result,
+      step_results: outcome.step_results,
+      error: outcome.error,
+    };
+  }
+
+  const workload = effectiveWorkload(playbook, options.payload ?? {}, deps.templates);
+  const { state, decision } = startExecution(
+    playbook,
+    {
+      executionId,
+      workload,
+      ...(options.target !== undefined ? { entry: options.target } : {}),
+      ...(options.parentExecutionId !== undefined ? { parentExecutionId: options.parentExecutionId } : {}),
+    },
+    deps,
+  );
+
+  const record = (events: readonly ExecutionEvent[]): void => {
+    log?.append(events);
+    if (options.onEvent) for (const e of events) options.onEvent(e, state);
+  };
+  record(decision.events);
+
+  const queue: Command[] = [...decision.commands];
+  let head = 0;
+  let inFlight = 0;
+  const abort = new AbortController();
+  const onAbort = (): void => {
+    abort.abort(options.signal?.reason);
+    if (state.status === 'RUNNING') record(cancelExecution(state, 'cancelled by user', deps).events);
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const eventInput = (
+    command: Command,
+    payload: Record<string, unknown>,
+    extra: { error?: string } = {},
+  ) => ({
+    executionId,
+    step: command.step,
+    commandId: command.command_id,
+    eventId: ids.next(),
+    createdAt: isoTime(clock.now()),
+    payload: { command_id: command.command_id, ...payload },
+    ...extra,
+  });
+
+  const fold = (event: ExecutionEvent): void => {
+    applyEvent(state, event);
+    record([event]);
+  };
+
+  const runOne = async (command: Command): Promise<void> => {
+    fold(commandEvent('command.started', eventInput(command, {})));
+    let result: ToolResult;
+    try {
+      result = await runTasks(
+        {
+          spec: command.tool,
+          scope: command.render_context,
+          args: command.args,
+          executionId,
+          step: command.step,
+          commandId: command.command_id,
+          baseDir,
+        },
+        { registry, services, templates: deps.templates, signal: abort.signal },
+      );
+    } catch (err) {
+      result = {
+        status: 'error',
+        error: { code: 'INTERNAL', message: errorMessage(err), retryable: false },
+        duration_ms: 0,
+      };
+    }
+    if (state.status !== 'RUNNING') return;
+    let trigger: ExecutionEvent;
+    if (result.status === 'success') {
+      fold(
+        commandEvent(
+          'call.done',
+          eventInput(command, { call_index: 0, result: { status: 'success', context: result } }),
+        ),
+      );
+      trigger = commandEvent('command.completed', eventInput(command, { status: 'COMPLETED' }));
+    } else {
+      const message = result.error?.message ?? 'tool failed';
+      fold(
+        commandEvent(
+          'call.error',
+          eventInput(
+            command,
+            { call_index: 0, error: result.error ?? null, result: { status: 'error', context: result } },
+            { error: message },
+          ),
+        ),
+      );
+      trigger = commandEvent(
+        'command.failed',
+        eventInput(command, { error: result.error ?? { message } }, { error: message }),
+      );
+    }
+    fold(trigger);
+    const next = decide(state, trigger, deps);
+    record(next.events);
+    for (const c of next.commands) queue.push(c);
+  };
+
+  await new Promise<void>((done) => {
+    const pump = (): void => {
+      while (head < queue.length && inFlight < concurrency && state.status === 'RUNNING') {
+        const command = queue[head++]!;
+        inFlight++;
+        runOne(command)
+          .catch((err: unknown) => {
+            // runOne handles tool errors itself; anything here is an engine fault: fail the run.
+            if (state.status === 'RUNNING') {
+              fold({
+                execution_id: executionId,
+                event_id: ids.next(),
+                event_type: 'playbook.failed',
+                node_name: 'playbook',
+                status: 'FAILED',
+                created_at: isoTime(clock.now()),
+                error: `internal error: ${errorMessage(err)}`,
+              });
+            }
+          })
+          .finally(() => {
+            inFlight--;
+            pump();
+          });
+      }
+      if (inFlight === 0 && (head >= queue.length || state.status !== 'RUNNING')) done();
+    };
+    pump();
+  });
+  options.signal?.removeEventListener('abort', onAbort);
+  await log?.flush();
+
+  const completedMs = state.completedAt ?? clock.now();
+  const status = state.status === 'RUNNING' ? 'FAILED' : state.status;
+  return {
+    execution_id: executionId,
+    status,
+    playbook_name: playbook.metadata.name,
+    playbook_path: playbook.metadata.path,
+    started_at: isoTime(state.startedAt ?? startedMs),
+    completed_at: isoTime(completedMs),
+    duration_seconds: Math.max(0, (completedMs - (state.startedAt ?? startedMs)) / 1000),
+    executed_steps: [...state.executed],
+    step_results: stepResults(state),
+    final_result: finalResult(state),
+    error: status === 'COMPLETED' ? null : (state.error ?? 'execution did not complete'),
+    ...(log ? { log_file: log.file } : {}),
+  };
+}

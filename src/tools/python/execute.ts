@@ -1,0 +1,93 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { isPlainObject, ToolError } from '../../shared/index.js';
+import { mergeEnv, runProcess } from '../process.js';
+import type { ToolContext, ToolOutput } from '../types.js';
+import { readPythonConfig, type PythonConfig } from './config.js';
+import { PYTHON_WRAPPER, RESULT_MARKER } from './wrapper.js';
+
+interface MarkerDoc {
+  readonly ok: boolean;
+  readonly has?: boolean;
+  readonly value?: unknown;
+  readonly type?: string;
+  readonly message?: string;
+  readonly traceback?: string;
+}
+
+/** Splits the wrapper's marker line off the captured stdout. */
+export function splitMarker(stdout: string): { stdout: string; doc?: MarkerDoc } {
+  const at = stdout.lastIndexOf(`\n${RESULT_MARKER}`);
+  if (at < 0) return { stdout };
+  const start = at + 1 + RESULT_MARKER.length;
+  const end = stdout.indexOf('\n', start);
+  const json = stdout.slice(start, end < 0 ? undefined : end);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(json) as unknown;
+  } catch {
+    return { stdout };
+  }
+  if (!isPlainObject(doc) || typeof doc.ok !== 'boolean') return { stdout };
+  const rest = end < 0 ? '' : stdout.slice(end + 1);
+  return { stdout: stdout.slice(0, at) + rest, doc: doc as unknown as MarkerDoc };
+}
+
+async function loadCode(ctx: ToolContext, config: PythonConfig): Promise<{ code: string; filename: string }> {
+  if (config.code !== undefined) return { code: config.code, filename: `<${ctx.step}>` };
+  const path = config.scriptPath ?? '';
+  const full = isAbsolute(path) ? path : resolve(ctx.baseDir ?? process.cwd(), path);
+  try {
+    return { code: await readFile(full, 'utf8'), filename: full };
+  } catch (err) {
+    throw new ToolError(`python: cannot read script ${full}`, { cause: err, details: { path: full } });
+  }
+}
+
+export async function executePython(
+  ctx: ToolContext,
+  rawConfig: Readonly<Record<string, unknown>>,
+): Promise<ToolOutput> {
+  const config = readPythonConfig(rawConfig);
+  const { code, filename } = await loadCode(ctx, config);
+  const hostEnv = ctx.services.env ?? process.env;
+  const python = config.python ?? ctx.services.python ?? hostEnv.PYTHON_PATH ?? 'python3';
+  const payload = {
+    code,
+    filename,
+    libs: config.libs,
+    context: { args: config.input, variables: {}, execution_id: ctx.executionId, step: ctx.step },
+  };
+  const env = mergeEnv({ ...hostEnv, PYTHONIOENCODING: 'utf-8' }, config.env);
+  const run = await runProcess({
+    kind: 'python',
+    command: python,
+    args: ['-c', PYTHON_WRAPPER],
+    input: JSON.stringify(payload),
+    env,
+    signal: ctx.signal,
+    ...(config.cwd !== undefined ? { cwd: config.cwd } : {}),
+    ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+  });
+  const { stdout, doc } = splitMarker(run.stdout);
+  const stderr = run.stderr;
+  const streams = { stdout, stderr, exit_code: run.exitCode };
+  if (!doc) {
+    const tail = stderr.trim().split('\n').slice(-5).join('\n');
+    const how = run.exitSignal ? `was killed by ${run.exitSignal}` : `exited with code ${run.exitCode}`;
+    throw new ToolError(`python: process ${how} without a result${tail ? `: ${tail}` : ''}`, {
+      details: { data: { stdout, stderr }, exit_code: run.exitCode },
+    });
+  }
+  if (!doc.ok) {
+    throw new ToolError(doc.message ?? 'python: error', {
+      details: {
+        exception: doc.type ?? 'Exception',
+        traceback: doc.traceback ?? '',
+        data: { stdout, stderr },
+      },
+    });
+  }
+  const data = doc.has === true ? (doc.value ?? null) : { stdout, stderr };
+  return { data, ...streams };
+}

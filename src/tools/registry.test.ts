@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { templates } from '../template/index.js';
+import { defaultRegistry, ToolRegistry } from './registry.js';
+import type { ToolContext, ToolDefinition } from './types.js';
+
+const ctx: ToolContext = {
+  executionId: 'e',
+  step: 's',
+  commandId: 'c',
+  label: 's',
+  attempt: 1,
+  signal: new AbortController().signal,
+  templates: templates(),
+  services: {},
+};
+
+describe('ToolRegistry', () => {
+  it('has the built-in tools', () => {
+    expect(defaultRegistry().kinds()).toEqual(['http', 'noop', 'playbook', 'python', 'shell']);
+  });
+
+  it('names the supported kinds for an unknown kind', () => {
+    expect(() => defaultRegistry().get('snowflake')).toThrowError(
+      expect.objectContaining({
+        code: 'TOOL_UNSUPPORTED',
+        message:
+          "tool kind 'snowflake' is not supported here (supported: http, noop, playbook, python, shell)",
+      }),
+    );
+  });
+
+  it('loads a lazy tool once, on first use', async () => {
+    let loads = 0;
+    const tool: ToolDefinition = {
+      kind: 'heavy',
+      description: 'x',
+      execute: (_ctx, config) => Promise.resolve({ data: config }),
+    };
+    const registry = new ToolRegistry().registerLazy('heavy', 'a heavy tool', () => {
+      loads += 1;
+      return Promise.resolve(tool);
+    });
+    expect(loads).toBe(0);
+    expect(registry.has('heavy')).toBe(true);
+    expect((await registry.get('heavy').execute(ctx, { a: 1 })).data).toEqual({ a: 1 });
+    await registry.get('heavy').execute(ctx, {});
+    expect(loads).toBe(1);
+  });
+
+  it('reports a lazy tool that cannot load', async () => {
+    const registry = new ToolRegistry().registerLazy('duckdb', 'x', () =>
+      Promise.reject(new Error('no binary')),
+    );
+    await expect(registry.get('duckdb').execute(ctx, {})).rejects.toMatchObject({ code: 'TOOL_UNSUPPORTED' });
+  });
+});

@@ -1,0 +1,76 @@
+import { errorMessage, NoetlError } from '../shared/index.js';
+import { httpTool } from './http/index.js';
+import { noopTool } from './noop/index.js';
+import { playbookTool } from './playbook/index.js';
+import { pythonTool } from './python/index.js';
+import { shellTool } from './shell/index.js';
+import type { ToolContext, ToolDefinition, ToolOutput } from './types.js';
+
+/**
+ * The open set of tool kinds (contract 1.4: one registry shared by parser and worker). Heavy
+ * tools (postgres, duckdb) register a loader so their modules are imported only when a step
+ * first runs them (STYLE.md 5).
+ */
+export class ToolRegistry {
+  private readonly tools = new Map<string, ToolDefinition>();
+
+  /** Adds or replaces a tool kind. */
+  register(tool: ToolDefinition): this {
+    this.tools.set(tool.kind, tool);
+    return this;
+  }
+
+  /** Adds a kind whose definition is imported on its first use. */
+  registerLazy(kind: string, description: string, load: () => Promise<ToolDefinition>): this {
+    let loading: Promise<ToolDefinition> | undefined;
+    const lazy: ToolDefinition = {
+      kind,
+      description,
+      async execute(ctx: ToolContext, config: Readonly<Record<string, unknown>>): Promise<ToolOutput> {
+        loading ??= load().catch((err: unknown) => {
+          loading = undefined;
+          throw new NoetlError(
+            'TOOL_UNSUPPORTED',
+            `tool '${kind}' could not be loaded: ${errorMessage(err)}`,
+            { cause: err },
+          );
+        });
+        const tool = await loading;
+        return tool.execute(ctx, config);
+      },
+    };
+    return this.register(lazy);
+  }
+
+  has(kind: string): boolean {
+    return this.tools.has(kind);
+  }
+
+  /** The tool of `kind`; TOOL_UNSUPPORTED listing the supported kinds when there is none. */
+  get(kind: string): ToolDefinition {
+    const tool = this.tools.get(kind);
+    if (!tool) {
+      throw new NoetlError(
+        'TOOL_UNSUPPORTED',
+        `tool kind '${kind}' is not supported here (supported: ${this.kinds().join(', ')})`,
+        { details: { kind, supported: this.kinds() } },
+      );
+    }
+    return tool;
+  }
+
+  /** Registered kinds, sorted. */
+  kinds(): string[] {
+    return [...this.tools.keys()].sort();
+  }
+}
+
+/** A registry with every built-in tool. */
+export function defaultRegistry(): ToolRegistry {
+  return new ToolRegistry()
+    .register(noopTool)
+    .register(pythonTool)
+    .register(shellTool)
+    .register(httpTool)
+    .register(playbookTool);
+}
