@@ -217,6 +217,20 @@ function specTaskToRaw(task: RawMap): RawMap {
   return out;
 }
 
+/** A ToolSpec JSON back into a raw tool and the label of its single task. */
+function fromToolSpecJson(
+  raw: RawMap & { tasks: unknown[] },
+  label: string,
+): { raw: unknown; label: string } {
+  const items = raw.tasks.map((t) => (isMap(t) ? specTaskToRaw(t) : t));
+  const first = raw.tasks[0];
+  const item = items[0];
+  if (raw.shape !== 'single' || items.length !== 1 || !isMap(item)) return { raw: items, label };
+  const task: RawMap = { ...item };
+  delete task.name;
+  return { raw: task, label: isMap(first) && typeof first.label === 'string' ? first.label : label };
+}
+
 /** Normalises a raw `tool` (map, list of flat items, list of `label: {...}` items). */
 export function normalizeToolAt(
   raw: unknown,
@@ -225,16 +239,6 @@ export function normalizeToolAt(
   rep: Reporter,
   opts: ToolOptions = {},
 ): ToolSpec | undefined {
-  if (isMap(raw) && isToolSpecJson(raw)) {
-    const items = raw.tasks.map((t) => (isMap(t) ? specTaskToRaw(t) : t));
-    const first = raw.tasks[0];
-    const single = raw.shape === 'single' && items.length === 1 && isMap(items[0]);
-    if (!single) return normalizeToolAt(items, label, path, rep, opts);
-    const own = isMap(first) && typeof first.label === 'string' ? first.label : label;
-    const task = { ...(items[0] as RawMap) };
-    delete task.name;
-    return normalizeToolAt(task, own, path, rep, opts);
-  }
   if (isMap(raw)) {
     const wire = raw.kind === 'task_sequence' ? (present(raw, 'tasks') ?? present(raw, 'config')) : undefined;
     if (Array.isArray(wire)) return normalizeToolAt(wire, label, path, rep, opts);
@@ -258,12 +262,16 @@ export function normalizeToolAt(
 }
 
 /**
- * Rebuilds a ToolSpec from a raw tool config (e.g. the one stored with a command). A single tool
- * takes `fallbackLabel` as its label. Throws a ValidationError listing every problem.
+ * Rebuilds a ToolSpec from a raw tool config stored with a command: a raw `tool` (map or list),
+ * the `task_sequence` wire form, or a ToolSpec serialised as JSON. A single raw tool takes
+ * `fallbackLabel` as its label. Kinds are not checked (the tool registry does that). Throws a
+ * ValidationError listing every problem.
  */
 export function normalizeTool(raw: unknown, fallbackLabel: string): ToolSpec {
   const rep = new DiagnosticCollector();
-  const tool = normalizeToolAt(raw, fallbackLabel, [], rep);
+  const input =
+    isMap(raw) && isToolSpecJson(raw) ? fromToolSpecJson(raw, fallbackLabel) : { raw, label: fallbackLabel };
+  const tool = normalizeToolAt(input.raw, input.label, [], rep);
   const errors = rep.list().filter((d) => d.severity === 'error');
   if (!tool || errors.length > 0) {
     const lines = errors.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message));

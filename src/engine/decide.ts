@@ -3,7 +3,7 @@ import { isoTime, NoetlError, type Clock, type IdGenerator } from '../shared/ind
 import { isTemplate, scanTemplate, type TemplateRenderer } from '../template/index.js';
 import { snapshotScope, type Command } from './command.js';
 import type { EventType, ExecutionEvent } from './events.js';
-import { edgeKey, graphOf, reachableFrom, type PlaybookGraph } from './graph.js';
+import { canReach, edgeKey, graphOf, reachableFrom, type PlaybookGraph } from './graph.js';
 import { toIterable } from './loop-items.js';
 import { executionScope } from './scope.js';
 import {
@@ -239,9 +239,11 @@ class Pass {
     if (!def || this.queued.has(name)) return;
     const st = state.steps.get(name);
     if (st && isRunning(st.status)) return;
-    const reentry = opts.from !== undefined && this.graph.backEdges.has(edgeKey(opts.from, name));
+    // Re-entry: the target lies on a cycle through the source (contract 1.7 workflow loops).
+    const reentry = opts.from !== undefined && canReach(this.graph, name, opts.from);
     if (st && (st.status === 'completed' || st.status === 'failed') && !reentry) return;
-    if (!reentry && this.liveUpstreams(name, opts.from).length > 0) {
+    const backEdge = opts.from !== undefined && this.graph.backEdges.has(edgeKey(opts.from, name));
+    if (!backEdge && this.liveUpstreams(name, opts.from).length > 0) {
       state.waiting.add(name);
       return;
     }

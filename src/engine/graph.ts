@@ -74,6 +74,23 @@ export function graphOf(playbook: Playbook, entry: string): PlaybookGraph {
   return graph;
 }
 
+const reachCache = new WeakMap<PlaybookGraph, Map<string, Set<string>>>();
+
+/** Whether `to` is reachable from `from` along arcs (a step re-entered on a cycle can). */
+export function canReach(graph: PlaybookGraph, from: string, to: string): boolean {
+  let perGraph = reachCache.get(graph);
+  if (!perGraph) {
+    perGraph = new Map();
+    reachCache.set(graph, perGraph);
+  }
+  let set = perGraph.get(from);
+  if (!set) {
+    set = reachableFrom(graph, [from]);
+    perGraph.set(from, set);
+  }
+  return set.has(to);
+}
+
 /** Steps reachable from `sources` by following arcs (sources included). */
 export function reachableFrom(graph: PlaybookGraph, sources: Iterable<string>): Set<string> {
   const seen = new Set<string>();

@@ -4,6 +4,7 @@ import { isPlainObject, ToolError } from '../../shared/index.js';
 import { mergeEnv, runProcess } from '../process.js';
 import type { ToolContext, ToolOutput } from '../types.js';
 import { readPythonConfig, type PythonConfig } from './config.js';
+import { resolveInterpreter } from './interpreter.js';
 import { PYTHON_WRAPPER, RESULT_MARKER } from './wrapper.js';
 
 interface MarkerDoc {
@@ -51,7 +52,10 @@ export async function executePython(
   const config = readPythonConfig(rawConfig);
   const { code, filename } = await loadCode(ctx, config);
   const hostEnv = ctx.services.env ?? process.env;
-  const python = config.python ?? ctx.services.python ?? hostEnv.PYTHON_PATH ?? 'python3';
+  const python = await resolveInterpreter(
+    config.python ?? ctx.services.python ?? hostEnv.PYTHON_PATH ?? 'python3',
+    hostEnv,
+  );
   const payload = {
     code,
     filename,
