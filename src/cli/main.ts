@@ -28,6 +28,11 @@ export function buildProgram(ctx: CliContext): Command {
     .version(packageVersion(), '-V, --version', 'print the version')
     .option('--debug', 'print stack traces on errors')
     .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (s, write) => write(s.startsWith('error:') ? `error[USAGE]:${s.slice(6)}` : s),
+    })
     .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
     .addHelpText(
       'after',
@@ -46,11 +51,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     debug: () => argv.includes('--debug'),
   };
   const program = buildProgram(ctx);
-  program.exitOverride();
-  program.configureOutput({
-    writeErr: (s) => process.stderr.write(s),
-    outputError: (s, write) => write(s.startsWith('error:') ? `error[USAGE]: ${s.slice(7)}` : s),
-  });
   try {
     await program.parseAsync([...argv]);
     return ctx.exitCode;

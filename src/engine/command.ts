@@ -1,4 +1,4 @@
-import type { Step, ToolSpec } from '../dsl/index.js';
+import type { KeychainEntry, Playbook, Step, ToolSpec } from '../dsl/index.js';
 import { scanTemplate, type TemplateScope } from '../template/index.js';
 
 /** A unit of work for a worker (contract 3.5): one tool (or pipeline) run of one step. */
@@ -21,6 +21,11 @@ export interface Command {
   readonly render_context: Readonly<Record<string, unknown>>;
   readonly iteration_index?: number;
   readonly iteration_total?: number;
+  /**
+   * The playbook's keychain entries this command's templates read (`{{ keychain.<name>.* }}`),
+   * unrendered; the worker resolves them when it runs the command, so secrets never reach events.
+   */
+  readonly keychain?: readonly KeychainEntry[];
 }
 
 /** What `command.issued` stores in its `context` (and a claim returns). */
@@ -28,6 +33,7 @@ export interface CommandContext {
   readonly tool_config: ToolSpec;
   readonly args: Readonly<Record<string, unknown>>;
   readonly render_context: Readonly<Record<string, unknown>>;
+  readonly keychain?: readonly KeychainEntry[];
 }
 
 const namesCache = new WeakMap<Step, readonly string[]>();
@@ -50,8 +56,11 @@ export function namesReadBy(step: Step): readonly string[] {
   const hit = namesCache.get(step);
   if (hit) return hit;
   const names = new Set<string>();
+  collect(
+    step.tool?.tasks.map((t) => t.config),
+    names,
+  );
   for (const task of step.tool?.tasks ?? []) {
-    collect(task.config, names);
     collect(task.set, names);
     for (const rule of task.policy?.rules ?? []) {
       collect(rule.when, names);
@@ -65,15 +74,49 @@ export function namesReadBy(step: Step): readonly string[] {
 }
 
 /** The render context of a command: the value of every name the step reads. */
-export function snapshotScope(step: Step, scope: TemplateScope): Record<string, unknown> {
+export function snapshotScope(
+  step: Step,
+  scope: TemplateScope,
+  extraNames: readonly string[] = [],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const lookup =
     typeof scope === 'function'
       ? scope
       : (n: string): unknown => (Object.prototype.hasOwnProperty.call(scope, n) ? scope[n] : undefined);
-  for (const name of namesReadBy(step)) {
+  for (const name of [...namesReadBy(step), ...extraNames]) {
+    if (name === 'keychain') continue; // resolved by the worker, never snapshotted
     const value = lookup(name);
     if (value !== undefined) out[name] = value;
   }
   return out;
+}
+
+/**
+ * Keychain entries a step reads, found by the `keychain.<name>` references in its templates (an
+ * entry may read another, e.g. a bearer token built from a static map). Unrendered.
+ */
+export function keychainReadBy(playbook: Playbook, step: Step): readonly KeychainEntry[] {
+  if (playbook.keychain.length === 0 || !namesReadBy(step).includes('keychain')) return [];
+  const wanted = new Set<string>();
+  const refs = (value: unknown): void => {
+    const text = JSON.stringify(value) ?? '';
+    for (const m of text.matchAll(/keychain\.([A-Za-z_][A-Za-z0-9_]*)/g)) wanted.add(m[1]!);
+    for (const m of text.matchAll(/keychain\[\s*\\?["']([^"'\\]+)\\?["']\s*\]/g)) wanted.add(m[1]!);
+  };
+  refs(step.tool);
+  refs(step.args);
+  let size = -1;
+  while (size !== wanted.size) {
+    size = wanted.size;
+    for (const entry of playbook.keychain) if (wanted.has(entry.name)) refs(entry.fields);
+  }
+  return playbook.keychain.filter((entry) => wanted.has(entry.name));
+}
+
+/** Root names the templates of keychain entries read (rendered with the command's context). */
+export function namesReadByKeychain(entries: readonly KeychainEntry[]): readonly string[] {
+  const names = new Set<string>();
+  for (const entry of entries) collect(entry.fields, names);
+  return [...names];
 }

@@ -1,9 +1,9 @@
 import type { Arc, Playbook, Step } from '../dsl/index.js';
 import { isoTime, NoetlError, type Clock, type IdGenerator } from '../shared/index.js';
 import { isTemplate, scanTemplate, type TemplateRenderer } from '../template/index.js';
-import { snapshotScope, type Command } from './command.js';
+import { keychainReadBy, namesReadByKeychain, snapshotScope, type Command } from './command.js';
 import type { EventType, ExecutionEvent } from './events.js';
-import { canReach, edgeKey, graphOf, reachableFrom, type PlaybookGraph } from './graph.js';
+import { edgeKey, graphOf, onOneCycle, reachableFrom, type PlaybookGraph } from './graph.js';
 import { toIterable } from './loop-items.js';
 import { executionScope } from './scope.js';
 import {
@@ -240,7 +240,7 @@ class Pass {
     const st = state.steps.get(name);
     if (st && isRunning(st.status)) return;
     // Re-entry: the target lies on a cycle through the source (contract 1.7 workflow loops).
-    const reentry = opts.from !== undefined && canReach(this.graph, name, opts.from);
+    const reentry = opts.from !== undefined && onOneCycle(this.graph, name, opts.from);
     if (st && (st.status === 'completed' || st.status === 'failed') && !reentry) return;
     const backEdge = opts.from !== undefined && this.graph.backEdges.has(edgeKey(opts.from, name));
     if (!backEdge && this.liveUpstreams(name, opts.from).length > 0) {
@@ -371,12 +371,18 @@ class Pass {
     }
     const tool = def.tool!;
     const toolKind = tool.shape === 'single' ? tool.tasks[0]!.kind : 'task_sequence';
-    const renderContext = snapshotScope(def, executionScope(state, overlay));
+    const keychain = keychainReadBy(state.playbook, def);
+    const renderContext = snapshotScope(def, executionScope(state, overlay), namesReadByKeychain(keychain));
     this.emit('command.issued', def.name, {
       event_id: eventId,
       node_type: toolKind,
       status: 'PENDING',
-      context: { tool_config: tool, args, render_context: renderContext },
+      context: {
+        tool_config: tool,
+        args,
+        render_context: renderContext,
+        ...(keychain.length > 0 ? { keychain } : {}),
+      },
       meta: {
         command_id: commandId,
         step: def.name,
@@ -405,6 +411,7 @@ class Pass {
       tool,
       args,
       render_context: renderContext,
+      ...(keychain.length > 0 ? { keychain } : {}),
       ...(state.catalogId !== undefined ? { catalog_id: state.catalogId } : {}),
       ...(state.parentExecutionId !== undefined ? { parent_execution_id: state.parentExecutionId } : {}),
       ...(state.executionPool !== undefined ? { execution_pool: state.executionPool } : {}),

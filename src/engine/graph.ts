@@ -14,6 +14,10 @@ export interface PlaybookGraph {
   readonly branchPoints: ReadonlySet<string>;
   /** Successors by arc (all arcs). */
   readonly successors: ReadonlyMap<string, readonly string[]>;
+  /** Strongly connected component of each step (steps on one cycle share it). */
+  readonly component: ReadonlyMap<string, number>;
+  /** Steps with an arc to themselves. */
+  readonly selfLoops: ReadonlySet<string>;
 }
 
 const cache = new WeakMap<Playbook, PlaybookGraph>();
@@ -69,26 +73,27 @@ export function graphOf(playbook: Playbook, entry: string): PlaybookGraph {
       upstreams.set(to, list);
     }
   }
-  const graph: PlaybookGraph = { backEdges, upstreams, branchPoints, successors };
+  const selfLoops = new Set<string>();
+  for (const [from, targets] of successors) if (targets.includes(from)) selfLoops.add(from);
+  const graph: PlaybookGraph = {
+    backEdges,
+    upstreams,
+    branchPoints,
+    successors,
+    component: components(successors),
+    selfLoops,
+  };
   cache.set(playbook, graph);
   return graph;
 }
 
-const reachCache = new WeakMap<PlaybookGraph, Map<string, Set<string>>>();
-
-/** Whether `to` is reachable from `from` along arcs (a step re-entered on a cycle can). */
-export function canReach(graph: PlaybookGraph, from: string, to: string): boolean {
-  let perGraph = reachCache.get(graph);
-  if (!perGraph) {
-    perGraph = new Map();
-    reachCache.set(graph, perGraph);
-  }
-  let set = perGraph.get(from);
-  if (!set) {
-    set = reachableFrom(graph, [from]);
-    perGraph.set(from, set);
-  }
-  return set.has(to);
+/**
+ * Whether two steps joined by an arc lie on one cycle (the target can reach the source again): for
+ * the steps of one arc that means the same strongly connected component.
+ */
+export function onOneCycle(graph: PlaybookGraph, a: string, b: string): boolean {
+  const ca = graph.component.get(a);
+  return ca !== undefined && ca === graph.component.get(b) && (a !== b || graph.selfLoops.has(a));
 }
 
 /** Steps reachable from `sources` by following arcs (sources included). */
@@ -102,4 +107,54 @@ export function reachableFrom(graph: PlaybookGraph, sources: Iterable<string>): 
     for (const next of graph.successors.get(node) ?? []) if (!seen.has(next)) queue.push(next);
   }
   return seen;
+}
+
+/** Tarjan's strongly connected components, iterative (playbooks may have 10,000s of steps). */
+function components(successors: ReadonlyMap<string, readonly string[]>): Map<string, number> {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const component = new Map<string, number>();
+  let counter = 0;
+  let next = 0;
+  for (const root of successors.keys()) {
+    if (index.has(root)) continue;
+    const work: { node: string; i: number }[] = [{ node: root, i: 0 }];
+    index.set(root, counter);
+    low.set(root, counter++);
+    stack.push(root);
+    onStack.add(root);
+    while (work.length > 0) {
+      const frame = work[work.length - 1]!;
+      const succ = successors.get(frame.node) ?? [];
+      if (frame.i < succ.length) {
+        const to = succ[frame.i++]!;
+        if (!successors.has(to)) continue;
+        if (!index.has(to)) {
+          index.set(to, counter);
+          low.set(to, counter++);
+          stack.push(to);
+          onStack.add(to);
+          work.push({ node: to, i: 0 });
+        } else if (onStack.has(to)) {
+          low.set(frame.node, Math.min(low.get(frame.node)!, index.get(to)!));
+        }
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent) low.set(parent.node, Math.min(low.get(parent.node)!, low.get(frame.node)!));
+      if (low.get(frame.node) === index.get(frame.node)) {
+        let member: string;
+        do {
+          member = stack.pop()!;
+          onStack.delete(member);
+          component.set(member, next);
+        } while (member !== frame.node);
+        next++;
+      }
+    }
+  }
+  return component;
 }

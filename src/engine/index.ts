@@ -25,6 +25,13 @@ export {
   type StartOptions,
 } from './decide.js';
 export { executionScope } from './scope.js';
-export { namesReadBy, snapshotScope, type Command, type CommandContext } from './command.js';
+export {
+  namesReadBy,
+  snapshotScope,
+  keychainReadBy,
+  namesReadByKeychain,
+  type Command,
+  type CommandContext,
+} from './command.js';
 export { toIterable } from './loop-items.js';
 export { graphOf, type PlaybookGraph } from './graph.js';

@@ -15,6 +15,7 @@ import {
 import {
   errorMessage,
   isoTime,
+  SecretRegistry,
   SnowflakeIdGenerator,
   systemClock,
   type Clock,
@@ -30,6 +31,7 @@ import {
   type ToolResult,
   type ToolServices,
 } from '../tools/index.js';
+import { LocalCredentials } from './credentials.js';
 import { JsonlEventLog } from './event-log.js';
 import { resolveChildPlaybook } from './children.js';
 import { loadPlaybookFile } from './load.js';
@@ -50,7 +52,13 @@ export interface LocalRunOptions {
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
   readonly parentExecutionId?: string;
+  /**
+   * Host services; missing `resolveCredential` is the local lookup (`credentialsFile`,
+   * `$NOETL_HOME/credentials.yaml`, `NOETL_CREDENTIAL_<ALIAS>`), missing `secrets` a fresh registry.
+   */
   readonly services?: Omit<ToolServices, 'runPlaybook'>;
+  /** `noetl run --credentials FILE`: YAML or JSON list of `{name, type, data}`. */
+  readonly credentialsFile?: string;
   readonly ids?: IdGenerator;
   readonly clock?: Clock;
 }
@@ -68,6 +76,8 @@ export interface LocalRunResult {
   readonly step_results: Record<string, unknown>;
   readonly final_result: unknown;
   readonly error: string | null;
+  /** Stable code of the error (e.g. TOOL_FAILED, TEMPLATE_RENDER), null when COMPLETED. */
+  readonly error_code: string | null;
   /** Where the event log was written, if anywhere. */
   readonly log_file?: string;
 }
@@ -79,6 +89,15 @@ function stepResults(state: ExecutionState): Record<string, unknown> {
       out[name] = s.data ?? null;
   }
   return out;
+}
+
+function errorCode(state: ExecutionState): string {
+  if (state.status === 'CANCELLED') return 'CANCELLED';
+  for (const name of state.unhandledFailures) {
+    const code = state.steps.get(name)?.error?.code;
+    if (code) return code;
+  }
+  return 'STEP_FAILED';
 }
 
 function finalResult(state: ExecutionState): unknown {
@@ -101,13 +120,25 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const playbook = options.playbook;
   const executionId = ids.next();
   const runDir = options.runDir === undefined ? join(process.cwd(), '.noetl', 'runs') : options.runDir;
-  const log = runDir === false ? undefined : new JsonlEventLog(join(runDir, `${executionId}.jsonl`));
   const concurrency = Math.max(1, options.concurrency ?? 16);
   const startedMs = clock.now();
 
+  const env = options.services?.env ?? process.env;
+  const secrets = options.services?.secrets ?? new SecretRegistry();
+  let resolveCredential = options.services?.resolveCredential;
+  if (!resolveCredential) {
+    const local = new LocalCredentials({
+      env,
+      secrets,
+      ...(options.credentialsFile !== undefined ? { file: options.credentialsFile } : {}),
+    });
+    resolveCredential = (alias) => local.resolve(alias);
+  }
+  // Children share the credential lookup and the secret registry of the run that started them.
+  const shared: Omit<ToolServices, 'runPlaybook'> = { ...options.services, env, secrets, resolveCredential };
+  const log = runDir === false ? undefined : new JsonlEventLog(join(runDir, `${executionId}.jsonl`), secrets);
   const services: ToolServices = {
-    env: process.env,
-    ...options.services,
+    ...shared,
     runPlaybook: (request, signal) => runChild(request, signal),
   };
 
@@ -120,6 +151,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       file,
       payload: request.workload,
       parentExecutionId: request.parentExecutionId,
+      services: shared,
       signal,
       ids,
       clock,
@@ -198,6 +230,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
           step: command.step,
           commandId: command.command_id,
           baseDir,
+          ...(command.keychain !== undefined ? { keychain: command.keychain } : {}),
         },
         { registry, services, templates: deps.templates, signal: abort.signal },
       );
@@ -287,6 +320,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     step_results: stepResults(state),
     final_result: finalResult(state),
     error: status === 'COMPLETED' ? null : (state.error ?? 'execution did not complete'),
+    error_code: status === 'COMPLETED' ? null : errorCode(state),
     ...(log ? { log_file: log.file } : {}),
   };
 }

@@ -3,3 +3,4 @@ export * from './json.js';
 export * from './clock.js';
 export * from './ids.js';
 export * from './logger.js';
+export * from './secrets.js';

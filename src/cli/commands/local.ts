@@ -22,6 +22,10 @@ export function registerLocalCommands(program: Command, ctx: CliContext): void {
     .addOption(new Option('--workload <json>').hideHelp())
     .option('-i, --input <file>', 'workload values from a JSON file')
     .option('-t, --target <step>', 'step to start at (same as the TARGET argument)')
+    .option(
+      '--credentials <file>',
+      'credentials for auth aliases: YAML or JSON list of {name, type, data} (then $NOETL_HOME/credentials.yaml, then env NOETL_CREDENTIAL_<ALIAS>)',
+    )
     .option('-j, --json', 'print one JSON object with the outcome on stdout')
     .option('-v, --verbose', 'print every event on stderr')
     .addHelpText(
@@ -30,7 +34,11 @@ export function registerLocalCommands(program: Command, ctx: CliContext): void {
 Workload precedence: --input file, then --payload, then --set (later wins).
 Each run writes its event log to .noetl/runs/<execution_id>.jsonl.
 Exit: 0 COMPLETED, 1 FAILED, 2 invalid playbook or usage.
-Env: PYTHON_PATH (python interpreter for python steps), NOETL_HOME.
+Credentials: an auth alias is looked up in --credentials FILE, then $NOETL_HOME/credentials.yaml,
+then env NOETL_CREDENTIAL_<ALIAS> (JSON {"type": ..., "data": {...}}). Secrets are scrubbed from
+the event log and from printed results.
+Env: PYTHON_PATH (python interpreter for python steps), NOETL_HOME (default ~/.noetl),
+NOETL_CREDENTIAL_<ALIAS>.
 
 Examples:
   noetl run examples/hello.yaml

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadPlaybookFile, runLocal } from '../../local/index.js';
-import { NoetlError } from '../../shared/index.js';
+import { NoetlError, redactSecretText, scrubSecrets, SecretRegistry } from '../../shared/index.js';
+import { closeToolResources } from '../../tools/index.js';
 import { EXIT } from '../exit.js';
 import type { CliContext } from '../main.js';
 import { StepProgress } from '../progress.js';
@@ -48,6 +49,9 @@ export async function runAction(
   const verbose = opts['verbose'] === true;
   const progress = process.stderr.isTTY && !verbose ? new StepProgress(process.stderr) : undefined;
 
+  const credentials = typeof opts['credentials'] === 'string' ? opts['credentials'] : undefined;
+  // The run's secret values: everything printed below is redacted with them.
+  const secrets = new SecretRegistry();
   const controller = new AbortController();
   const onSigint = (): void => controller.abort(new NoetlError('CANCELLED', 'interrupted'));
   process.once('SIGINT', onSigint);
@@ -59,12 +63,17 @@ export async function runAction(
       payload,
       ...(picked.target !== undefined ? { target: picked.target } : {}),
       signal: controller.signal,
+      services: { secrets },
+      ...(credentials !== undefined ? { credentialsFile: credentials } : {}),
       onEvent: (event, state) => {
         progress?.onEvent(event, state);
         if (verbose) {
           const err = event.error ? `  ${event.error}` : '';
           process.stderr.write(
-            `${event.created_at} ${event.event_type} ${event.node_name} ${event.status}${err}\n`,
+            redactSecretText(
+              `${event.created_at} ${event.event_type} ${event.node_name} ${event.status}${err}\n`,
+              secrets,
+            ),
           );
         }
       },
@@ -72,7 +81,9 @@ export async function runAction(
   } finally {
     process.removeListener('SIGINT', onSigint);
     progress?.end();
+    await closeToolResources();
   }
+  result = scrubSecrets(result, secrets);
   if (json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } else {
@@ -84,7 +95,9 @@ export async function runAction(
         process.stdout.write(`result: ${JSON.stringify(result.final_result)}\n`);
       }
     } else {
-      process.stderr.write(`${line}\nerror: ${result.error ?? 'unknown'}\n`);
+      process.stderr.write(
+        `${line}\nerror[${result.error_code ?? 'STEP_FAILED'}]: ${result.error ?? 'unknown'}\n`,
+      );
     }
     if (ctx.debug() && result.log_file) process.stderr.write(`event log: ${result.log_file}\n`);
   }
