@@ -35,6 +35,13 @@ const allowed = {
   cli: ALL,
 };
 const pure = new Set(['dsl', 'template', 'engine']);
+// Files a part may import directly instead of through the folder's index.ts, because the index
+// loads heavy modules the importer never uses (STYLE.md 5). Measured on this machine: the CLI's API
+// commands load worker/client.js in ~20 ms, worker/index.js (tool registry, templates) in ~500 ms;
+// config/sources.js and config/env-vars.js skip config/index.js's `yaml` (~150 ms).
+const lightDoors = {
+  cli: new Set(['worker/client.js', 'config/sources.js', 'config/env-vars.js']),
+};
 
 function* walk(dir) {
   for (const name of readdirSync(dir)) {
@@ -71,7 +78,8 @@ for (const file of walk(src)) {
       problems.push(`${relative(root, file)}: '${part}' may not import '${targetPart}' (${spec})`);
     }
     const inner = rel.split(sep).slice(1).join('/');
-    if (inner !== 'index.js' && inner !== 'index.ts' && inner !== '') {
+    const light = lightDoors[part]?.has(`${targetPart}/${inner}`) ?? false;
+    if (inner !== 'index.js' && inner !== 'index.ts' && inner !== '' && !light) {
       problems.push(`${relative(root, file)}: import '${targetPart}' through its index.js, not ${spec}`);
     }
   }

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 
 const { buildProgram } = await import('../dist/cli/main.js');
 let text = '';
-const program = buildProgram({ exitCode: 0, debug: () => false });
+const program = buildProgram({ exitCode: 0, debug: () => false, env: {} });
 program.configureOutput({ writeOut: (s) => (text += s), getOutHelpWidth: () => 80 });
 program.outputHelp();
 writeFileSync(new URL('../dist/cli/help.txt', import.meta.url), text);

@@ -6,6 +6,7 @@ export type {
   CommandHandler,
   CommandNotification,
   Delivery,
+  PublishOptions,
   StopOptions,
   StopResult,
   SubscribeOptions,

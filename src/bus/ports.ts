@@ -84,6 +84,17 @@ export interface Subscription {
   stop(options?: StopOptions): Promise<StopResult>;
 }
 
+export interface PublishOptions {
+  /**
+   * Identity of this publish for the bus's de-duplication (JetStream `Nats-Msg-Id`, see
+   * `dedupOnCommandId`): a second publish with the same id within the window is dropped.
+   * Default: the notification's `command_id`, so a retried publish is stored once. A deliberate
+   * re-publish of a command the bus already delivered (released by the reaper, or never claimed)
+   * must pass a new id, or the bus would drop it as a duplicate.
+   */
+  readonly dedupId?: string;
+}
+
 /** What an adapter can do; callers branch on these, never on the adapter's name (STYLE.md 3). */
 export interface BusCapabilities {
   /** Published notifications survive a process restart. */
@@ -101,7 +112,7 @@ export interface BusCapabilities {
 export interface CommandBus {
   readonly capabilities: BusCapabilities;
   /** Resolves once the bus has accepted the notification (for JetStream: the stream's ack). */
-  publish(notification: CommandNotification): Promise<void>;
+  publish(notification: CommandNotification, options?: PublishOptions): Promise<void>;
   /**
    * Starts competing for notifications matching `filter`. Resolves once the subscription is
    * set up (the durable consumer exists), so setup failures surface here.

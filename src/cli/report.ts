@@ -2,8 +2,8 @@ import { isNoetlError, toNoetlError } from '../shared/index.js';
 import { exitCodeFor, hintFor } from './exit.js';
 
 /**
- * The one place errors reach the terminal (STYLE.md 13): `error[CODE]: message`, a hint, the
- * stack only with --debug. Returns the exit code.
+ * The one place errors reach the terminal (STYLE.md 13): `error[CODE]: message`, a hint (the
+ * error's own `details.hint`, else the code's), the stack only with --debug. Returns the exit code.
  */
 export function reportError(
   err: unknown,
@@ -12,7 +12,9 @@ export function reportError(
 ): number {
   const e = toNoetlError(err);
   stream.write(`error[${e.code}]: ${e.message.split('\n')[0]}\n`);
-  const hint = hintFor(e.code);
+  // An error may carry its own hint (`details.hint`), more precise than the code's.
+  const own = e.details?.['hint'];
+  const hint = typeof own === 'string' ? own : hintFor(e.code);
   if (hint) stream.write(`  hint: ${hint}\n`);
   if (debug) {
     const original = isNoetlError(err) && err.cause instanceof Error ? err.cause : err;

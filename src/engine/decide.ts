@@ -455,12 +455,12 @@ class Pass {
   }
 }
 
-/** Starts an execution: `playbook_started`, then the entry step (contract 3.5 step 3). */
-export function startExecution(
+function startEvents(
   playbook: Playbook,
   options: StartOptions,
   deps: EngineDeps,
-): { state: ExecutionState; decision: Decision } {
+  extra: Readonly<Record<string, unknown>> = {},
+): { state: ExecutionState; pass: Pass } {
   const entry = entryStep(playbook, options.entry);
   const state = newExecutionState(playbook, entry, options.executionId);
   if (options.catalogId !== undefined) state.catalogId = options.catalogId;
@@ -474,23 +474,74 @@ export function startExecution(
       workload: options.workload,
       ...(options.catalogId !== undefined ? { catalog_id: options.catalogId } : {}),
       ...(options.version !== undefined ? { version: options.version } : {}),
+      ...extra,
     },
     meta: {
       ...(options.executionPool !== undefined ? { execution_pool: options.executionPool } : {}),
       ...(options.parentExecutionId !== undefined ? { parent_execution_id: options.parentExecutionId } : {}),
     },
   });
-  if (!playbook.steps.has(entry)) {
+  return { state, pass };
+}
+
+/** Starts an execution: `playbook_started`, then the entry step (contract 3.5 step 3). */
+export function startExecution(
+  playbook: Playbook,
+  options: StartOptions,
+  deps: EngineDeps,
+): { state: ExecutionState; decision: Decision } {
+  const { state, pass } = startEvents(playbook, options, deps);
+  if (!playbook.steps.has(state.entry)) {
+    const message = `entry step '${state.entry}' is not defined`;
     pass.emit('playbook.failed', 'playbook', {
       node_type: 'execution',
       status: 'FAILED',
-      error: `entry step '${entry}' is not defined`,
-      meta: { status: 'FAILED', error: `entry step '${entry}' is not defined` },
+      error: message,
+      meta: { status: 'FAILED', error: message },
     });
   } else {
-    pass.dispatch(entry, {});
+    pass.dispatch(state.entry, {});
     pass.finish();
   }
+  return { state, decision: { events: pass.events, commands: pass.commands } };
+}
+
+/**
+ * Starts a new execution that resumes a failed (or cancelled) one (beyond NoETL): steps that
+ * completed there are recorded as completed with their results (`step.enter` + `step.exit`,
+ * `context.reused_from`), its `set` variables are carried over, and the failed steps run again.
+ */
+export function resumeExecution(
+  playbook: Playbook,
+  previous: ExecutionState,
+  options: StartOptions,
+  deps: EngineDeps,
+): { state: ExecutionState; decision: Decision } {
+  const started = startEvents(playbook, options, deps, { resumed_from: previous.executionId });
+  const { state, pass } = started;
+  const reused = new Set<string>();
+  for (const name of previous.executed) {
+    const s = previous.steps.get(name);
+    if (!s || s.status !== 'completed' || reused.has(name)) continue;
+    reused.add(name);
+    pass.emit('step.enter', name, { context: { reused_from: previous.executionId } });
+    pass.emit('step.exit', name, {
+      status: 'COMPLETED',
+      result: { status: 'COMPLETED', context: { data: (s.data ?? null) as unknown, reused_from: previous.executionId } },
+    });
+  }
+  if (Object.keys(previous.vars).length > 0) {
+    pass.emit('ctx.updated', 'playbook', {
+      status: 'COMPLETED',
+      context: { step: 'playbook', gen: previous.executionId, values: { ...previous.vars } },
+    });
+  }
+  const again = [...previous.steps.values()]
+    .filter((s) => s.status === 'failed' || (s.status !== 'completed' && s.status !== 'skipped' && s.status !== 'pending'))
+    .map((s) => s.name);
+  if (again.length === 0 && reused.size === 0) again.push(state.entry);
+  for (const name of again) pass.dispatch(name, {});
+  pass.finish();
   return { state, decision: { events: pass.events, commands: pass.commands } };
 }
 

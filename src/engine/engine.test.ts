@@ -362,3 +362,30 @@ workflow:
     expect(rebuilt.eventCount).toBe(events.length);
   });
 });
+
+describe('resume', () => {
+  it('reuses completed results and runs the failed step again', async () => {
+    const { resumeExecution } = await import('./decide.js');
+    const { counterIds, fixedClock } = await import('../../test/helpers/engine-driver.js');
+    const { templates } = await import('../template/index.js');
+    const playbook = playbookOf(`${head}workflow:
+  - step: start
+    tool: { kind: noop }
+    set: { ctx.k: 7 }
+    next: [ flaky ]
+  - step: flaky
+    tool: { kind: noop }
+    next: [ end ]
+  - step: end
+    tool: { kind: noop }
+`);
+    const first = drive(playbook, (c) => (c.step === 'flaky' ? { ok: false, message: 'down' } : ok({ s: c.step })));
+    expect(first.state.status).toBe('FAILED');
+    const deps = { ids: counterIds(), clock: fixedClock(), templates: templates() };
+    const { state, decision } = resumeExecution(playbook, first.state, { executionId: '2', workload: {} }, deps);
+    expect(decision.commands.map((c) => c.step)).toEqual(['flaky']);
+    expect(state.steps.get('start')?.data).toEqual({ s: 'start' });
+    expect(state.vars['k']).toBe(7);
+    expect(decision.events[0]?.context?.['resumed_from']).toBe('1');
+  });
+});

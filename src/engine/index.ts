@@ -14,6 +14,7 @@ export {
 } from './state.js';
 export {
   startExecution,
+  resumeExecution,
   decide,
   cancelExecution,
   replay,

@@ -132,6 +132,7 @@ function valuesOf(secrets: SecretValues | undefined): readonly string[] {
 }
 
 function redactText(text: string, values: readonly string[]): string {
+  if (values.length === 0 && !text.includes('://')) return text;
   let out = text.includes('://') ? text.replace(URL_PASSWORD_RE, `$1${REDACTED}$3`) : text;
   for (const v of values) {
     if (v.length >= MIN_SECRET_LENGTH && out.includes(v)) out = out.split(v).join(REDACTED);
@@ -160,14 +161,20 @@ function scrub(value: unknown, values: readonly string[], byKey: boolean, depth:
     return changed ?? value;
   }
   if (value instanceof Date) return value;
+  const map = value as Record<string, unknown>;
   let changed: Record<string, unknown> | undefined;
-  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+  // for...in over own keys: no entries array per object (this runs for every stored event).
+  for (const key in map) {
+    if (!Object.prototype.hasOwnProperty.call(map, key)) continue;
+    const item = map[key];
     const next =
-      byKey && isSecretKey(key) && item !== null && item !== undefined && item !== ''
+      byKey && item !== null && item !== undefined && item !== '' && isSecretKey(key)
         ? REDACTED
-        : scrub(item, values, byKey, depth + 1);
+        : typeof item === 'object' || typeof item === 'string'
+          ? scrub(item, values, byKey, depth + 1)
+          : item;
     if (next !== item) {
-      changed ??= { ...(value as Record<string, unknown>) };
+      changed ??= { ...map };
       changed[key] = next;
     }
   }

@@ -11,6 +11,18 @@ export type {
   ToolServices,
 } from './types.js';
 export { ToolRegistry, defaultRegistry } from './registry.js';
+export { closeToolResources, onToolResourcesClose } from './resources.js';
+export {
+  applyToolAuth,
+  authAlias,
+  canonicalCredentialType,
+  credentialFields,
+  resolveCredentialAlias,
+  CREDENTIAL_TYPES,
+  type CredentialTarget,
+  type CredentialType,
+} from './credentials.js';
+export { resolveKeychain, withKeychain, KEYCHAIN_KINDS, type ResolvedKeychain } from './keychain.js';
 export { runTasks, type RunTasksDeps, type RunTasksInput } from './pipeline.js';
 export { abortableSleep, backoffMs, matchRule } from './policy.js';
 export { noopTool } from './noop/index.js';

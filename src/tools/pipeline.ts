@@ -1,7 +1,8 @@
-import type { PolicyThen, Task, ToolSpec } from '../dsl/index.js';
-import { CancelledError, toNoetlError, ToolError, type NoetlError } from '../shared/index.js';
+import type { KeychainEntry, PolicyThen, Task, ToolSpec } from '../dsl/index.js';
+import { CancelledError, isPlainObject, toNoetlError, ToolError, type NoetlError } from '../shared/index.js';
 import type { TemplateRenderer, TemplateScope } from '../template/index.js';
-import { buildResult, type Failure } from './pipeline-result.js';
+import { resolveKeychain, withKeychain } from './keychain.js';
+import { buildResult, errorInfo, type Failure } from './pipeline-result.js';
 import { PipelineState } from './pipeline-state.js';
 import { abortableSleep, backoffMs, DEFAULT_RETRY_ATTEMPTS, matchRule, PREVIOUS_LABELS } from './policy.js';
 import type { ToolRegistry } from './registry.js';
@@ -25,6 +26,11 @@ export interface RunTasksInput {
   readonly step: string;
   readonly commandId: string;
   readonly baseDir?: string;
+  /**
+   * The keychain entries the step reads (`Command.keychain`, unrendered): resolved before the
+   * first task and bound as `keychain` in every task's scope.
+   */
+  readonly keychain?: readonly KeychainEntry[];
 }
 
 export interface RunTasksDeps {
@@ -52,7 +58,24 @@ type Move =
  * reported in the result, never thrown; only cancellation of `deps.signal` throws (CancelledError).
  */
 export async function runTasks(input: RunTasksInput, deps: RunTasksDeps): Promise<ToolResult> {
-  return new PipelineRun(input, deps).run();
+  if (!input.keychain || input.keychain.length === 0) return new PipelineRun(input, deps).run();
+  const startedAt = Date.now();
+  let scope: TemplateScope;
+  try {
+    const keychain = await resolveKeychain(input.keychain, input.scope, deps);
+    scope = withKeychain(input.scope, keychain);
+  } catch (err) {
+    if (err instanceof CancelledError) throw err;
+    if (deps.signal.aborted) throw new CancelledError();
+    // A keychain that cannot be resolved fails the step before any task runs.
+    return {
+      status: 'error',
+      error: errorInfo(toNoetlError(err, 'CREDENTIAL_NOT_FOUND'), input.spec.tasks[0]?.label ?? input.step),
+      duration_ms: Date.now() - startedAt,
+      attempts: 0,
+    };
+  }
+  return new PipelineRun({ ...input, scope }, deps).run();
 }
 
 class PipelineRun {
@@ -126,11 +149,16 @@ class PipelineRun {
       new ToolError(`task '${task.label}' failed by policy rule`, { details: { reason: 'policy_fail' } });
 
     // Records the task's data and applies its own `set`; an error when that `set` cannot render.
+    // An item's `set` sees `output` as the rule envelope with the task's own fields laid under it,
+    // so both `output.data.x` and NoETL's `extracted: "{{ output }}"` then `extracted.x` work.
     const complete = (): NoetlError | undefined => {
       this.state.record(task.label, attempt.data);
       if (!task.set) return undefined;
       try {
-        this.state.applySet(renderMap(templates, task.set, scope));
+        const envelope = ruleOutput(attempt, attemptNo);
+        const output = isPlainObject(attempt.data) ? { ...attempt.data, ...envelope } : envelope;
+        const setScope = this.state.scope(locals.vars, { output, _attempt: attemptNo });
+        this.state.applySet(renderMap(templates, task.set, setScope));
         return undefined;
       } catch (err) {
         return toNoetlError(err, 'TEMPLATE_RENDER');

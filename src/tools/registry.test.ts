@@ -15,16 +15,34 @@ const ctx: ToolContext = {
 };
 
 describe('ToolRegistry', () => {
-  it('has the built-in tools', () => {
-    expect(defaultRegistry().kinds()).toEqual(['http', 'noop', 'playbook', 'python', 'shell']);
+  it('has the built-in tools, sorted', () => {
+    const kinds = defaultRegistry().kinds();
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'duckdb',
+        'http',
+        'noop',
+        'playbook',
+        'postgres',
+        'python',
+        'shell',
+        'transfer',
+      ]),
+    );
+    expect(kinds).toEqual([...kinds].sort());
+  });
+
+  it('declares the credential mapping of lazy tools before loading them', () => {
+    expect(defaultRegistry().get('postgres').authTarget).toBe('postgres');
+    expect(defaultRegistry().get('http').authTarget).toBe('http');
+    expect(defaultRegistry().get('transfer').authTarget).toBeUndefined();
   });
 
   it('names the supported kinds for an unknown kind', () => {
     expect(() => defaultRegistry().get('snowflake')).toThrowError(
       expect.objectContaining({
         code: 'TOOL_UNSUPPORTED',
-        message:
-          "tool kind 'snowflake' is not supported here (supported: http, noop, playbook, python, shell)",
+        message: `tool kind 'snowflake' is not supported here (supported: ${defaultRegistry().kinds().join(', ')})`,
       }),
     );
   });

@@ -4,6 +4,7 @@ import { noopTool } from './noop/index.js';
 import { playbookTool } from './playbook/index.js';
 import { pythonTool } from './python/index.js';
 import { shellTool } from './shell/index.js';
+import type { CredentialTarget } from './credentials.js';
 import type { ToolContext, ToolDefinition, ToolOutput } from './types.js';
 
 /**
@@ -20,12 +21,21 @@ export class ToolRegistry {
     return this;
   }
 
-  /** Adds a kind whose definition is imported on its first use. */
-  registerLazy(kind: string, description: string, load: () => Promise<ToolDefinition>): this {
+  /**
+   * Adds a kind whose definition is imported on its first use. `options.authTarget` must match the
+   * loaded definition's: the pipeline reads it before the module is loaded.
+   */
+  registerLazy(
+    kind: string,
+    description: string,
+    load: () => Promise<ToolDefinition>,
+    options: { readonly authTarget?: CredentialTarget } = {},
+  ): this {
     let loading: Promise<ToolDefinition> | undefined;
     const lazy: ToolDefinition = {
       kind,
       description,
+      ...(options.authTarget !== undefined ? { authTarget: options.authTarget } : {}),
       async execute(ctx: ToolContext, config: Readonly<Record<string, unknown>>): Promise<ToolOutput> {
         loading ??= load().catch((err: unknown) => {
           loading = undefined;
@@ -72,5 +82,33 @@ export function defaultRegistry(): ToolRegistry {
     .register(pythonTool)
     .register(shellTool)
     .register(httpTool)
-    .register(playbookTool);
+    .register(playbookTool)
+    .registerLazy(
+      'postgres',
+      'Runs SQL on PostgreSQL; data is `{columns, rows, row_count}` or `{affected_rows}`.',
+      async () => (await import('./postgres/index.js')).postgresTool,
+      { authTarget: 'postgres' },
+    )
+    .registerLazy(
+      'duckdb',
+      'Runs SQL on DuckDB (`db_path`, default .noetl/state.duckdb).',
+      async () => (await import('./duckdb/index.js')).duckdbTool,
+    )
+    .registerLazy(
+      'transfer',
+      'Moves rows from http, postgres or duckdb to a postgres or duckdb table, in chunks.',
+      async () => (await import('./transfer/index.js')).transferTool,
+    )
+    .registerLazy(
+      'nats',
+      'NATS JetStream: KV, object store and stream operations (`operation: kv_get`, `js_publish`...).',
+      async () => (await import('./nats/index.js')).natsTool,
+      { authTarget: 'nats' },
+    )
+    .registerLazy(
+      'mcp',
+      'Calls an MCP server over JSON-RPC 2.0 / HTTP (`method: tools/call`, `tools/list`...).',
+      async () => (await import('./mcp/index.js')).mcpTool,
+      { authTarget: 'http' },
+    );
 }

@@ -1,6 +1,7 @@
 import type { Task } from '../dsl/index.js';
 import { CancelledError, isPlainObject, toNoetlError, type NoetlError } from '../shared/index.js';
 import type { TemplateRenderer, TemplateScope } from '../template/index.js';
+import { applyToolAuth } from './credentials.js';
 import type { PipelineState } from './pipeline-state.js';
 import type { ToolRegistry } from './registry.js';
 import type { ToolOutput, ToolServices } from './types.js';
@@ -91,6 +92,9 @@ export async function runAttempt(
     if (Object.keys(locals.vars).length > 0 || task.config[locals.key] !== undefined) {
       config[locals.key] = locals.vars;
     }
+    const resolved = tool.authTarget
+      ? await applyToolAuth(tool.authTarget, config, ctx.services, ctx.signal)
+      : config;
     const output = await tool.execute(
       {
         executionId: ctx.executionId,
@@ -103,7 +107,7 @@ export async function runAttempt(
         services: ctx.services,
         ...(ctx.baseDir !== undefined ? { baseDir: ctx.baseDir } : {}),
       },
-      config,
+      resolved,
     );
     return { ok: true, data: output.data, output };
   } catch (err) {

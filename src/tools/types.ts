@@ -1,5 +1,6 @@
-import type { ErrorCode, Logger } from '../shared/index.js';
+import type { ErrorCode, Logger, SecretRegistry } from '../shared/index.js';
 import type { TemplateRenderer } from '../template/index.js';
+import type { CredentialTarget } from './credentials.js';
 
 /** What a tool returns on success. `data` is the step data later templates see (contract 1.12). */
 export interface ToolOutput {
@@ -77,6 +78,11 @@ export interface ToolServices {
   readonly logger?: Logger;
   /** Python interpreter (default `$PYTHON_PATH` or `python3`). */
   readonly python?: string;
+  /**
+   * The secret values of this run: credential and keychain resolution add to it, and the host
+   * redacts them from every event, log line and printed result.
+   */
+  readonly secrets?: SecretRegistry;
 }
 
 export interface ToolContext {
@@ -104,5 +110,10 @@ export interface ToolDefinition {
   readonly kind: string;
   /** One line for `--help` and docs. */
   readonly description: string;
+  /**
+   * Which credential mapping (contract 9) the pipeline applies to the task's `auth: <alias>` (or
+   * `credential: <alias>`) before the tool runs; tools without one get `auth` as written.
+   */
+  readonly authTarget?: CredentialTarget;
   execute(ctx: ToolContext, config: Readonly<Record<string, unknown>>): Promise<ToolOutput>;
 }

@@ -7,6 +7,7 @@ import type {
   CommandBus,
   CommandHandler,
   CommandNotification,
+  PublishOptions,
   StopOptions,
   SubscribeOptions,
   Subscription,
@@ -84,7 +85,7 @@ export class NatsBus implements CommandBus {
     return this.nc.isClosed();
   }
 
-  async publish(notification: CommandNotification): Promise<void> {
+  async publish(notification: CommandNotification, options: PublishOptions = {}): Promise<void> {
     if (this.closing) throw new NoetlError('BUS_ERROR', 'bus is closed');
     const payload = encodeNotification(notification);
     const subject = subjectFor(notification, this.o.subject);
@@ -92,10 +93,10 @@ export class NatsBus implements CommandBus {
     for (let attempt = 0; ; attempt++) {
       const left = deadline - Date.now();
       try {
-        // msgID = command_id: a retried (or re-swept) publish within the duplicate window is
-        // stored once.
+        // msgID = command_id (or the caller's dedupId): a retried publish within the duplicate
+        // window is stored once.
         await this.js.publish(subject, payload, {
-          msgID: notification.command_id,
+          msgID: options.dedupId ?? notification.command_id,
           timeout: Math.max(100, Math.min(PUBLISH_ATTEMPT_MS, left)),
         });
         return;

@@ -27,6 +27,24 @@ function pickFile(file: string | undefined, target: string | undefined): { file:
   return { file, ...(target !== undefined ? { target } : {}) };
 }
 
+/** `stream` whose text writes are redacted with the run's secrets (progress lines show errors). */
+function redactingStream(stream: NodeJS.WriteStream, secrets: SecretRegistry): NodeJS.WriteStream {
+  return new Proxy(stream, {
+    get(target, prop): unknown {
+      if (prop === 'write') {
+        return (chunk: unknown, ...rest: unknown[]): boolean =>
+          (target.write as (c: unknown, ...r: unknown[]) => boolean).call(
+            target,
+            typeof chunk === 'string' ? redactSecretText(chunk, secrets) : chunk,
+            ...rest,
+          );
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 export async function runAction(
   fileArg: string | undefined,
   targetArg: string | undefined,
@@ -47,11 +65,11 @@ export async function runAction(
   }
   const json = opts['json'] === true;
   const verbose = opts['verbose'] === true;
-  const progress = process.stderr.isTTY && !verbose ? new StepProgress(process.stderr) : undefined;
-
   const credentials = typeof opts['credentials'] === 'string' ? opts['credentials'] : undefined;
   // The run's secret values: everything printed below is redacted with them.
   const secrets = new SecretRegistry();
+  const progress =
+    process.stderr.isTTY && !verbose ? new StepProgress(redactingStream(process.stderr, secrets)) : undefined;
   const controller = new AbortController();
   const onSigint = (): void => controller.abort(new NoetlError('CANCELLED', 'interrupted'));
   process.once('SIGINT', onSigint);

@@ -1,5 +1,6 @@
 import { NoetlError } from '../../shared/index.js';
 import type { ConfigMap } from '../config-helpers.js';
+import { credentialFields, resolveCredentialAlias } from '../credentials.js';
 import type { ToolContext } from '../types.js';
 import type { HttpAuth } from './config.js';
 
@@ -74,12 +75,8 @@ export function authHeaders(fields: ConfigMap): Record<string, string> {
 export async function resolveAuthHeaders(ctx: ToolContext, auth: HttpAuth): Promise<Record<string, string>> {
   if (auth.type === 'none') return {};
   if (auth.type === 'inline') return authHeaders(auth.fields);
-  if (!ctx.services.resolveCredential) {
-    throw new NoetlError('CREDENTIAL_NOT_FOUND', `http: credential '${auth.alias}' cannot be resolved here`, {
-      details: { alias: auth.alias },
-    });
-  }
-  const record = await ctx.services.resolveCredential(auth.alias, ctx.signal);
+  const record = await resolveCredentialAlias(auth.alias, ctx.services, ctx.signal);
   const { credential: _c, alias: _a, ...overrides } = auth.overrides;
-  return authHeaders({ ...record.data, type: record.type, ...overrides });
+  const { auth: fields } = credentialFields('http', record) as { auth: ConfigMap };
+  return authHeaders({ ...fields, ...overrides });
 }

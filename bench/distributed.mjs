@@ -1,0 +1,270 @@
+#!/usr/bin/env node
+// Distributed-mode figures (issue 5, Windmill's method): one machine, default settings,
+// synchronous_commit on, medians of several runs after a warm-up, times from our own event log.
+//   npm run build && node bench/distributed.mjs [--runs 5] [--soak-minutes 10]
+// Starts a control plane (PostgreSQL 127.0.0.1:5432/test in a private schema, NATS 127.0.0.1:4222
+// in a private stream) and worker processes, exactly as deployed (`node dist/.../main.js`).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { connect } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const RUNS = arg('--runs', 5);
+const SOAK_MINUTES = arg('--soak-minutes', 0);
+const DB_URL = process.env.NOETL_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const id = `bench_${randomBytes(4).toString('hex')}`;
+const SERVER = fileURLToPath(new URL('../dist/server/main.js', import.meta.url));
+const WORKER = fileURLToPath(new URL('../dist/worker/main.js', import.meta.url));
+const children = [];
+let stopping = false;
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const pct = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const baseEnv = {
+  ...process.env,
+  NOETL_DATABASE_URL: DB_URL,
+  NOETL_SCHEMA: id,
+  NATS_URL,
+  NATS_STREAM: `${id}_cmd`,
+  NATS_CONSUMER: `${id}_wp`,
+  NATS_SUBJECT: `${id}.commands`,
+  NOETL_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  NOETL_LOG_LEVEL: 'warn',
+  NOETL_HOME: `/tmp/${id}`,
+};
+
+async function waitHttp(url, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`not healthy: ${url}`);
+    await sleep(100);
+  }
+}
+
+function start(file, args, env) {
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), file, ...args], { env, stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'] });
+  child.on('exit', (code, signal) => { if (!stopping) console.error(`${file} exited: ${code ?? signal}`); });
+  children.push(child);
+  return child;
+}
+
+async function startWorker(serverUrl, name, maxConcurrent) {
+  const port = await freePort();
+  const child = start(WORKER, [], {
+    ...baseEnv,
+    NOETL_SERVER_URL: serverUrl,
+    WORKER_ID: `${id}_${name}`,
+    WORKER_MAX_CONCURRENT: String(maxConcurrent),
+    WORKER_METRICS_BIND: `127.0.0.1:${port}`,
+  });
+  await waitHttp(`http://127.0.0.1:${port}/health`);
+  return { child, port };
+}
+
+function rssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+function chain(n, name) {
+  const steps = [];
+  for (let i = 0; i < n; i++) {
+    const step = i === 0 ? 'start' : `s${i}`;
+    steps.push(`  - step: ${step}\n    tool: { kind: noop }${i < n - 1 ? `\n    next: [ s${i + 1} ]` : ''}`);
+  }
+  return `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: ${name}, path: bench/${name} }\nworkflow:\n${steps.join('\n')}\n`;
+}
+
+function fanout(n) {
+  const branches = Array.from({ length: n }, (_, i) => `b${i}`);
+  const steps = [
+    `  - step: start\n    tool: { kind: noop }\n    next: { spec: { mode: inclusive }, arcs: [ ${branches.map((b) => `{ step: ${b} }`).join(', ')} ] }`,
+    ...branches.map((b) => `  - step: ${b}\n    tool: { kind: noop }\n    next: [ join ]`),
+    '  - step: join\n    tool: { kind: noop }',
+  ];
+  return `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: fanout, path: bench/fanout }\nworkflow:\n${steps.join('\n')}\n`;
+}
+
+async function main() {
+  // ---- floor: one PostgreSQL commit + one JetStream publish-and-ack --------------------------
+  const client = new pg.Client({ connectionString: DB_URL });
+  await client.connect();
+  await client.query(`CREATE TABLE IF NOT EXISTS public.${id}_floor (id bigserial primary key, body jsonb)`);
+  const nc = await connect({ servers: NATS_URL });
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: `${id}_floor`, subjects: [`${id}.floor`] });
+  const js = jetstream(nc);
+  const floor = [];
+  for (let i = 0; i < 600; i++) {
+    const t0 = performance.now();
+    await client.query('BEGIN');
+    await client.query(`INSERT INTO public.${id}_floor (body) VALUES ($1)`, [{ i }]);
+    await client.query('COMMIT');
+    await js.publish(`${id}.floor`, JSON.stringify({ i }));
+    if (i >= 100) floor.push(performance.now() - t0);
+  }
+  await jsm.streams.delete(`${id}_floor`);
+  await client.query(`DROP TABLE public.${id}_floor`);
+
+  // ---- cluster ---------------------------------------------------------------------------------
+  const port = await freePort();
+  const serverUrl = `http://127.0.0.1:${port}`;
+  start(SERVER, ['--host', '127.0.0.1', '--port', String(port)], baseEnv);
+  await waitHttp(`${serverUrl}/api/health`);
+  const api = async (method, path, body) => {
+    const r = await fetch(`${serverUrl}${path}`, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+    return r.json();
+  };
+  const w1 = await startWorker(serverUrl, 'w1', 4);
+  await sleep(1000);
+  const idleRss = rssMb(w1.child.pid);
+
+  // One poller for every execution in flight (GET /api/executions), so the benchmark's own
+  // polling stays a small, constant load on the control plane.
+  const waiting = new Map();
+  let poller;
+  const poll = async () => {
+    while (waiting.size > 0) {
+      await sleep(25);
+      const rows = await api('GET', '/api/executions?limit=1000');
+      for (const row of rows) {
+        const w = waiting.get(row.execution_id);
+        if (w && row.status !== 'RUNNING') {
+          waiting.delete(row.execution_id);
+          w(row);
+        }
+      }
+    }
+    poller = undefined;
+  };
+  const run = async (path) => {
+    const { execution_id } = await api('POST', '/api/execute', { path });
+    const row = await new Promise((resolve) => {
+      waiting.set(execution_id, resolve);
+      poller ??= poll();
+    });
+    if (row.status !== 'COMPLETED') throw new Error(`${path} ${row.status}: ${row.error}`);
+    const { events } = await api('GET', `/api/executions/${execution_id}/events?limit=10000`);
+    const t = (e) => Date.parse(e.created_at);
+    return { events, ms: t(events.at(-1)) - t(events[0]) };
+  };
+
+  await api('POST', '/api/catalog/register', { content: chain(40, 'chain40') });
+  await api('POST', '/api/catalog/register', { content: fanout(400) });
+  await api('POST', '/api/catalog/register', { content: chain(20, 'chain20') });
+
+  await run('bench/chain40'); // warm-up
+  const perStep = [];
+  for (let r = 0; r < RUNS; r++) perStep.push((await run('bench/chain40')).ms / 40);
+  await run('bench/fanout');
+  const fan = [];
+  for (let r = 0; r < RUNS; r++) fan.push((await run('bench/fanout')).ms);
+
+  // ---- throughput with 2 workers ------------------------------------------------------------
+  const w2 = await startWorker(serverUrl, 'w2', 4);
+  const throughput = [];
+  const latencies = [];
+  for (let r = 0; r < Math.max(3, Math.min(RUNS, 5)); r++) {
+    const N = 30;
+    const t0 = performance.now();
+    const results = await Promise.all(Array.from({ length: N }, () => run('bench/chain20')));
+    const seconds = (performance.now() - t0) / 1000;
+    throughput.push((N * 20) / seconds);
+    for (const { events } of results) {
+      const issued = new Map();
+      for (const e of events) {
+        const cid = e.meta?.command_id;
+        if (!cid) continue;
+        if (e.event_type === 'command.issued') issued.set(cid, Date.parse(e.created_at));
+        if (e.event_type === 'command.completed' && issued.has(cid)) latencies.push(Date.parse(e.created_at) - issued.get(cid));
+      }
+    }
+  }
+
+  // ---- soak ---------------------------------------------------------------------------------
+  let soak;
+  if (SOAK_MINUTES > 0) {
+    const samples = [];
+    const end = Date.now() + SOAK_MINUTES * 60_000;
+    let steps = 0;
+    while (Date.now() < end) {
+      const t0 = Date.now();
+      await Promise.all(Array.from({ length: 5 }, () => run('bench/chain20'))); // 100 steps
+      steps += 100;
+      samples.push({ t: Date.now(), w1: rssMb(w1.child.pid), w2: rssMb(w2.child.pid) });
+      const wait = 1000 - (Date.now() - t0);
+      if (wait > 0) await sleep(wait);
+    }
+    soak = { steps, first: samples[Math.min(5, samples.length - 1)], last: samples.at(-1), samples: samples.length };
+  }
+
+  const f = (x) => x.toFixed(2);
+  console.log(`runs: ${RUNS} (medians after one warm-up)`);
+  console.log(`floor (PostgreSQL commit + JetStream publish-ack): median ${f(median(floor))} ms, p99 ${f(pct(floor, 0.99))} ms`);
+  console.log(`40-step no-op chain, 1 worker: ${f(median(perStep))} ms/step (runs: ${perStep.map(f).join(', ')})  = ${f(median(perStep) / median(floor))}x the floor`);
+  console.log(`1 -> 400 -> join, 1 worker: ${f(median(fan))} ms total, ${f(median(fan) / 402)} ms/step`);
+  console.log(`throughput, 2 workers x 4 slots, 30 concurrent 20-step chains: ${f(median(throughput))} steps/s (runs: ${throughput.map((x) => x.toFixed(0)).join(', ')})`);
+  console.log(`step latency (command.issued -> command.completed): p50 ${f(pct(latencies, 0.5))} ms, p99 ${f(pct(latencies, 0.99))} ms (n=${latencies.length})`);
+  console.log(`worker idle RSS: ${f(idleRss)} MB`);
+  if (soak) {
+    console.log(`soak ${SOAK_MINUTES} min, ${soak.steps} steps at ~100 steps/s: worker RSS ${f(soak.first.w1)} -> ${f(soak.last.w1)} MB (w1), ${f(soak.first.w2)} -> ${f(soak.last.w2)} MB (w2)`);
+  }
+  await nc.close();
+  await client.query(`DROP SCHEMA IF EXISTS ${id} CASCADE`);
+  await client.end();
+}
+
+try {
+  await main();
+} finally {
+  stopping = true;
+  for (const c of children) c.kill('SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (children.some((c) => c.exitCode === null && c.signalCode === null) && Date.now() < deadline) await sleep(100);
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  try {
+    const nc = await connect({ servers: NATS_URL });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete(`${id}_cmd`).catch(() => {});
+    await nc.close();
+  } catch {}
+}

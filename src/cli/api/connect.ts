@@ -1,0 +1,34 @@
+// worker/client.js directly: the worker's index also loads the tool registry (~0.5 s), which no
+// API command uses (scripts/check-imports.mjs lists this light door).
+import { ControlPlaneClient } from '../../worker/client.js';
+import { NoetlError } from '../../shared/index.js';
+import { loadCliConfig, type CliConfig, type GlobalFlags } from '../cli-config.js';
+import { resolveServer, type ResolvedServer } from '../context.js';
+import type { CliContext } from '../main.js';
+
+export interface Api {
+  readonly client: ControlPlaneClient;
+  readonly server: ResolvedServer;
+  readonly config: CliConfig;
+}
+
+/** The API client of a command: the server from flags, env, context or the default (docs/cli.md). */
+export async function connectApi(ctx: CliContext, flags: GlobalFlags): Promise<Api> {
+  const config = loadCliConfig(ctx.env, flags);
+  const server = await resolveServer(config);
+  const client = new ControlPlaneClient({
+    serverUrl: server.url,
+    ...(config.apiToken !== undefined ? { apiToken: config.apiToken } : {}),
+  });
+  if (ctx.debug()) process.stderr.write(`server: ${server.url} (from ${server.from})\n`);
+  return { client, server, config };
+}
+
+/** An execution id as the server takes it: decimal digits. */
+export function executionId(raw: string): string {
+  const id = raw.trim();
+  if (!/^\d{1,20}$/.test(id)) {
+    throw new NoetlError('USAGE', `execution id must be a decimal number, got '${raw}'`);
+  }
+  return id;
+}

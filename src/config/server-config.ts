@@ -1,0 +1,170 @@
+import { join } from 'node:path';
+import { ConfigError } from '../shared/index.js';
+import { readNatsSettings, type NatsSettings } from './nats-settings.js';
+import { ConfigReader, type ConfigSources } from './sources.js';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** PostgreSQL: from `NOETL_DATABASE_URL` or the `POSTGRES_*` parts (the URL wins). */
+export interface PostgresDatabase {
+  readonly kind: 'postgres';
+  readonly url?: string;
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password?: string;
+  readonly database: string;
+  readonly poolSize: number;
+}
+
+/** Embedded PGlite under `$NOETL_HOME/data` (nothing configured). */
+export interface PgliteDatabase {
+  readonly kind: 'pglite';
+  readonly dataDir: string;
+}
+
+export type DatabaseConfig = PostgresDatabase | PgliteDatabase;
+
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly serverName: string;
+  /** `NOETL_HOME`, absolute. */
+  readonly home: string;
+  readonly database: DatabaseConfig;
+  readonly schema: string;
+  /** Undefined: the in-process bus. */
+  readonly nats?: NatsSettings;
+  /** `NOETL_ENCRYPTION_KEY` as given (base64 of 32 bytes, checked); see resolveEncryptionKey. */
+  readonly encryptionKey?: string;
+  readonly allowInsecureDefaultKey: boolean;
+  readonly apiToken?: string;
+  readonly internalApiToken?: string;
+  readonly publicServerUrl: string;
+  readonly machineId: number;
+  readonly metricsEnabled: boolean;
+  readonly debug: boolean;
+  readonly logLevel: LogLevel;
+  readonly bodyLimitBytes: number;
+  /** In-process workers; 0 = none. */
+  readonly embeddedWorkers: number;
+  readonly runtimeSweepIntervalSeconds: number;
+  readonly runtimeOfflineSeconds: number;
+}
+
+const POSTGRES_PARTS = [
+  'POSTGRES_HOST',
+  'POSTGRES_PORT',
+  'POSTGRES_USER',
+  'POSTGRES_PASSWORD',
+  'POSTGRES_DATABASE',
+] as const;
+
+const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Checks a base64 key of exactly 32 bytes; returns it unchanged. */
+export function checkEncryptionKey(value: string, variable = 'NOETL_ENCRYPTION_KEY'): string {
+  const compact = value.replace(/\s+/g, '');
+  const ok =
+    /^[A-Za-z0-9+/]+={0,2}$/.test(compact) &&
+    compact.length % 4 === 0 &&
+    Buffer.from(compact, 'base64').length === 32;
+  if (!ok) {
+    throw new ConfigError(
+      `${variable} must be the base64 of 32 random bytes (e.g. \`openssl rand -base64 32\`)`,
+      { details: { variable } },
+    );
+  }
+  return compact;
+}
+
+function readDatabase(read: ConfigReader, home: string): DatabaseConfig {
+  const url = read.url('NOETL_DATABASE_URL', ['postgres:', 'postgresql:']);
+  const partsSet = POSTGRES_PARTS.some((name) => read.has(name));
+  if (url === undefined && !partsSet) return { kind: 'pglite', dataDir: join(home, 'data') };
+  const password = read.string('POSTGRES_PASSWORD');
+  return {
+    kind: 'postgres',
+    ...(url === undefined ? {} : { url }),
+    host: read.stringOr('POSTGRES_HOST', 'localhost'),
+    port: read.int('POSTGRES_PORT', 5432, { min: 1, max: 65535 }),
+    user: read.stringOr('POSTGRES_USER', 'noetl'),
+    ...(password === undefined ? {} : { password }),
+    database: read.stringOr('POSTGRES_DATABASE', 'noetl'),
+    poolSize: read.int('POSTGRES_MAX_CONNECTIONS', 10, { min: 1, max: 1000 }),
+  };
+}
+
+function defaultPublicUrl(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' || host === '' ? 'localhost' : host;
+  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+}
+
+/**
+ * The server's configuration from flags, environment and an optional file (in that order of
+ * precedence), validated: a bad value is a ConfigError naming the variable.
+ */
+export function loadServerConfig(sources: ConfigSources): ServerConfig {
+  const read = new ConfigReader(sources);
+  const home = read.path('NOETL_HOME', '~/.noetl');
+  const host = read.stringOr('NOETL_HOST', '0.0.0.0');
+  const port = read.int('NOETL_PORT', 8082, { min: 0, max: 65535 });
+  const schema = read.stringOr('NOETL_SCHEMA', 'noetl');
+  if (!SCHEMA_RE.test(schema)) read.fail('NOETL_SCHEMA', 'must be a lower-case SQL identifier');
+  const debug = read.bool('NOETL_DEBUG', false);
+  const rawKey = read.string('NOETL_ENCRYPTION_KEY');
+  const encryptionKey = rawKey === undefined ? undefined : checkEncryptionKey(rawKey);
+  const nats = readNatsSettings(read);
+  const apiToken = read.string('NOETL_API_TOKEN');
+  const internalApiToken = read.string('NOETL_INTERNAL_API_TOKEN');
+  return {
+    host,
+    port,
+    serverName: read.stringOr('NOETL_SERVER_NAME', 'noetl-control-plane'),
+    home,
+    database: readDatabase(read, home),
+    schema,
+    ...(nats === undefined ? {} : { nats }),
+    ...(encryptionKey === undefined ? {} : { encryptionKey }),
+    allowInsecureDefaultKey: read.bool('NOETL_ALLOW_INSECURE_DEFAULT_KEY', false),
+    ...(apiToken === undefined ? {} : { apiToken }),
+    ...(internalApiToken === undefined ? {} : { internalApiToken }),
+    publicServerUrl: (
+      read.url('NOETL_PUBLIC_SERVER_URL', ['http:', 'https:']) ?? defaultPublicUrl(host, port)
+    ).replace(/\/+$/, ''),
+    machineId: read.int('NOETL_SERVER_MACHINE_ID', 0, { min: 0, max: 1023 }),
+    metricsEnabled: !read.bool('NOETL_DISABLE_METRICS', false),
+    debug,
+    logLevel: read.oneOf('NOETL_LOG_LEVEL', LOG_LEVELS, debug ? 'debug' : 'info'),
+    bodyLimitBytes: read.int('NOETL_BODY_LIMIT_BYTES', 10 * 1024 * 1024, { min: 1024 }),
+    embeddedWorkers: read.int('NOETL_EMBEDDED_WORKERS', 4, { min: 0, max: 256 }),
+    runtimeSweepIntervalSeconds: read.seconds('NOETL_RUNTIME_SWEEP_INTERVAL', 30),
+    runtimeOfflineSeconds: read.seconds('NOETL_RUNTIME_OFFLINE_SECONDS', 60),
+  };
+}
+
+/** The configuration with secrets replaced by `***`, for logs and `/api/status`. */
+export function describeServerConfig(config: ServerConfig): Record<string, unknown> {
+  const mask = (v: string | undefined): string | undefined => (v === undefined ? undefined : '***');
+  const db = config.database;
+  return {
+    ...config,
+    encryptionKey: mask(config.encryptionKey),
+    apiToken: mask(config.apiToken),
+    internalApiToken: mask(config.internalApiToken),
+    database:
+      db.kind === 'postgres'
+        ? { ...db, url: db.url?.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@'), password: mask(db.password) }
+        : db,
+    nats:
+      config.nats === undefined
+        ? undefined
+        : {
+            ...config.nats,
+            url: config.nats.url.replace(/\/\/[^@/]+@/g, '//***@'),
+            password: mask(config.nats.password),
+            token: mask(config.nats.token),
+          },
+  };
+}

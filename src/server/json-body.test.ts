@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { parseJsonBody, quoteUnsafeIntegers } from './json-body.js';
+
+describe('parseJsonBody', () => {
+  it('keeps integers beyond 2^53 exact by turning them into strings', () => {
+    const text =
+      '{"execution_id": 612345678901234567, "n": 42, "big": -9223372036854775807, "safe": 9007199254740991}';
+    expect(parseJsonBody(text)).toEqual({
+      execution_id: '612345678901234567',
+      n: 42,
+      big: '-9223372036854775807',
+      safe: 9007199254740991,
+    });
+  });
+
+  it('leaves strings, floats and exponents alone', () => {
+    const text =
+      '{"s": "id 612345678901234567 \\" 612345678901234568", "f": 1234567890123456.5, "e": 1e25, "a": [612345678901234569]}';
+    expect(parseJsonBody(text)).toEqual({
+      s: 'id 612345678901234567 " 612345678901234568',
+      f: 1234567890123456.5,
+      e: 1e25,
+      a: ['612345678901234569'],
+    });
+    expect(quoteUnsafeIntegers('612345678901234567')).toBe('"612345678901234567"');
+    expect(quoteUnsafeIntegers('{"a":"1"}')).toBe('{"a":"1"}');
+  });
+
+  it('answers empty bodies with undefined and bad JSON or __proto__ with BAD_REQUEST', () => {
+    expect(parseJsonBody('')).toBeUndefined();
+    expect(parseJsonBody('  \n')).toBeUndefined();
+    expect(() => parseJsonBody('{"a": ')).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }) as Error);
+    expect(() => parseJsonBody('{"a": {"__proto__": {"x": 1}}}')).toThrow(/__proto__/);
+    expect(parseJsonBody('{"note": "__proto__ in a string is fine"}')).toEqual({
+      note: '__proto__ in a string is fine',
+    });
+  });
+});

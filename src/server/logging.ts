@@ -1,0 +1,59 @@
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import type { LogLevel } from '../config/index.js';
+
+/**
+ * Paths pino blanks out of every log line (STYLE.md 16): credentials, tokens and keys must never
+ * reach a log, whatever object is logged. Shallow paths cover objects logged whole; `*.x` one level
+ * down (a request body, a config, a credential record).
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  'headers.cookie',
+  'authorization',
+  'data',
+  'password',
+  'token',
+  'secret',
+  'apiToken',
+  'internalApiToken',
+  'encryptionKey',
+  'key',
+  'body',
+  'dataEncrypted',
+  'data_encrypted',
+  'renew_config',
+  '*.data',
+  '*.password',
+  '*.token',
+  '*.secret',
+  '*.apiToken',
+  '*.internalApiToken',
+  '*.encryptionKey',
+  '*.dataEncrypted',
+  '*.data_encrypted',
+  '*.authorization',
+  '*.renew_config',
+  '*.body',
+] as const;
+
+export interface ServerLoggerOptions {
+  readonly level: LogLevel;
+  readonly name?: string;
+  /** Where lines go (default stdout); tests pass a stream to read them. */
+  readonly destination?: DestinationStream;
+}
+
+/** The server's one pino logger: JSON lines, ISO times, secrets redacted. */
+export function createServerLogger(options: ServerLoggerOptions): PinoLogger {
+  const pinoOptions = {
+    level: options.level,
+    name: options.name ?? 'noetl-server',
+    redact: { paths: [...REDACT_PATHS], censor: '***' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  return options.destination === undefined ? pino(pinoOptions) : pino(pinoOptions, options.destination);
+}

@@ -1,0 +1,236 @@
+import { hostname } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { MemoryBus, NatsBus, type CommandBus } from '../bus/index.js';
+import { loadServerConfig, type ServerConfig } from '../config/index.js';
+import { errorMessage, NoetlError, SnowflakeIdGenerator, systemClock, toNoetlError, type Logger } from '../shared/index.js';
+import { openStore, type Store } from '../store/index.js';
+import { templates } from '../template/index.js';
+import { defaultRegistry } from '../tools/index.js';
+import { ControlPlaneClient, Worker } from '../worker/index.js';
+import { buildApp } from './app.js';
+import { EnvelopeCipher, resolveEncryptionKey } from './crypto/index.js';
+import { createServerLogger } from './logging.js';
+import { Orchestrator } from './orchestrator/orchestrator.js';
+import { Sweeper } from './orchestrator/sweeps.js';
+import { orchestrationRoutes } from './routes/orchestration.js';
+import { storeConfigOf } from './store-config.js';
+
+export interface ServerHandle {
+  readonly app: FastifyInstance;
+  readonly store: Store;
+  readonly bus: CommandBus;
+  readonly orchestrator: Orchestrator;
+  /** `http://host:port` the server listens on. */
+  readonly url: string;
+  readonly workers: readonly Worker[];
+  /** Graceful stop: workers drain, HTTP closes, sweeps stop, bus and store close. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Environment handed to in-process workers' tools (python/shell). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly logger?: ReturnType<typeof createServerLogger>;
+}
+
+async function connectBus(config: ServerConfig, logger: Logger): Promise<{ bus: CommandBus; kind: 'memory' | 'nats' }> {
+  if (!config.nats) return { bus: new MemoryBus(), kind: 'memory' };
+  const n = config.nats;
+  const bus = await NatsBus.connect({
+    url: n.url,
+    stream: n.stream,
+    subject: n.subject,
+    consumer: n.consumer,
+    ackWaitMs: n.ackWaitMs,
+    maxAckPending: n.maxAckPending,
+    maxDeliver: n.maxDeliver,
+    fetchExpiresMs: n.fetchExpiresMs,
+    fetchHeartbeatMs: n.fetchHeartbeatMs,
+    name: `noetl-server-${hostname()}`,
+    logger,
+    ...(n.user !== undefined ? { user: n.user } : {}),
+    ...(n.password !== undefined ? { password: n.password } : {}),
+    ...(n.token !== undefined ? { token: n.token } : {}),
+  });
+  return { bus, kind: 'nats' };
+}
+
+/**
+ * Starts the control plane: store (PostgreSQL, or PGlite under NOETL_HOME), bus (NATS JetStream,
+ * or in-process), HTTP API, sweeps; with the in-process bus also a pool of in-process workers, so
+ * one command gives a working system (DESIGN.md section 1).
+ */
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<ServerHandle> {
+  const logger = options.logger ?? createServerLogger({ level: config.logLevel, name: config.serverName });
+  const ids = new SnowflakeIdGenerator(systemClock, config.machineId);
+  const store = await openStore(storeConfigOf(config, { ids, logger }));
+  const cleanup: (() => Promise<void>)[] = [() => store.close()];
+  try {
+    const key = await resolveEncryptionKey(config, logger);
+    const cipher = new EnvelopeCipher(key.key);
+    const { bus, kind } = await connectBus(config, logger);
+    cleanup.unshift(() => bus.close());
+    const listenUrl = (port: number): string => {
+      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+      return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    };
+    // The notification's server_url is where workers claim: the public URL when given.
+    let serverUrl = config.publicServerUrl;
+    const orchestrator = new Orchestrator({
+      store,
+      bus,
+      ids,
+      clock: systemClock,
+      templates: templates(),
+      logger,
+      get serverUrl() {
+        return serverUrl;
+      },
+    });
+    const workers: Worker[] = [];
+    const app = await buildApp({
+      config,
+      store,
+      cipher,
+      logger,
+      bus: { kind, status: () => (kind === 'memory' ? 'connected' : (bus as NatsBus).isClosed ? 'disconnected' : 'connected') },
+      plugins: [orchestrationRoutes({ orchestrator, store })],
+      healthChecks: [
+        {
+          name: 'workers',
+          check: () => ({ ok: true, detail: { embedded: workers.reduce((n, w) => n + (w.state === 'running' ? 1 : 0), 0) } }),
+        },
+      ],
+    });
+    cleanup.unshift(() => app.close());
+    const address = await app.listen({ host: config.host, port: config.port });
+    const port = Number(new URL(address).port);
+    const url = listenUrl(port);
+    if (config.port === 0 || kind === 'memory') serverUrl = url;
+    const sweeper = new Sweeper(orchestrator, logger, {
+      intervalMs: 2_000,
+      unpublishedAfterMs: 3_000,
+      unclaimedAfterMs: 60_000,
+      workerOfflineAfterMs: config.runtimeOfflineSeconds * 1000,
+    });
+    if (kind === 'memory') {
+      const recovered = await sweeper.recoverEmbedded();
+      if (recovered.released + recovered.published > 0) logger.info(recovered, 'recovered commands of the previous process');
+    }
+    sweeper.start();
+    cleanup.unshift(() => sweeper.stop());
+    cleanup.unshift(() => orchestrator.flushPublished());
+    if (kind === 'memory' && config.embeddedWorkers > 0) {
+      const worker = new Worker({
+        workerId: `embedded-${hostname()}-${process.pid}`,
+        maxConcurrent: config.embeddedWorkers,
+        heartbeatMs: 15_000,
+        client: new ControlPlaneClient({ serverUrl: url, ...(config.apiToken ? { apiToken: config.apiToken } : {}) }),
+        bus,
+        registry: defaultRegistry(),
+        logger: logger.child({ component: 'worker' }),
+        env: options.env ?? {},
+      });
+      await worker.start();
+      workers.push(worker);
+    }
+    logger.info(
+      { url, database: config.database.kind, bus: kind, embeddedWorkers: workers.length ? config.embeddedWorkers : 0 },
+      'noetl server started',
+    );
+    let stopping: Promise<void> | undefined;
+    return {
+      app,
+      store,
+      bus,
+      orchestrator,
+      url,
+      workers,
+      stop: () => {
+        stopping ??= (async () => {
+          for (const w of workers) await w.stop();
+          for (const fn of cleanup) {
+            try {
+              await fn();
+            } catch (err) {
+              logger.warn({ err: errorMessage(err) }, 'shutdown step failed');
+            }
+          }
+          logger.info({}, 'noetl server stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    for (const fn of cleanup) await fn().catch(() => undefined);
+    throw err;
+  }
+}
+
+const USAGE = `Usage: noetl-server [--host HOST] [--port PORT] [--init-db]
+
+Starts the NoETL control plane. With no database configured it keeps its data under
+$NOETL_HOME/data (embedded PostgreSQL, PGlite) and runs in-process workers; with
+NOETL_DATABASE_URL (or POSTGRES_*) and NATS_URL it is the distributed control plane.
+Environment: see docs/configuration.md (NOETL_HOST, NOETL_PORT, NOETL_HOME,
+NOETL_DATABASE_URL, POSTGRES_*, NATS_URL, NOETL_ENCRYPTION_KEY, NOETL_API_TOKEN, ...).
+`;
+
+function parseFlags(argv: readonly string[]): Record<string, string> {
+  const flags: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') flags['help'] = 'true';
+    else if (arg === '--init-db') flags['NOETL_INIT_DB'] = 'true';
+    else if (arg === '--host' || arg === '--port') {
+      const value = argv[++i];
+      if (value === undefined) throw new NoetlError('USAGE', `${arg} needs a value`);
+      flags[arg === '--host' ? 'NOETL_HOST' : 'NOETL_PORT'] = value;
+    } else throw new NoetlError('USAGE', `unknown argument '${arg}'`);
+  }
+  return flags;
+}
+
+/** `noetl-server` / `node dist/server/main.js`. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let flags: Record<string, string>;
+  try {
+    flags = parseFlags(argv);
+  } catch (err) {
+    process.stderr.write(`error[USAGE]: ${errorMessage(err)}\n${USAGE}`);
+    return 2;
+  }
+  if (flags['help']) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let handle: ServerHandle;
+  try {
+    const config = loadServerConfig({ flags, env });
+    handle = await startServer(config, { env });
+  } catch (err) {
+    const e = toNoetlError(err);
+    const inUse = /EADDRINUSE/.test(e.message) || (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+    process.stderr.write(
+      inUse
+        ? `error[CONFLICT]: port ${flags['NOETL_PORT'] ?? env['NOETL_PORT'] ?? 8082} is already in use\n`
+        : `error[${e.code}]: ${e.message.split('\n')[0]}\n`,
+    );
+    return inUse ? 5 : e.code === 'CONFIG_INVALID' ? 2 : 1;
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (): void => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      void handle.stop().finally(resolve);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2), process.env);
+}

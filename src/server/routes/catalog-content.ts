@@ -1,0 +1,106 @@
+import { parseDocument } from 'yaml';
+import { parsePlaybook } from '../../dsl/index.js';
+import { NoetlError, isPlainObject } from '../../shared/index.js';
+import type { JsonValue } from '../../shared/index.js';
+
+/**
+ * Reading a resource sent to `POST /api/catalog/register`: plain or base64 YAML, which must be a
+ * map with `metadata.name`. No DSL validation blocks a registration (contract 4.1); a playbook's
+ * diagnostics come back as warnings.
+ */
+
+export interface ParsedResource {
+  readonly text: string;
+  readonly document: Record<string, unknown>;
+  readonly path: string;
+  readonly kind: string;
+  readonly workload: JsonValue | undefined;
+  readonly workflow: JsonValue | undefined;
+  readonly labels: JsonValue | undefined;
+}
+
+export interface RegisterWarning {
+  readonly code: string;
+  readonly severity: 'error' | 'warning';
+  readonly message: string;
+  readonly path: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+const BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/;
+const KIND_RE = /^[a-z][a-z0-9_-]{0,63}$/;
+
+/** The YAML text: `content` itself, or its base64 decoding when it is valid base64 of UTF-8. */
+export function decodeContent(content: string): string {
+  const compact = content.replace(/\s+/g, '');
+  if (compact.length < 8 || compact.length % 4 !== 0 || !BASE64_RE.test(compact)) return content;
+  const bytes = Buffer.from(compact, 'base64');
+  const text = bytes.toString('utf8');
+  const roundTrips = Buffer.from(text, 'utf8').equals(bytes);
+  return roundTrips && !text.includes('\u0000') && /[:\n]/.test(text) ? text : content;
+}
+
+function invalid(message: string): NoetlError {
+  return new NoetlError('PLAYBOOK_INVALID', message);
+}
+
+function asJson(value: unknown): JsonValue | undefined {
+  return value === undefined ? undefined : (value as JsonValue);
+}
+
+/** Parses the resource; YAML errors are 400 YAML_SYNTAX, a wrong shape 422 PLAYBOOK_INVALID. */
+export function parseResource(content: string, resourceType: string | undefined): ParsedResource {
+  const text = decodeContent(content);
+  const doc = parseDocument(text, { prettyErrors: false, merge: true });
+  const firstError = doc.errors[0];
+  if (firstError) {
+    const at = firstError.linePos?.[0];
+    const where = at ? ` (line ${at.line}, column ${at.col})` : '';
+    throw new NoetlError('YAML_SYNTAX', `content is not valid YAML${where}: ${firstError.message}`, {
+      details: at ? { line: at.line, column: at.col } : {},
+    });
+  }
+  let root: unknown;
+  try {
+    root = doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    throw new NoetlError('YAML_SYNTAX', `content is not valid YAML: ${(error as Error).message}`);
+  }
+  if (!isPlainObject(root)) throw invalid('content must be a YAML map (apiVersion, kind, metadata, ...)');
+  const metadata = root['metadata'];
+  if (!isPlainObject(metadata)) throw invalid('content has no `metadata` map');
+  const name = metadata['name'];
+  if (typeof name !== 'string' || name.trim() === '') throw invalid('content has no `metadata.name`');
+  const metaPath = metadata['path'];
+  const path = (typeof metaPath === 'string' && metaPath.trim() !== '' ? metaPath : name).trim();
+  if (path.length > 1024 || [...path].some((ch) => ch.charCodeAt(0) < 32))
+    throw invalid('`metadata.path` is not a valid path');
+  const rawKind = root['kind'];
+  const kind = (typeof rawKind === 'string' && rawKind.trim() !== '' ? rawKind : (resourceType ?? 'playbook'))
+    .trim()
+    .toLowerCase();
+  if (!KIND_RE.test(kind)) throw invalid(`kind '${kind}' is not a valid resource kind`);
+  return {
+    text,
+    document: root,
+    path,
+    kind,
+    workload: asJson(root['workload']),
+    workflow: asJson(root['workflow']),
+    labels: asJson(metadata['labels']),
+  };
+}
+
+/** Diagnostics of a playbook, as the server would validate it, reported without blocking. */
+export function playbookWarnings(resource: ParsedResource): RegisterWarning[] {
+  if (resource.kind !== 'playbook') return [];
+  return parsePlaybook(resource.text, { mode: 'server' }).diagnostics.map((d) => ({
+    code: d.code,
+    severity: d.severity,
+    message: d.message,
+    path: d.path,
+    line: d.line,
+    column: d.column,
+  }));
+}

@@ -1,0 +1,256 @@
+import type { FastifyInstance } from 'fastify';
+import { parse as parseYaml } from 'yaml';
+import { NoetlError, NotFoundError, isPlainObject } from '../../shared/index.js';
+import type { CatalogRecord } from '../../store/index.js';
+import { parseResource, playbookWarnings } from './catalog-content.js';
+import type { RouteContext } from './context.js';
+import { idInput, nonEmptyString, toId } from './schemas.js';
+import { inferUiFields } from './ui-schema.js';
+
+/** The catalog of versioned resources (contract 4.1). */
+
+interface RegisterBody {
+  readonly content: string;
+  readonly resource_type?: string;
+}
+interface ListBody {
+  readonly resource_type?: string;
+  readonly include_archived?: boolean;
+  readonly path?: string;
+  readonly limit?: number;
+}
+interface ResourceBody {
+  readonly catalog_id?: string | number;
+  readonly path?: string;
+  readonly version?: string | number;
+}
+interface PathVersionBody {
+  readonly path: string;
+  readonly version?: string | number;
+}
+
+const versionInput = {
+  anyOf: [
+    { type: 'integer', minimum: 1 },
+    { type: 'string', pattern: '^(latest|[0-9]{1,9})$' },
+  ],
+} as const;
+
+const tags = ['catalog'];
+
+export function catalogEntry(r: CatalogRecord): Record<string, unknown> {
+  return {
+    catalog_id: r.catalogId,
+    path: r.path,
+    kind: r.kind,
+    version: r.version,
+    content: r.content,
+    layout: r.layout,
+    payload: r.payload,
+    meta: r.meta,
+    archived: r.archived,
+    created_at: r.createdAt,
+  };
+}
+
+function versionOf(value: string | number | undefined): number | 'latest' {
+  if (value === undefined || value === 'latest') return 'latest';
+  return typeof value === 'number' ? value : Number(value);
+}
+
+export function registerCatalogRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { store } = ctx;
+
+  app.post<{ Body: RegisterBody }>(
+    '/api/catalog/register',
+    {
+      schema: {
+        tags,
+        summary: 'Register a resource (playbook...) as a new version of its path',
+        description:
+          'content: YAML, plain or base64. path = metadata.path else metadata.name; version = max + 1. Playbook diagnostics come back as `warnings` and never block.',
+        body: {
+          type: 'object',
+          required: ['content'],
+          properties: { content: { type: 'string', minLength: 1 }, resource_type: { type: 'string' } },
+        },
+      },
+    },
+    async (request) => {
+      const resource = parseResource(request.body.content, request.body.resource_type);
+      const record = await store.catalog.register({
+        path: resource.path,
+        kind: resource.kind,
+        content: resource.text,
+        ...(resource.workload === undefined ? {} : { payload: resource.workload }),
+        ...(resource.workflow === undefined ? {} : { layout: resource.workflow }),
+        ...(resource.labels === undefined ? {} : { meta: resource.labels }),
+      });
+      return {
+        status: 'success',
+        message: `Resource '${record.path}' version '${record.version}' registered.`,
+        path: record.path,
+        version: record.version,
+        catalog_id: record.catalogId,
+        kind: record.kind,
+        warnings: playbookWarnings(resource),
+      };
+    },
+  );
+
+  app.post<{ Body: ListBody | undefined }>(
+    '/api/catalog/list',
+    {
+      schema: {
+        tags,
+        summary: 'List catalog entries, newest first',
+        body: {
+          type: ['object', 'null'],
+          properties: {
+            resource_type: { type: 'string' },
+            include_archived: { type: 'boolean' },
+            path: { type: 'string' },
+            limit: { type: 'integer', minimum: 1, maximum: 10000 },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const body = request.body ?? {};
+      const entries = await store.catalog.list({
+        ...(body.resource_type === undefined ? {} : { kind: body.resource_type }),
+        ...(body.path === undefined ? {} : { path: body.path }),
+        includeArchived: body.include_archived ?? false,
+        ...(body.limit === undefined ? {} : { limit: body.limit }),
+      });
+      return { entries: entries.map(catalogEntry) };
+    },
+  );
+
+  app.post<{ Body: ResourceBody }>(
+    '/api/catalog/resource',
+    {
+      schema: {
+        tags,
+        summary: 'One catalog entry by catalog_id, or by path and version (default latest)',
+        body: {
+          type: 'object',
+          properties: { catalog_id: idInput, path: nonEmptyString, version: versionInput },
+        },
+      },
+    },
+    async (request) => {
+      const { catalog_id: id, path, version } = request.body;
+      let record: CatalogRecord | undefined;
+      if (id !== undefined) record = await store.catalog.get(toId(id, 'catalog_id'));
+      else if (path !== undefined) record = await store.catalog.getByPath(path, versionOf(version));
+      else throw new NoetlError('BAD_REQUEST', 'give `catalog_id` or `path`');
+      if (!record) {
+        const what =
+          id !== undefined
+            ? `catalog_id ${String(id)}`
+            : `'${path ?? ''}' version ${String(version ?? 'latest')}`;
+        throw new NotFoundError(`no catalog entry ${what}`);
+      }
+      return catalogEntry(record);
+    },
+  );
+
+  const pathVersionSchema = {
+    type: 'object',
+    required: ['path'],
+    properties: { path: nonEmptyString, version: { type: 'integer', minimum: 1 } },
+  } as const;
+
+  app.post<{ Body: PathVersionBody }>(
+    '/api/catalog/delete',
+    {
+      schema: {
+        tags,
+        summary: 'Delete one version or all versions of a path (internal token)',
+        description: 'Versions that executions refer to are archived instead of deleted.',
+        body: pathVersionSchema,
+      },
+      preHandler: ctx.requireInternalToken,
+    },
+    async (request) => {
+      const { path, version } = request.body;
+      const v = version === undefined ? undefined : Number(version);
+      const deleted = await store.catalog.delete(path, v);
+      if (deleted.length === 0)
+        throw new NotFoundError(`no catalog entry '${path}'${v ? ` version ${v}` : ''}`);
+      const archived = deleted.filter((d) => d.archived).length;
+      return {
+        status: 'success',
+        message: `Deleted ${deleted.length - archived} and archived ${archived} version(s) of '${path}'.`,
+        path,
+        deleted: deleted.map((d) => ({ catalog_id: d.catalogId, version: d.version, archived: d.archived })),
+        count: deleted.length,
+      };
+    },
+  );
+
+  app.post<{ Body: PathVersionBody }>(
+    '/api/catalog/restore',
+    {
+      schema: {
+        tags,
+        summary: 'Restore archived versions of a path (internal token)',
+        body: pathVersionSchema,
+      },
+      preHandler: ctx.requireInternalToken,
+    },
+    async (request) => {
+      const { path, version } = request.body;
+      const v = version === undefined ? undefined : Number(version);
+      const restored = await store.catalog.restore(path, v);
+      if (restored.length === 0)
+        throw new NotFoundError(`no archived catalog entry '${path}'${v ? ` version ${v}` : ''}`);
+      return {
+        status: 'success',
+        message: `Restored ${restored.length} version(s) of '${path}'.`,
+        path,
+        restored: restored.map((r) => ({ catalog_id: r.catalogId, version: r.version })),
+        count: restored.length,
+      };
+    },
+  );
+
+  app.get<{ Params: { '*': string }; Querystring: { version?: string | number } }>(
+    '/api/catalog/*',
+    {
+      schema: {
+        tags,
+        summary: 'GET /api/catalog/{path}/ui_schema: the run form inferred from the workload',
+        params: { type: 'object', properties: { '*': { type: 'string' } } },
+        querystring: { type: 'object', properties: { version: versionInput } },
+      },
+    },
+    async (request) => {
+      const rest = request.params['*'];
+      const m = /^(.+)\/ui_schema\/?$/.exec(rest);
+      if (!m?.[1]) throw new NotFoundError(`no route GET /api/catalog/${rest}`);
+      const path = m[1];
+      const record = await store.catalog.getByPath(path, versionOf(request.query.version));
+      if (!record) throw new NotFoundError(`no catalog entry '${path}'`);
+      const text = record.content ?? '';
+      let metadata: Record<string, unknown> = {};
+      try {
+        const doc: unknown = parseYaml(text);
+        if (isPlainObject(doc) && isPlainObject(doc['metadata'])) metadata = doc['metadata'];
+      } catch {
+        // a stored resource that does not parse has no form
+      }
+      return {
+        path: record.path,
+        version: record.version,
+        kind: record.kind,
+        title: typeof metadata['name'] === 'string' ? metadata['name'] : null,
+        description_markdown: typeof metadata['description'] === 'string' ? metadata['description'] : null,
+        exposed_in_ui: metadata['exposed_in_ui'] === true,
+        fields: inferUiFields(text),
+        generated_at: new Date(ctx.clock.now()).toISOString(),
+      };
+    },
+  );
+}

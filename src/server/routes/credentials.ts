@@ -1,0 +1,167 @@
+import type { FastifyInstance } from 'fastify';
+import { NotFoundError } from '../../shared/index.js';
+import type { JsonObject, JsonValue } from '../../shared/index.js';
+import type { CredentialSummary } from '../../store/index.js';
+import type { RouteContext } from './context.js';
+
+/**
+ * Credentials (contract 4.1, 9). `data` is sealed with the envelope cipher before it reaches the
+ * store and is returned only by `GET /api/credentials/{id-or-name}?include_data=true`.
+ */
+
+interface UpsertBody {
+  readonly name: string;
+  readonly type: string;
+  readonly data: JsonObject;
+  readonly meta?: JsonValue;
+  readonly tags?: string[];
+  readonly description?: string;
+  readonly schema?: JsonValue;
+}
+interface ListQuery {
+  readonly type?: string;
+  readonly q?: string;
+}
+interface OneParams {
+  readonly key: string;
+}
+interface OneQuery {
+  readonly include_data?: boolean;
+  readonly execution_id?: string;
+  readonly parent_execution_id?: string;
+}
+
+const tags = ['credentials'];
+const NAME_PATTERN = '^[A-Za-z0-9_.:@/-]{1,256}$';
+
+export function credentialSummary(c: CredentialSummary): Record<string, unknown> {
+  return {
+    id: c.id,
+    name: c.name,
+    type: c.type,
+    meta: c.meta,
+    tags: c.tags,
+    description: c.description,
+    schema: c.schema,
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+  };
+}
+
+const oneParams = {
+  type: 'object',
+  required: ['key'],
+  properties: { key: { type: 'string', minLength: 1, maxLength: 256, description: 'credential id or name' } },
+} as const;
+
+export function registerCredentialRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { store, cipher } = ctx;
+
+  app.post<{ Body: UpsertBody }>(
+    '/api/credentials',
+    {
+      schema: {
+        tags,
+        summary: 'Create or replace a credential by name (data is encrypted at rest)',
+        body: {
+          type: 'object',
+          required: ['name', 'type', 'data'],
+          properties: {
+            name: {
+              type: 'string',
+              pattern: NAME_PATTERN,
+              description: 'alias used by `auth:` in playbooks',
+            },
+            type: { type: 'string', minLength: 1, maxLength: 64 },
+            data: { type: 'object', additionalProperties: true },
+            meta: {},
+            tags: { type: 'array', items: { type: 'string', maxLength: 256 }, maxItems: 256 },
+            description: { type: 'string', maxLength: 4096 },
+            schema: {},
+          },
+        },
+      },
+    },
+    async (request) => {
+      const b = request.body;
+      const saved = await store.credentials.upsert({
+        name: b.name,
+        type: b.type,
+        dataEncrypted: cipher.seal(b.data),
+        ...(b.meta === undefined ? {} : { meta: b.meta }),
+        ...(b.tags === undefined ? {} : { tags: b.tags }),
+        ...(b.description === undefined ? {} : { description: b.description }),
+        ...(b.schema === undefined ? {} : { schema: b.schema }),
+      });
+      return credentialSummary(saved);
+    },
+  );
+
+  app.get<{ Querystring: ListQuery }>(
+    '/api/credentials',
+    {
+      schema: {
+        tags,
+        summary: 'List credentials (never their data)',
+        querystring: {
+          type: 'object',
+          properties: { type: { type: 'string' }, q: { type: 'string', maxLength: 256 } },
+        },
+      },
+    },
+    async (request) => {
+      const { type, q } = request.query;
+      const items = await store.credentials.list({
+        ...(type === undefined ? {} : { type }),
+        ...(q === undefined ? {} : { q }),
+      });
+      return { items: items.map(credentialSummary), filter: { type: type ?? null, q: q ?? null } };
+    },
+  );
+
+  app.get<{ Params: OneParams; Querystring: OneQuery }>(
+    '/api/credentials/:key',
+    {
+      schema: {
+        tags,
+        summary: 'One credential; its decrypted data only with include_data=true',
+        params: oneParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            include_data: { type: 'boolean' },
+            execution_id: { type: 'string' },
+            parent_execution_id: { type: 'string' },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const record = await store.credentials.get(request.params.key);
+      if (!record) throw new NotFoundError(`no credential '${request.params.key}'`);
+      const summary = credentialSummary(record);
+      if (request.query.include_data !== true) return summary;
+      request.log.info(
+        {
+          credential: record.name,
+          execution_id: request.query.execution_id,
+          parent_execution_id: request.query.parent_execution_id,
+        },
+        'credential data read',
+      );
+      return { ...summary, data: cipher.open(record.dataEncrypted) };
+    },
+  );
+
+  app.delete<{ Params: OneParams }>(
+    '/api/credentials/:key',
+    { schema: { tags, summary: 'Delete a credential', params: oneParams } },
+    async (request) => {
+      const record = await store.credentials.get(request.params.key);
+      if (!record || !(await store.credentials.delete(record.id))) {
+        throw new NotFoundError(`no credential '${request.params.key}'`);
+      }
+      return { status: 'deleted', id: record.id, name: record.name };
+    },
+  );
+}

@@ -1,0 +1,435 @@
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { NoetlError, NotFoundError } from '../../shared/index.js';
+import type { Store } from '../../store/index.js';
+import type { ExecuteRequest, Orchestrator } from '../orchestrator/orchestrator.js';
+import { eventView, executionSummary, finalResult, statusView, stepResults } from '../orchestrator/views.js';
+import { idString, type WireEvent } from '../orchestrator/wire.js';
+
+const ID = { type: 'string', pattern: '^[0-9]{1,20}$' } as const;
+const ID_OR_NUMBER = { anyOf: [ID, { type: 'integer', minimum: 0 }] } as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: ID } } as const;
+const eventIdParams = { type: 'object', required: ['event_id'], properties: { event_id: ID } } as const;
+
+const executeBody = {
+  type: 'object',
+  properties: {
+    path: { type: 'string', minLength: 1, maxLength: 1000 },
+    catalog_id: ID_OR_NUMBER,
+    version: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', maxLength: 40 }] },
+    payload: { type: 'object' },
+    workload: { type: 'object' },
+    args: { type: 'object' },
+    parent_execution_id: ID_OR_NUMBER,
+    execution_pool: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}$' },
+    resource_kind: { type: 'string' },
+    dedup: {
+      type: 'object',
+      required: ['key'],
+      properties: { key: { type: 'string', minLength: 1, maxLength: 500 }, window_secs: { type: 'integer', minimum: 1 } },
+    },
+  },
+} as const;
+
+const wireEventSchema = {
+  type: 'object',
+  required: ['execution_id'],
+  properties: {
+    execution_id: ID_OR_NUMBER,
+    step: { type: 'string', maxLength: 500 },
+    event_type: { type: 'string', maxLength: 100 },
+    name: { type: 'string', maxLength: 100 },
+    payload: { type: 'object' },
+    context: { type: 'object' },
+    status: { type: 'string', maxLength: 40 },
+    event_id: ID_OR_NUMBER,
+    created_at: { type: 'string', maxLength: 64 },
+    worker_id: { type: 'string', maxLength: 500 },
+    meta: { type: 'object' },
+    actionable: { type: 'boolean' },
+    informative: { type: 'boolean' },
+  },
+} as const;
+
+interface ExecuteBody {
+  path?: string;
+  catalog_id?: string | number;
+  version?: number | string;
+  payload?: Record<string, unknown>;
+  workload?: Record<string, unknown>;
+  args?: Record<string, unknown>;
+  parent_execution_id?: string | number;
+  execution_pool?: string;
+  dedup?: { key: string; window_secs?: number };
+}
+
+export interface OrchestrationDeps {
+  readonly orchestrator: Orchestrator;
+  readonly store: Store;
+}
+
+function executeRequest(body: ExecuteBody, idempotencyKey: string | undefined): ExecuteRequest {
+  const version: number | 'latest' | undefined =
+    typeof body.version === 'number'
+      ? body.version
+      : body.version === undefined || body.version === 'latest' || body.version === ''
+        ? 'latest'
+        : Number.isInteger(Number(body.version))
+          ? Number(body.version)
+          : undefined;
+  if (version === undefined) throw new NoetlError('BAD_REQUEST', `version must be a number or 'latest'`);
+  const key = body.dedup?.key ?? idempotencyKey;
+  return {
+    ...(body.path !== undefined ? { path: body.path } : {}),
+    ...(body.catalog_id !== undefined ? { catalogId: idString(body.catalog_id, 'catalog_id') } : {}),
+    version,
+    payload: { ...(body.args ?? {}), ...(body.workload ?? {}), ...(body.payload ?? {}) },
+    ...(body.parent_execution_id !== undefined
+      ? { parentExecutionId: idString(body.parent_execution_id, 'parent_execution_id') }
+      : {}),
+    ...(body.execution_pool !== undefined ? { executionPool: body.execution_pool } : {}),
+    ...(key !== undefined ? { dedupKey: key } : {}),
+    ...(body.dedup?.window_secs !== undefined ? { dedupWindowMs: body.dedup.window_secs * 1000 } : {}),
+  };
+}
+
+/** Execute, events, commands and executions routes (contract 4.1, 4.3). */
+export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync {
+  const { orchestrator, store } = deps;
+  const read = (id: string) => store.tx((tx) => orchestrator.live.require(tx, id));
+
+  return async (app: FastifyInstance) => {
+    app.post<{ Body: ExecuteBody }>('/api/execute', { schema: { body: executeBody } }, async (req) => {
+      const header = req.headers['idempotency-key'];
+      return orchestrator.execute(executeRequest(req.body, typeof header === 'string' ? header : undefined));
+    });
+
+    app.post<{ Body: { executions: ExecuteBody[] } }>(
+      '/api/execute/batch',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            required: ['executions'],
+            properties: { executions: { type: 'array', maxItems: 1000, items: executeBody } },
+          },
+        },
+      },
+      async (req) => {
+        const results: Record<string, unknown>[] = [];
+        let started = 0;
+        let duplicates = 0;
+        let failed = 0;
+        for (const [index, body] of req.body.executions.entries()) {
+          try {
+            const r = await orchestrator.execute(executeRequest(body, undefined));
+            if (r.status === 'duplicate') duplicates++;
+            else started++;
+            results.push({ index, ...r });
+          } catch (err) {
+            failed++;
+            results.push({ index, status: 'failed', commands_generated: 0, error: err instanceof Error ? err.message : String(err) });
+          }
+        }
+        return { count: results.length, started, duplicates, failed, results };
+      },
+    );
+
+    app.post<{ Body: WireEvent }>('/api/events', { schema: { body: wireEventSchema } }, async (req) => {
+      const executionId = idString(req.body.execution_id, 'execution_id');
+      const r = await orchestrator.ingest(executionId, [req.body]);
+      return { status: 'ok', event_id: r.event_ids[0], commands_generated: r.commands_generated };
+    });
+
+    app.post<{ Body: { execution_id: string | number; worker_id?: string; events: Omit<WireEvent, 'execution_id'>[] } }>(
+      '/api/events/batch',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            required: ['execution_id', 'events'],
+            properties: {
+              execution_id: ID_OR_NUMBER,
+              worker_id: { type: 'string', maxLength: 500 },
+              events: { type: 'array', minItems: 1, maxItems: 1000, items: { ...wireEventSchema, required: [] } },
+            },
+          },
+        },
+      },
+      async (req) => {
+        const executionId = idString(req.body.execution_id, 'execution_id');
+        const events = req.body.events.map((e) => ({
+          ...e,
+          execution_id: executionId,
+          ...(req.body.worker_id !== undefined && e.worker_id === undefined ? { worker_id: req.body.worker_id } : {}),
+        }));
+        const r = await orchestrator.ingest(executionId, events);
+        return { status: 'ok', event_ids: r.event_ids, commands_generated: r.commands_generated };
+      },
+    );
+
+    app.get<{ Params: { event_id: string } }>('/api/commands/:event_id', { schema: { params: eventIdParams } }, async (req) => {
+      const c = await store.commands.get(req.params.event_id);
+      if (!c) throw new NotFoundError(`command ${req.params.event_id} not found`);
+      return {
+        execution_id: c.executionId,
+        event_id: c.eventId,
+        command_id: c.commandKey,
+        node_id: c.stepName,
+        node_name: c.stepName,
+        action: c.toolKind,
+        status: c.status,
+        worker_id: c.workerId,
+        context: c.context,
+        meta: c.meta,
+      };
+    });
+
+    const workerBody = {
+      type: 'object',
+      required: ['worker_id'],
+      properties: { worker_id: { type: 'string', minLength: 1, maxLength: 500 } },
+    } as const;
+
+    app.post<{ Params: { event_id: string }; Body: { worker_id: string } }>(
+      '/api/commands/:event_id/claim',
+      { schema: { params: eventIdParams, body: workerBody } },
+      async (req) => {
+        const { command, claimEventId } = await store.commands.claim(req.params.event_id, req.body.worker_id);
+        return {
+          status: 'ok',
+          event_id: command.eventId,
+          claim_event_id: claimEventId,
+          execution_id: command.executionId,
+          command_id: command.commandKey,
+          node_id: command.stepName,
+          node_name: command.stepName,
+          action: command.toolKind,
+          context: command.context,
+          meta: { ...(command.meta ?? {}), command_id: command.commandKey, attempt: command.attempt },
+        };
+      },
+    );
+
+    app.post<{ Params: { event_id: string }; Body: { worker_id: string } }>(
+      '/api/commands/:event_id/release',
+      { schema: { params: eventIdParams, body: workerBody } },
+      async (req) => {
+        const released = await store.commands.release(req.params.event_id, req.body.worker_id);
+        if (released) {
+          const c = await store.commands.get(req.params.event_id);
+          if (c) await orchestrator.republish([c]);
+        }
+        return { status: released ? 'released' : 'unchanged', event_id: req.params.event_id };
+      },
+    );
+
+    app.get<{ Querystring: { catalog_id?: string; path?: string; status?: string; limit?: number; offset?: number } }>(
+      '/api/executions',
+      {
+        schema: {
+          querystring: {
+            type: 'object',
+            properties: {
+              catalog_id: ID,
+              path: { type: 'string', maxLength: 1000 },
+              status: { type: 'string', enum: ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] },
+              limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+              offset: { type: 'integer', minimum: 0, default: 0 },
+            },
+          },
+        },
+      },
+      async (req) => {
+        const q = req.query;
+        const rows = await store.executions.list({
+          ...(q.catalog_id !== undefined ? { catalogId: q.catalog_id } : {}),
+          ...(q.path !== undefined ? { path: q.path } : {}),
+          ...(q.status !== undefined ? { status: q.status as 'RUNNING' } : {}),
+          limit: q.limit ?? 100,
+          offset: q.offset ?? 0,
+        });
+        return rows.map(executionSummary);
+      },
+    );
+
+    app.post<{ Body: { older_than_minutes?: number; dry_run?: boolean } }>(
+      '/api/executions/cleanup',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            properties: { older_than_minutes: { type: 'number', minimum: 0 }, dry_run: { type: 'boolean' } },
+          },
+        },
+      },
+      async (req) => {
+        const minutes = req.body.older_than_minutes ?? 5;
+        const stale = await store.executions.listRunningOlderThan(minutes * 60_000);
+        const ids = stale.map((e) => e.executionId);
+        if (req.body.dry_run === true) {
+          return { cancelled_count: 0, execution_ids: ids, dry_run: true, message: `${ids.length} execution(s) would be cancelled` };
+        }
+        const done: string[] = [];
+        for (const id of ids) {
+          try {
+            await orchestrator.cancel(id, `cleanup: running for more than ${minutes} minutes`, false);
+            done.push(id);
+          } catch {
+            // finished meanwhile
+          }
+        }
+        return { cancelled_count: done.length, execution_ids: done, message: `cancelled ${done.length} execution(s)` };
+      },
+    );
+
+    app.get<{ Params: { id: string }; Querystring: { page?: number; page_size?: number } }>(
+      '/api/executions/:id',
+      {
+        schema: {
+          params: idParams,
+          querystring: {
+            type: 'object',
+            properties: {
+              page: { type: 'integer', minimum: 1, default: 1 },
+              page_size: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 },
+            },
+          },
+        },
+      },
+      async (req) => {
+        const exec = await store.executions.get(req.params.id);
+        if (!exec) throw new NotFoundError(`execution ${req.params.id} not found`);
+        const page = req.query.page ?? 1;
+        const size = req.query.page_size ?? 1000;
+        const all = await store.events.list(req.params.id);
+        const events = all.slice((page - 1) * size, page * size).map((e) => ({
+          event_id: e.eventId,
+          event_type: e.eventType,
+          node_name: e.nodeName,
+          status: e.status,
+          created_at: e.createdAt,
+          result: e.result,
+          error: e.error,
+        }));
+        return {
+          ...executionSummary(exec),
+          workload: exec.workload,
+          events,
+          pagination: { page, page_size: size, total: all.length },
+        };
+      },
+    );
+
+    app.get<{ Params: { id: string } }>('/api/executions/:id/status', { schema: { params: idParams } }, async (req) =>
+      statusView((await read(req.params.id)).state),
+    );
+
+    app.get<{ Params: { id: string }; Querystring: { step?: string } }>(
+      '/api/executions/:id/result',
+      { schema: { params: idParams } },
+      async (req) => {
+        const { state } = await read(req.params.id);
+        return {
+          execution_id: state.executionId,
+          status: state.status,
+          path: state.path,
+          final_result: finalResult(state),
+          step_results: stepResults(state),
+          error: state.error ?? null,
+        };
+      },
+    );
+
+    app.get<{ Params: { id: string }; Querystring: { after?: string; limit?: number; types?: string } }>(
+      '/api/executions/:id/events',
+      {
+        schema: {
+          params: idParams,
+          querystring: {
+            type: 'object',
+            properties: {
+              after: ID,
+              limit: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 },
+              types: { type: 'string', maxLength: 1000 },
+            },
+          },
+        },
+      },
+      async (req) => {
+        const exec = await store.executions.get(req.params.id);
+        if (!exec) throw new NotFoundError(`execution ${req.params.id} not found`);
+        const rows = await store.events.list(req.params.id, {
+          ...(req.query.after !== undefined ? { afterEventId: req.query.after } : {}),
+          limit: req.query.limit ?? 1000,
+          ...(req.query.types ? { types: req.query.types.split(',') } : {}),
+        });
+        return { execution_id: req.params.id, status: exec.status, events: rows.map(eventView) };
+      },
+    );
+
+    app.post<{ Params: { id: string }; Body: { reason?: string; cascade?: boolean } | undefined }>(
+      '/api/executions/:id/cancel',
+      {
+        schema: {
+          params: idParams,
+          body: {
+            type: ['object', 'null'],
+            properties: { reason: { type: 'string', maxLength: 2000 }, cascade: { type: 'boolean' } },
+          },
+        },
+      },
+      async (req) => {
+        const reason = req.body?.reason ?? 'cancelled by user';
+        const { cancelled } = await orchestrator.cancel(req.params.id, reason, req.body?.cascade !== false);
+        return {
+          execution_id: req.params.id,
+          status: 'cancelled',
+          message: `execution ${req.params.id} cancelled: ${reason}`,
+          cancelled_executions: cancelled,
+        };
+      },
+    );
+
+    app.get<{ Params: { id: string } }>(
+      '/api/executions/:id/cancellation-check',
+      { schema: { params: idParams } },
+      async (req) => {
+        const exec = await store.executions.get(req.params.id);
+        if (!exec) throw new NotFoundError(`execution ${req.params.id} not found`);
+        return { execution_id: req.params.id, is_cancelled: exec.status === 'CANCELLED' };
+      },
+    );
+
+    app.post<{ Params: { id: string }; Body: { status: 'COMPLETED' | 'FAILED'; error?: string } }>(
+      '/api/executions/:id/finalize',
+      {
+        schema: {
+          params: idParams,
+          body: {
+            type: 'object',
+            required: ['status'],
+            properties: { status: { type: 'string', enum: ['COMPLETED', 'FAILED'] }, error: { type: 'string', maxLength: 10000 } },
+          },
+        },
+      },
+      async (req) => {
+        const status = await orchestrator.finalize(req.params.id, req.body.status, req.body.error);
+        return { execution_id: req.params.id, status, message: `execution ${req.params.id} is ${status}` };
+      },
+    );
+
+    app.post<{ Params: { id: string }; Body: { workload?: Record<string, unknown> } | undefined }>(
+      '/api/executions/:id/rerun',
+      {
+        schema: {
+          params: idParams,
+          body: { type: ['object', 'null'], properties: { workload: { type: 'object' }, resource_kind: { type: 'string' } } },
+        },
+      },
+      async (req) => {
+        const r = await orchestrator.rerun(req.params.id, req.body?.workload);
+        return { ...r, rerun_of: req.params.id };
+      },
+    );
+  };
+}

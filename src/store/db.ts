@@ -1,0 +1,43 @@
+/**
+ * The one seam between the store logic and a driver. Each adapter (pg, PGlite) supplies a `Db`;
+ * everything above it (repositories, claim, migrations) is written once over this interface.
+ */
+
+/** A row as drivers return it: column name to parsed value (bigint columns are strings). */
+export type DbRow = Record<string, unknown>;
+
+export interface DbResult<R extends DbRow = DbRow> {
+  readonly rows: R[];
+  /** Rows returned, or rows changed by INSERT/UPDATE/DELETE. */
+  readonly rowCount: number;
+  readonly fields: readonly string[];
+}
+
+export interface Db {
+  /** One parameterised statement. */
+  query<R extends DbRow = DbRow>(text: string, params?: readonly unknown[]): Promise<DbResult<R>>;
+  /** Several statements without parameters (migrations, raw SQL); one result per statement. */
+  exec(text: string): Promise<DbResult[]>;
+  /**
+   * Runs `fn` in a transaction: commit when it resolves, roll back when it throws. Called on a
+   * handle that is already inside a transaction, `fn` joins that transaction.
+   */
+  tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+}
+
+export interface DbPoolStats {
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
+}
+
+/** A driver's root handle: a `Db` that can be closed. */
+export interface RootDb extends Db {
+  close(): Promise<void>;
+  stats(): DbPoolStats;
+  /**
+   * Optional power: these statement texts recur, so a driver may prepare each once per
+   * connection instead of parsing and planning it on every call (pg: named statements).
+   */
+  nameStatements?(texts: Iterable<string>): void;
+}

@@ -1,0 +1,106 @@
+import type { PGlite, Results, Transaction } from '@electric-sql/pglite';
+import type { Db, DbPoolStats, DbResult, DbRow, RootDb } from '../db.js';
+import { isDriverError, toDbError } from '../errors.js';
+
+function toResult<R extends DbRow>(r: Results): DbResult<R> {
+  return {
+    rows: r.rows as R[],
+    rowCount: r.rowCount ?? r.affectedRows ?? r.rows.length,
+    fields: r.fields.map((f) => f.name),
+  };
+}
+
+function wrap(error: unknown): unknown {
+  return isDriverError(error) ? toDbError(error) : error;
+}
+
+type Queryable = Pick<Transaction, 'query' | 'exec'>;
+
+async function run<R extends DbRow>(
+  on: Queryable,
+  text: string,
+  params: readonly unknown[],
+): Promise<DbResult<R>> {
+  try {
+    return toResult<R>(await on.query(text, [...params]));
+  } catch (error) {
+    throw wrap(error);
+  }
+}
+
+async function runMany(on: Queryable, text: string): Promise<DbResult[]> {
+  try {
+    return (await on.exec(text)).map((r) => toResult(r));
+  } catch (error) {
+    throw wrap(error);
+  }
+}
+
+/** Inside `PGlite.transaction`: nested `tx` calls join it. */
+class PgliteTxDb implements Db {
+  constructor(private readonly t: Transaction) {}
+
+  query<R extends DbRow = DbRow>(text: string, params: readonly unknown[] = []): Promise<DbResult<R>> {
+    return run<R>(this.t, text, params);
+  }
+
+  exec(text: string): Promise<DbResult[]> {
+    return runMany(this.t, text);
+  }
+
+  tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+}
+
+/**
+ * PGlite is one PostgreSQL session: statements and transactions run one at a time (PGlite queues
+ * them), so a transaction excludes every other caller until it ends.
+ */
+export class PgliteRootDb implements RootDb {
+  private waiting = 0;
+
+  constructor(
+    private readonly pg: PGlite,
+    private readonly onClose: () => void,
+  ) {}
+
+  async query<R extends DbRow = DbRow>(text: string, params: readonly unknown[] = []): Promise<DbResult<R>> {
+    return this.counted(() => run<R>(this.pg, text, params));
+  }
+
+  exec(text: string): Promise<DbResult[]> {
+    return this.counted(() => runMany(this.pg, text));
+  }
+
+  async tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    return this.counted(async () => {
+      try {
+        return await this.pg.transaction((t) => fn(new PgliteTxDb(t)));
+      } catch (error) {
+        throw wrap(error);
+      }
+    });
+  }
+
+  private async counted<T>(fn: () => Promise<T>): Promise<T> {
+    this.waiting++;
+    try {
+      return await fn();
+    } finally {
+      this.waiting--;
+    }
+  }
+
+  stats(): DbPoolStats {
+    return { total: 1, idle: this.waiting === 0 ? 1 : 0, waiting: Math.max(0, this.waiting - 1) };
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (!this.pg.closed) await this.pg.close();
+    } finally {
+      this.onClose();
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { PGliteOptions } from '@electric-sql/pglite';
+import { SqlStore, type SqlStoreOptions } from '../sql-store.js';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import { DURABLE_SETTINGS, durableNodeFs } from './durable-fs.js';
+import { initDataDirInChild, needsInit } from './init-in-child.js';
+import { PgliteRootDb } from './pglite-db.js';
+
+export interface PgliteStoreOptions extends SqlStoreOptions {
+  /** Directory of the database files, created on first open; `memory://` keeps it in memory. */
+  readonly dataDir: string;
+  /** fsync every commit to disk (default true; see durable-fs.ts). */
+  readonly durable?: boolean;
+  /** PostgreSQL `shared_buffers` (default 16MB: PGlite's 128MB costs ~110 MB of RSS). */
+  readonly sharedBuffers?: string;
+  /** More `-c name=value` server settings. */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
+const INT8_OID = 20;
+
+/** PGlite's default start parameters without `-F` (which turns fsync off). */
+async function startParams(options: PgliteStoreOptions, durable: boolean): Promise<string[]> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const base = PGlite.defaultStartParams.filter((p) => !(durable && p === '-F'));
+  const settings: Record<string, string> = {
+    shared_buffers: options.sharedBuffers ?? '16MB',
+    ...(durable ? DURABLE_SETTINGS : {}),
+    ...options.settings,
+  };
+  return [...base, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+}
+
+/** The embedded store: PostgreSQL compiled to WASM, one process, data on local disk. */
+export class PgliteStore extends SqlStore {
+  /** Opens (creating on first use) the data directory. PGlite is loaded here, lazily. */
+  static async open(options: PgliteStoreOptions): Promise<PgliteStore> {
+    const inMemory = options.dataDir.startsWith('memory://');
+    const durable = !inMemory && (options.durable ?? true);
+    const dataDir = inMemory ? options.dataDir : resolve(options.dataDir);
+    let lock: DataDirLock | undefined;
+    if (!inMemory) {
+      await mkdir(dirname(dataDir), { recursive: true });
+      lock = acquireDataDirLock(dataDir);
+    }
+    try {
+      const params = await startParams(options, durable);
+      if (!inMemory && needsInit(dataDir)) await initDataDirInChild(dataDir, params);
+      const { PGlite } = await import('@electric-sql/pglite');
+      const pgOptions: PGliteOptions = {
+        startParams: params,
+        // bigint columns as decimal strings, like pg (PGlite would give numbers or BigInts)
+        parsers: { [INT8_OID]: (value: string) => value },
+        ...(durable ? { fs: await durableNodeFs(dataDir) } : { dataDir }),
+      };
+      const pg = await PGlite.create(pgOptions);
+      return new PgliteStore(new PgliteRootDb(pg, () => lock?.release()), 'pglite', options);
+    } catch (error) {
+      lock?.release();
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,268 @@
+import type { JsonValue } from '../shared/index.js';
+import type {
+  CatalogInput,
+  CatalogRecord,
+  CommandInput,
+  CommandRecord,
+  CredentialInput,
+  CredentialRecord,
+  CredentialSummary,
+  EventInput,
+  EventRecord,
+  ExecutionInit,
+  ExecutionRecord,
+  ExecutionStatus,
+  KeychainInput,
+  KeychainRecord,
+  RuntimeInput,
+  RuntimeKind,
+  RuntimeRecord,
+  VarInput,
+  VarRecord,
+} from './records.js';
+
+export type * from './records.js';
+
+/** What one `append` writes, all in one transaction. */
+export interface AppendBatch {
+  /** Creates the execution projection row first (execute); ignored if it exists. */
+  readonly execution?: ExecutionInit;
+  readonly events: readonly EventInput[];
+  /** Command rows of `command.issued` events in `events`; a known command_id is skipped. */
+  readonly commands?: readonly CommandInput[];
+}
+
+export interface AppendedEvent {
+  /** The id now stored: the input's, or the first event's when `idempotencyKey` matched one. */
+  readonly eventId: string;
+  /** False when the event was already there (same id, same idempotency key, or a second
+   * completion of one command): nothing was changed. */
+  readonly inserted: boolean;
+}
+
+export interface AppendResult {
+  readonly events: readonly AppendedEvent[];
+  readonly commandsInserted: number;
+}
+
+export interface EventListOptions {
+  /** Only events with a larger event_id (paging). */
+  readonly afterEventId?: string;
+  readonly limit?: number;
+  readonly types?: readonly string[];
+}
+
+export interface EventStore {
+  /**
+   * Appends events idempotently with their command rows, updating the execution and command
+   * projections. A repeated event changes nothing and reports `inserted: false`.
+   */
+  append(batch: AppendBatch): Promise<AppendResult>;
+  /** Events of an execution ordered by event_id. */
+  list(executionId: string, options?: EventListOptions): Promise<EventRecord[]>;
+  get(executionId: string, eventId: string): Promise<EventRecord | undefined>;
+  countByType(executionId: string): Promise<Record<string, number>>;
+}
+
+export interface ClaimResult {
+  readonly command: CommandRecord;
+  /** Id of the `command.claimed` event (of the earlier claim when `alreadyClaimed`). */
+  readonly claimEventId: string | null;
+  /** The same worker had claimed it before: nothing was written. */
+  readonly alreadyClaimed: boolean;
+}
+
+export interface SweepOptions {
+  /** Only rows whose reference time is at least this old. */
+  readonly olderThanMs: number;
+  readonly limit?: number;
+}
+
+export interface CommandStore {
+  get(commandId: string): Promise<CommandRecord | undefined>;
+  getByKey(commandKey: string): Promise<CommandRecord | undefined>;
+  listByExecution(executionId: string): Promise<CommandRecord[]>;
+  /**
+   * The exactly-once gate (contract 3.6). Throws NotFoundError for an unknown command and
+   * ConflictError when it is finished, its execution is cancelled, or another worker holds it.
+   */
+  claim(commandId: string, workerId: string): Promise<ClaimResult>;
+  /** CLAIMED/RUNNING commands held by these workers (restart of in-process workers). */
+  listClaimedBy(workerIds: readonly string[]): Promise<CommandRecord[]>;
+  /** CLAIMED/RUNNING commands with no event for `olderThanMs` (reaper). */
+  listStale(options: SweepOptions): Promise<CommandRecord[]>;
+  /** PENDING commands committed at least `olderThanMs` ago whose notification was never
+   * published (outbox sweep). */
+  listUnpublished(options: SweepOptions): Promise<CommandRecord[]>;
+  /** PENDING commands published at least `olderThanMs` ago and still not claimed. */
+  listUnclaimed(options: SweepOptions): Promise<CommandRecord[]>;
+  markPublished(commandIds: readonly string[]): Promise<number>;
+  /**
+   * Puts a CLAIMED/RUNNING command back to PENDING (attempt + 1, unpublished) so it is
+   * published and claimed again. With `workerId`, only if that worker still holds it.
+   */
+  release(commandId: string, workerId?: string): Promise<boolean>;
+}
+
+export interface CatalogListOptions {
+  /** Compared case-insensitively. */
+  readonly kind?: string;
+  readonly path?: string;
+  readonly includeArchived?: boolean;
+  readonly limit?: number;
+}
+
+export interface CatalogDeleteResult {
+  readonly catalogId: string;
+  readonly version: number;
+  /** True when kept as archived because executions refer to it. */
+  readonly archived: boolean;
+}
+
+export interface CatalogStore {
+  /** New version = max + 1 for the path. */
+  register(input: CatalogInput): Promise<CatalogRecord>;
+  list(options?: CatalogListOptions): Promise<CatalogRecord[]>;
+  get(catalogId: string): Promise<CatalogRecord | undefined>;
+  /** `latest` (the default) is the newest non-archived version. */
+  getByPath(path: string, version?: number | 'latest'): Promise<CatalogRecord | undefined>;
+  /** Deletes one version or all; versions with executions are archived instead. */
+  delete(path: string, version?: number): Promise<CatalogDeleteResult[]>;
+  restore(path: string, version?: number): Promise<CatalogRecord[]>;
+}
+
+export interface CredentialListOptions {
+  readonly type?: string;
+  /** Substring of name or description, case-insensitive. */
+  readonly q?: string;
+}
+
+export interface CredentialStore {
+  /** Insert or replace by name (the id is kept on replace). */
+  upsert(input: CredentialInput): Promise<CredentialSummary>;
+  list(options?: CredentialListOptions): Promise<CredentialSummary[]>;
+  /** By id (decimal string) or by name. */
+  get(idOrName: string): Promise<CredentialRecord | undefined>;
+  delete(idOrName: string): Promise<boolean>;
+}
+
+export interface VarStore {
+  /** Upsert by (execution, name); throws BAD_REQUEST for an unknown var type. */
+  set(executionId: string, vars: readonly VarInput[]): Promise<number>;
+  list(executionId: string): Promise<VarRecord[]>;
+  /** Counts the access (access_count, accessed_at). */
+  get(executionId: string, name: string): Promise<VarRecord | undefined>;
+  delete(executionId: string, name: string): Promise<boolean>;
+  clear(executionId: string): Promise<number>;
+}
+
+export interface RuntimeListOptions {
+  readonly kind?: RuntimeKind;
+  readonly status?: string;
+  readonly name?: string;
+}
+
+export interface RuntimeStore {
+  /** Upsert by (kind, name), heartbeat now. */
+  register(input: RuntimeInput): Promise<RuntimeRecord>;
+  /** False when no such runtime is registered. Revives an `offline` one. */
+  heartbeat(name: string, kind?: RuntimeKind): Promise<boolean>;
+  deregister(name: string, kind?: RuntimeKind): Promise<boolean>;
+  list(options?: RuntimeListOptions): Promise<RuntimeRecord[]>;
+  /** Marks runtimes without a heartbeat for `olderThanMs` offline; returns their names. */
+  markOffline(olderThanMs: number): Promise<string[]>;
+}
+
+export interface KeychainStore {
+  put(input: KeychainInput): Promise<KeychainRecord>;
+  /** Counts the access; expired entries are returned with `expired: true`. */
+  get(cacheKey: string): Promise<KeychainRecord | undefined>;
+  delete(cacheKey: string): Promise<boolean>;
+  listByCatalog(catalogId: string): Promise<KeychainRecord[]>;
+  purgeExpired(): Promise<number>;
+}
+
+export interface ExecutionListOptions {
+  readonly catalogId?: string;
+  readonly path?: string;
+  readonly status?: ExecutionStatus;
+  readonly parentExecutionId?: string;
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+export interface ExecutionStore {
+  get(executionId: string): Promise<ExecutionRecord | undefined>;
+  /** Newest first. */
+  list(options?: ExecutionListOptions): Promise<ExecutionRecord[]>;
+  /** The newest execution started with this key within the window (execute dedup). */
+  findByIdempotencyKey(key: string, withinMs: number): Promise<ExecutionRecord | undefined>;
+  /** RUNNING executions started at least `olderThanMs` ago (`/api/executions/cleanup`). */
+  listRunningOlderThan(olderThanMs: number): Promise<ExecutionRecord[]>;
+}
+
+export interface RawQueryResult {
+  readonly rows: Record<string, unknown>[];
+  readonly rowCount: number;
+  readonly fields: readonly string[];
+}
+
+/** Everything that works inside one transaction. */
+export interface StoreTx {
+  readonly events: EventStore;
+  readonly commands: CommandStore;
+  readonly catalog: CatalogStore;
+  readonly credentials: CredentialStore;
+  readonly vars: VarStore;
+  readonly runtime: RuntimeStore;
+  readonly keychain: KeychainStore;
+  readonly executions: ExecutionStore;
+  /**
+   * SQL a user sent (`/api/postgres/execute`), against the store's database. Without params
+   * it may hold several statements; the last statement's rows are returned.
+   */
+  query(sql: string, params?: readonly JsonValue[]): Promise<RawQueryResult>;
+}
+
+export interface ValidateResult {
+  readonly valid: boolean;
+  readonly tables: readonly string[];
+  readonly missing: readonly string[];
+  readonly pendingMigrations: readonly string[];
+}
+
+export interface HealthResult {
+  readonly ok: boolean;
+  readonly latencyMs: number;
+  readonly error?: string;
+}
+
+export interface StoreStats {
+  readonly kind: 'pg' | 'pglite';
+  readonly schema: string;
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
+}
+
+export interface MigrateResult {
+  readonly applied: readonly string[];
+}
+
+export interface Store extends StoreTx {
+  /**
+   * Runs `fn` in one transaction. Inside, use only the `tx` handle: on PGlite a transaction
+   * holds the only connection, so calling the root store from `fn` would wait forever.
+   */
+  tx<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** `tx` holding a lock named `name`, across processes sharing the database. */
+  withLock<T>(name: string, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Serialises decisions for one execution across server replicas. */
+  withExecutionLock<T>(executionId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Applies pending migrations (idempotent; safe when several replicas start at once). */
+  migrate(): Promise<MigrateResult>;
+  validate(): Promise<ValidateResult>;
+  health(): Promise<HealthResult>;
+  stats(): StoreStats;
+  close(): Promise<void>;
+}

@@ -1,0 +1,42 @@
+import type { AppendBatch, AppendResult, EventListOptions, EventStore } from '../ports.js';
+import type { EventRecord } from '../records.js';
+import { num, opt, text } from '../rows.js';
+import type { RepoContext } from './context.js';
+import { writeBatch, writeEvent } from './event-writer.js';
+import { toEvent } from './mappers.js';
+
+export class SqlEventStore implements EventStore {
+  constructor(private readonly ctx: RepoContext) {}
+
+  async append(batch: AppendBatch): Promise<AppendResult> {
+    const [only, ...rest] = batch.events;
+    if (only && rest.length === 0 && !batch.execution && !batch.commands?.length) {
+      // One event is one statement: atomic without BEGIN/COMMIT, one round trip.
+      return { events: [await writeEvent(this.ctx, only)], commandsInserted: 0 };
+    }
+    return this.ctx.db.tx((db) => writeBatch({ ...this.ctx, db }, batch));
+  }
+
+  async list(executionId: string, options: EventListOptions = {}): Promise<EventRecord[]> {
+    const result = await this.ctx.db.query(this.ctx.sql.events.list, [
+      executionId,
+      opt(options.afterEventId),
+      options.types ? [...options.types] : null,
+      opt(options.limit),
+    ]);
+    return result.rows.map(toEvent);
+  }
+
+  async get(executionId: string, eventId: string): Promise<EventRecord | undefined> {
+    const result = await this.ctx.db.query(this.ctx.sql.events.get, [executionId, eventId]);
+    const row = result.rows[0];
+    return row ? toEvent(row) : undefined;
+  }
+
+  async countByType(executionId: string): Promise<Record<string, number>> {
+    const result = await this.ctx.db.query(this.ctx.sql.events.countByType, [executionId]);
+    const counts: Record<string, number> = {};
+    for (const row of result.rows) counts[text(row, 'event_type')] = num(row, 'n');
+    return counts;
+  }
+}

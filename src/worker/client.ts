@@ -1,0 +1,358 @@
+import { ConflictError, NoetlError, NotFoundError, type ErrorCode } from '../shared/index.js';
+
+/** What `POST /api/commands/{event_id}/claim` returns (contract 3.6). */
+export interface ClaimResponse {
+  readonly status: string;
+  readonly event_id: string;
+  readonly execution_id: string;
+  readonly node_id: string;
+  readonly node_name: string;
+  readonly action: string;
+  readonly context: {
+    readonly tool_config: unknown;
+    readonly args?: Readonly<Record<string, unknown>>;
+    readonly render_context?: Readonly<Record<string, unknown>>;
+    readonly keychain?: unknown;
+  };
+  readonly meta?: Readonly<Record<string, unknown>>;
+}
+
+export interface PostedEvent {
+  readonly step: string;
+  readonly event_type: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly worker_id: string;
+  readonly actionable?: boolean;
+}
+
+/** `POST /api/catalog/register` answer. */
+export interface CatalogRegistered {
+  readonly status: string;
+  readonly message: string;
+  readonly path: string;
+  readonly version: number;
+  readonly catalog_id: string;
+  readonly kind: string;
+  readonly warnings?: readonly {
+    code?: string;
+    severity?: string;
+    message?: string;
+    line?: number;
+    column?: number;
+  }[];
+}
+
+/** A catalog entry (docs/api.md). */
+export interface CatalogEntry {
+  readonly catalog_id: string;
+  readonly path: string;
+  readonly kind: string;
+  readonly version: number;
+  readonly content: string;
+  readonly archived?: boolean;
+  readonly created_at?: string;
+  readonly [key: string]: unknown;
+}
+
+export interface CredentialInput {
+  readonly name: string;
+  readonly type: string;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly meta?: unknown;
+  readonly tags?: readonly string[];
+  readonly description?: string;
+}
+
+export interface CredentialView {
+  readonly id: string;
+  readonly name: string;
+  readonly type: string;
+  readonly data?: Record<string, unknown>;
+  readonly description?: string | null;
+  readonly tags?: readonly string[] | null;
+  readonly created_at?: string;
+  readonly updated_at?: string;
+  readonly [key: string]: unknown;
+}
+
+/** `GET /api/executions/{id}/status` (docs/api.md). */
+export interface ExecutionStatusView {
+  readonly execution_id: string;
+  readonly status: string;
+  readonly path?: string | null;
+  readonly current_step?: string | null;
+  readonly progress?: {
+    total_steps: number;
+    completed_steps: number;
+    running_steps: number;
+    failed_steps: number;
+  };
+  readonly completed_steps?: readonly string[];
+  readonly failed_steps?: readonly string[];
+  readonly error?: string | null;
+  readonly started_at?: string | null;
+  readonly completed_at?: string | null;
+  readonly duration_seconds?: number;
+  readonly [key: string]: unknown;
+}
+
+/** One event of `GET /api/executions/{id}/events`. */
+export interface EventView {
+  readonly event_id: string;
+  readonly execution_id?: string;
+  readonly event_type: string;
+  readonly node_name: string;
+  readonly node_type?: string | null;
+  readonly status: string;
+  readonly created_at: string;
+  readonly meta?: Readonly<Record<string, unknown>> | null;
+  readonly result?: unknown;
+  readonly error?: string | null;
+  readonly worker_id?: string | null;
+}
+
+export interface ClientOptions {
+  readonly serverUrl: string;
+  readonly apiToken?: string;
+  /** Per-request timeout (default 30 s). */
+  readonly timeoutMs?: number;
+}
+
+const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  422: 'PLAYBOOK_INVALID',
+};
+
+/**
+ * The control plane's HTTP API as a worker (and the CLI) uses it. Errors come back as
+ * NoetlErrors with the server's code; network failures and 5xx are `retryable`.
+ */
+export class ControlPlaneClient {
+  readonly baseUrl: string;
+
+  constructor(private readonly options: ClientOptions) {
+    this.baseUrl = options.serverUrl.replace(/\/+$/, '');
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 30_000);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.options.apiToken) headers['authorization'] = `Bearer ${this.options.apiToken}`;
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+    } catch (err) {
+      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
+      throw new NoetlError('UNAVAILABLE', `cannot reach the server at ${this.baseUrl}: ${cause}`, {
+        retryable: true,
+        cause: err,
+      });
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    if (res.ok) return json as T;
+    const err = json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : {};
+    const message = typeof err['error'] === 'string' ? err['error'] : `HTTP ${res.status} from ${method} ${path}`;
+    const code = (typeof err['code'] === 'string' ? err['code'] : STATUS_CODES[res.status]) as ErrorCode | undefined;
+    const details = { status: res.status, ...(err['details'] ? { details: err['details'] } : {}) };
+    if (res.status === 409) throw new ConflictError(message, { details });
+    if (res.status === 404) throw new NotFoundError(message, { details });
+    throw new NoetlError(code ?? (res.status >= 500 ? 'UNAVAILABLE' : 'BAD_REQUEST'), message, {
+      retryable: res.status >= 500 || res.status === 429,
+      details,
+    });
+  }
+
+  claim(eventId: string, workerId: string): Promise<ClaimResponse> {
+    return this.request('POST', `/api/commands/${eventId}/claim`, { worker_id: workerId });
+  }
+
+  /** Gives a claimed command back (worker shutting down) so another worker runs it. */
+  release(eventId: string, workerId: string): Promise<unknown> {
+    return this.request('POST', `/api/commands/${eventId}/release`, { worker_id: workerId });
+  }
+
+  postEvents(executionId: string, workerId: string, events: readonly PostedEvent[]): Promise<unknown> {
+    if (events.length === 1) {
+      return this.request('POST', '/api/events', { execution_id: executionId, ...events[0] });
+    }
+    return this.request('POST', '/api/events/batch', { execution_id: executionId, worker_id: workerId, events });
+  }
+
+  getCredential(alias: string, signal?: AbortSignal): Promise<{ name: string; type: string; data: Record<string, unknown> }> {
+    return this.request('GET', `/api/credentials/${encodeURIComponent(alias)}?include_data=true`, undefined, signal);
+  }
+
+  execute(body: Record<string, unknown>, signal?: AbortSignal): Promise<{ execution_id: string; status: string }> {
+    return this.request('POST', '/api/execute', body, signal);
+  }
+
+  status(executionId: string, signal?: AbortSignal): Promise<{ status: string; error?: string | null }> {
+    return this.request('GET', `/api/executions/${executionId}/status`, undefined, signal);
+  }
+
+  result(
+    executionId: string,
+    signal?: AbortSignal,
+  ): Promise<{ status: string; final_result: unknown; step_results: Record<string, unknown>; error: string | null; path: string }> {
+    return this.request('GET', `/api/executions/${executionId}/result`, undefined, signal);
+  }
+
+  // ---- calls of the CLI's API commands (docs/api.md) ----
+
+  /** `GET /api/health`. */
+  health(): Promise<Record<string, unknown>> {
+    return this.request('GET', '/api/health');
+  }
+
+  /** `POST /api/catalog/register`: YAML content (sent base64, as NoETL's CLI does). */
+  registerCatalog(content: string, resourceType?: string): Promise<CatalogRegistered> {
+    return this.request('POST', '/api/catalog/register', {
+      content: Buffer.from(content, 'utf8').toString('base64'),
+      ...(resourceType !== undefined ? { resource_type: resourceType } : {}),
+    });
+  }
+
+  catalogList(resourceType?: string): Promise<{ entries: CatalogEntry[] }> {
+    return this.request(
+      'POST',
+      '/api/catalog/list',
+      resourceType !== undefined ? { resource_type: resourceType } : {},
+    );
+  }
+
+  catalogResource(path: string, version?: number | 'latest'): Promise<CatalogEntry> {
+    return this.request('POST', '/api/catalog/resource', {
+      path,
+      ...(version !== undefined ? { version } : {}),
+    });
+  }
+
+  /** `POST /api/credentials`: create or replace by name; the answer carries no data. */
+  registerCredential(body: CredentialInput): Promise<CredentialView> {
+    return this.request('POST', '/api/credentials', body);
+  }
+
+  credential(name: string, includeData: boolean): Promise<CredentialView> {
+    return this.request('GET', `/api/credentials/${encodeURIComponent(name)}?include_data=${includeData}`);
+  }
+
+  /** `GET /api/executions/{id}/status`: the whole status view. */
+  executionStatus(executionId: string, signal?: AbortSignal): Promise<ExecutionStatusView> {
+    return this.request(
+      'GET',
+      `/api/executions/${encodeURIComponent(executionId)}/status`,
+      undefined,
+      signal,
+    );
+  }
+
+  /** `GET /api/executions/{id}/events?after=&limit=`: events after `after`, oldest first. */
+  events(
+    executionId: string,
+    options: { after?: string; limit?: number } = {},
+    signal?: AbortSignal,
+  ): Promise<{ execution_id: string; status: string; events: EventView[] }> {
+    const q = new URLSearchParams();
+    if (options.after !== undefined) q.set('after', options.after);
+    if (options.limit !== undefined) q.set('limit', String(options.limit));
+    const qs = q.size > 0 ? `?${q.toString()}` : '';
+    return this.request(
+      'GET',
+      `/api/executions/${encodeURIComponent(executionId)}/events${qs}`,
+      undefined,
+      signal,
+    );
+  }
+
+  cancel(
+    executionId: string,
+    reason?: string,
+  ): Promise<{ execution_id: string; status: string; message: string; cancelled_executions?: unknown }> {
+    return this.request(
+      'POST',
+      `/api/executions/${encodeURIComponent(executionId)}/cancel`,
+      reason !== undefined ? { reason } : {},
+    );
+  }
+
+  rerun(
+    executionId: string,
+    workload?: Record<string, unknown>,
+  ): Promise<{ execution_id: string; status: string; rerun_of: string }> {
+    return this.request(
+      'POST',
+      `/api/executions/${encodeURIComponent(executionId)}/rerun`,
+      workload !== undefined ? { workload } : {},
+    );
+  }
+
+  cleanup(
+    olderThanMinutes: number,
+    dryRun: boolean,
+  ): Promise<{ cancelled_count: number; execution_ids: string[]; message: string; dry_run?: boolean }> {
+    return this.request('POST', '/api/executions/cleanup', {
+      older_than_minutes: olderThanMinutes,
+      dry_run: dryRun,
+    });
+  }
+
+  /** `POST /api/postgres/execute`: SQL against the noetl database. */
+  query(
+    sql: string,
+    schema?: string,
+  ): Promise<{
+    status: string;
+    result: Record<string, unknown>[];
+    row_count: number | null;
+    fields: unknown[];
+  }> {
+    return this.request('POST', '/api/postgres/execute', {
+      query: sql,
+      ...(schema !== undefined ? { schema } : {}),
+    });
+  }
+
+  dbInit(): Promise<{ status: string; message: string; valid: boolean; applied: string[] }> {
+    return this.request('POST', '/api/db/init', {});
+  }
+
+  dbValidate(): Promise<{
+    status: string;
+    message: string;
+    valid: boolean;
+    tables?: unknown;
+    missing: string[];
+    pending_migrations: string[];
+  }> {
+    return this.request('GET', '/api/db/validate');
+  }
+
+  registerWorker(body: Record<string, unknown>): Promise<unknown> {
+    return this.request('POST', '/api/worker/pool/register', body);
+  }
+
+  heartbeat(name: string): Promise<unknown> {
+    return this.request('POST', '/api/worker/pool/heartbeat', { name, kind: 'worker_pool' });
+  }
+
+  deregister(name: string): Promise<unknown> {
+    return this.request('DELETE', '/api/worker/pool/deregister', { name, kind: 'worker_pool' });
+  }
+}

@@ -1,0 +1,2 @@
+export { Worker, type WorkerOptions, type WorkerState } from './worker.js';
+export { ControlPlaneClient, type ClaimResponse, type ClientOptions, type PostedEvent } from './client.js';

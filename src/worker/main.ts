@@ -1,0 +1,179 @@
+import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { pino } from 'pino';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { NatsBus } from '../bus/index.js';
+import { loadWorkerConfig, type WorkerConfig } from '../config/index.js';
+import { ConfigError, errorMessage, toNoetlError, type Logger } from '../shared/index.js';
+import { defaultRegistry } from '../tools/index.js';
+import { ControlPlaneClient } from './client.js';
+import { Worker } from './worker.js';
+
+export interface WorkerHandle {
+  readonly worker: Worker;
+  readonly metricsUrl: string;
+  stop(): Promise<void>;
+}
+
+const USAGE = `Usage: noetl-worker
+
+Runs a NoETL worker: pulls command notifications from NATS JetStream, claims each command from
+the control plane, runs its tool and reports the events. Configured by environment:
+  NOETL_SERVER_URL        control plane URL (http://localhost:8082)
+  NATS_URL                NATS server (required), NATS_STREAM, NATS_CONSUMER, NATS_SUBJECT
+  WORKER_ID               unique id (default <host>-<pid>-<random>)
+  WORKER_POOL_NAME        pool whose commands it takes (default: every pool)
+  WORKER_MAX_CONCURRENT   commands run at once (4)
+  WORKER_HEARTBEAT_INTERVAL seconds between heartbeats (15)
+  WORKER_METRICS_BIND     host:port of /metrics and /health (0.0.0.0:9090)
+  WORKER_GRACE_SECONDS    on SIGTERM, how long in-flight commands may finish (30)
+  NOETL_API_TOKEN         bearer token of the control plane, when it requires one
+See docs/deploy.md and docs/configuration.md.
+`;
+
+function metricsServer(config: WorkerConfig, worker: () => Worker | undefined, registry: Registry): Server {
+  return createServer((req, res) => {
+    if (req.url === '/metrics') {
+      registry
+        .metrics()
+        .then((text) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(text);
+        })
+        .catch(() => {
+          res.writeHead(500).end();
+        });
+      return;
+    }
+    if (req.url === '/health') {
+      const w = worker();
+      const ok = w?.state === 'running';
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: ok ? 'ok' : (w?.state ?? 'starting'), worker_id: config.workerId, running: w?.running ?? 0 }));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found', status: 404, code: 'NOT_FOUND' }));
+  });
+}
+
+/** Starts a worker process's parts: NATS bus, worker, metrics endpoint. */
+export async function startWorker(config: WorkerConfig, env: NodeJS.ProcessEnv, logger: Logger, graceMs = 30_000): Promise<WorkerHandle> {
+  if (!config.nats) {
+    throw new ConfigError('a worker process needs NATS_URL (the embedded server runs its own in-process workers)');
+  }
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const commands = new Counter({ name: 'noetl_worker_commands_total', help: 'Commands run, by outcome', labelNames: ['status'], registers: [registry] });
+  const duration = new Histogram({
+    name: 'noetl_worker_command_duration_seconds',
+    help: 'Tool run time of commands',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+    registers: [registry],
+  });
+  let worker: Worker | undefined;
+  new Gauge({ name: 'noetl_worker_in_flight', help: 'Commands running now', registers: [registry], collect() { this.set(worker?.running ?? 0); } });
+  const http = metricsServer(config, () => worker, registry);
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.metricsBind.port, config.metricsBind.host, resolve);
+  });
+  const address = http.address();
+  const metricsUrl = typeof address === 'object' && address ? `http://${config.metricsBind.host}:${address.port}` : '';
+  const n = config.nats;
+  const bus = await NatsBus.connect({
+    url: n.url,
+    stream: n.stream,
+    subject: n.subject,
+    consumer: n.consumer,
+    ackWaitMs: n.ackWaitMs,
+    maxAckPending: n.maxAckPending,
+    maxDeliver: n.maxDeliver,
+    fetchExpiresMs: n.fetchExpiresMs,
+    fetchHeartbeatMs: n.fetchHeartbeatMs,
+    name: `noetl-worker-${config.workerId}`,
+    logger,
+    ...(n.user !== undefined ? { user: n.user } : {}),
+    ...(n.password !== undefined ? { password: n.password } : {}),
+    ...(n.token !== undefined ? { token: n.token } : {}),
+  });
+  worker = new Worker({
+    workerId: config.workerId,
+    ...(config.poolName !== 'default' ? { pool: config.poolName } : {}),
+    maxConcurrent: config.maxConcurrent,
+    heartbeatMs: config.heartbeatIntervalSeconds * 1000,
+    client: new ControlPlaneClient({ serverUrl: config.serverUrl, ...(config.apiToken ? { apiToken: config.apiToken } : {}) }),
+    bus,
+    registry: defaultRegistry(),
+    logger,
+    env,
+    graceMs,
+    onCommand: (o) => {
+      commands.inc({ status: o.status });
+      duration.observe(o.durationMs / 1000);
+    },
+  });
+  await worker.start();
+  let stopping: Promise<void> | undefined;
+  return {
+    worker,
+    metricsUrl,
+    stop: () => {
+      stopping ??= (async () => {
+        await worker?.stop();
+        await bus.close().catch(() => undefined);
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** `noetl-worker` / `node dist/worker/main.js`. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (argv.length > 0) {
+    process.stderr.write(`error[USAGE]: unknown argument '${argv[0]}' (the worker is configured by environment)\n`);
+    return 2;
+  }
+  let handle: WorkerHandle;
+  let logger: Logger;
+  try {
+    const config = loadWorkerConfig({ env });
+    logger = pino({
+      level: config.logLevel,
+      name: 'noetl-worker',
+      base: { workerId: config.workerId, host: hostname() },
+      redact: { paths: ['password', 'token', 'authorization', '*.password', '*.token'], censor: '***' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    });
+    const grace = Number(env['WORKER_GRACE_SECONDS'] ?? 30);
+    handle = await startWorker(config, env, logger, Number.isFinite(grace) && grace >= 0 ? grace * 1000 : 30_000);
+  } catch (err) {
+    const e = toNoetlError(err);
+    process.stderr.write(`error[${e.code}]: ${e.message.split('\n')[0]}\n`);
+    return e.code === 'CONFIG_INVALID' ? 2 : 1;
+  }
+  logger.info({ metrics: handle.metricsUrl }, 'worker ready');
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string): void => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      logger.info({ signal }, 'stopping: no new commands, finishing in-flight ones');
+      handle
+        .stop()
+        .catch((err: unknown) => logger.error({ err: errorMessage(err) }, 'stop failed'))
+        .finally(resolve);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2), process.env);
+}

@@ -1,0 +1,262 @@
+import type { CommandBus, CommandNotification, Delivery, Subscription } from '../bus/index.js';
+import { normalizeTool, type KeychainEntry } from '../dsl/index.js';
+import { errorMessage, isNoetlError, type Logger } from '../shared/index.js';
+import { templates } from '../template/index.js';
+import { runTasks, type ChildPlaybookRequest, type ChildPlaybookResult, type ToolRegistry, type ToolResult, type ToolServices } from '../tools/index.js';
+import type { ClaimResponse, ControlPlaneClient, PostedEvent } from './client.js';
+
+export interface WorkerOptions {
+  readonly workerId: string;
+  /** Pool whose commands this worker takes (undefined: every pool). */
+  readonly pool?: string;
+  readonly maxConcurrent: number;
+  readonly heartbeatMs: number;
+  readonly client: ControlPlaneClient;
+  readonly bus: CommandBus;
+  readonly registry: ToolRegistry;
+  readonly logger: Logger;
+  /** Environment handed to tools (python/shell subprocesses). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** How long `stop()` waits for in-flight commands (default 30 s). */
+  readonly graceMs?: number;
+  /** Called after each command with its outcome (metrics). */
+  readonly onCommand?: (outcome: { readonly status: 'success' | 'error'; readonly durationMs: number }) => void;
+}
+
+export type WorkerState = 'idle' | 'running' | 'draining' | 'stopped';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A tool done within this is reported with its `command.started` in one request. */
+const QUICK_TOOL_MS = 25;
+
+/**
+ * The worker runtime (DESIGN.md section 3, STYLE.md 15): pulls notifications, claims each
+ * command (the exactly-once gate is the server's claim), runs its tool, reports the events.
+ * States: idle -> running -> draining (SIGTERM: no new pulls, in-flight commands finish within
+ * the grace period) -> stopped. Independent of the store: it speaks HTTP and the bus port only.
+ */
+export class Worker {
+  private subscription: Subscription | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<string>();
+  private readonly abort = new AbortController();
+  private stateValue: WorkerState = 'idle';
+
+  constructor(private readonly options: WorkerOptions) {}
+
+  get state(): WorkerState {
+    return this.stateValue;
+  }
+
+  get running(): number {
+    return this.inFlight.size;
+  }
+
+  async start(): Promise<void> {
+    if (this.stateValue !== 'idle') return;
+    const o = this.options;
+    await this.withRetry('register', () =>
+      o.client.registerWorker({
+        name: o.workerId,
+        kind: 'worker_pool',
+        status: 'active',
+        capacity: o.maxConcurrent,
+        labels: { pool: o.pool ?? '*' },
+      }),
+    );
+    this.heartbeat = setInterval(() => {
+      o.client.heartbeat(o.workerId).catch((err: unknown) => o.logger.warn({ err: errorMessage(err) }, 'heartbeat failed'));
+    }, o.heartbeatMs);
+    this.heartbeat.unref();
+    this.subscription = await o.bus.subscribe(
+      o.pool !== undefined ? { pool: o.pool } : {},
+      (n, d) => this.handle(n, d),
+      { maxInFlight: o.maxConcurrent, onError: (err) => o.logger.warn({ err: err.message }, 'bus handler error') },
+    );
+    this.stateValue = 'running';
+    o.logger.info({ workerId: o.workerId, pool: o.pool ?? '*', maxConcurrent: o.maxConcurrent }, 'worker started');
+  }
+
+  /** Stops pulling, lets in-flight commands finish within the grace period, deregisters. */
+  async stop(): Promise<void> {
+    if (this.stateValue === 'stopped' || this.stateValue === 'draining') return;
+    this.stateValue = 'draining';
+    const grace = this.options.graceMs ?? 30_000;
+    const result = await this.subscription?.stop({ graceMs: grace });
+    if (result && !result.drained) this.abort.abort();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    try {
+      await this.options.client.deregister(this.options.workerId);
+    } catch (err) {
+      this.options.logger.warn({ err: errorMessage(err) }, 'deregister failed');
+    }
+    this.stateValue = 'stopped';
+  }
+
+  private async handle(n: CommandNotification, delivery: Delivery): Promise<void> {
+    const log = this.options.logger;
+    if (this.inFlight.has(n.command_id)) {
+      delivery.ack(); // a redelivery of a command this worker is already running
+      return;
+    }
+    let claim: ClaimResponse;
+    try {
+      claim = await this.options.client.claim(n.event_id, this.options.workerId);
+    } catch (err) {
+      if (isNoetlError(err) && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND')) {
+        delivery.ack(); // taken, finished, cancelled or unknown: nothing to do
+        return;
+      }
+      log.warn({ commandId: n.command_id, err: errorMessage(err) }, 'claim failed; will be redelivered');
+      delivery.nak(Math.min(30_000, 500 * 2 ** Math.min(delivery.deliveryCount, 6)));
+      return;
+    }
+    delivery.ack();
+    this.inFlight.add(n.command_id);
+    try {
+      await this.run(n, claim);
+    } finally {
+      this.inFlight.delete(n.command_id);
+    }
+  }
+
+  private services(): ToolServices {
+    const client = this.options.client;
+    return {
+      env: this.options.env,
+      logger: this.options.logger,
+      resolveCredential: (alias, signal) => client.getCredential(alias, signal),
+      runPlaybook: (request, signal) => this.runChild(request, signal),
+    };
+  }
+
+  private async runChild(request: ChildPlaybookRequest, signal: AbortSignal): Promise<ChildPlaybookResult> {
+    const client = this.options.client;
+    const started = await client.execute(
+      {
+        ...(request.path !== undefined ? { path: request.path } : {}),
+        ...(request.catalogId !== undefined ? { catalog_id: request.catalogId } : {}),
+        ...(request.version !== undefined ? { version: request.version } : {}),
+        payload: request.workload,
+        parent_execution_id: request.parentExecutionId,
+      },
+      signal,
+    );
+    const path = request.path ?? request.catalogId ?? '';
+    if (request.mode === 'async') return { execution_id: started.execution_id, path, status: 'RUNNING' };
+    const deadline = Date.now() + request.timeoutMs;
+    let wait = 50;
+    while (Date.now() < deadline) {
+      const status = await client.status(started.execution_id, signal);
+      if (status.status !== 'RUNNING') break;
+      await sleep(wait);
+      wait = Math.min(request.pollIntervalMs, wait * 2);
+    }
+    const result = await client.result(started.execution_id, signal);
+    if (result.status === 'RUNNING') {
+      return { execution_id: started.execution_id, path, status: 'RUNNING', error: `timed out after ${request.timeoutMs} ms` };
+    }
+    const value = request.resultStep !== undefined ? (result.step_results[request.resultStep] ?? null) : result.final_result;
+    return {
+      execution_id: started.execution_id,
+      path: result.path || path,
+      status: result.status,
+      result: value,
+      step_results: result.step_results,
+      error: result.error,
+    };
+  }
+
+  private async run(n: CommandNotification, claim: ClaimResponse): Promise<void> {
+    const o = this.options;
+    const step = claim.node_name;
+    const event = (type: string, payload: Record<string, unknown>): PostedEvent => ({
+      step,
+      event_type: type,
+      payload: { command_id: n.command_id, ...payload },
+      worker_id: o.workerId,
+    });
+    // A tool that finishes quickly is reported in one request (started, call.done, completed);
+    // a slower one reports `command.started` as soon as it is clear it is slow.
+    const started = event('command.started', {});
+    const run = this.runTool(n, claim, step);
+    let timer: NodeJS.Timeout | undefined;
+    const quick = await Promise.race([
+      run.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), QUICK_TOOL_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    const startedPosted = quick ? undefined : this.post(n.execution_id, [started]);
+    const result = await run;
+    await startedPosted;
+    if (this.abort.signal.aborted) {
+      // Shutdown cut the command short: hand it back instead of reporting a failure.
+      await this.withRetry('release', () => o.client.release(n.event_id, o.workerId));
+      return;
+    }
+    o.onCommand?.({ status: result.status === 'success' ? 'success' : 'error', durationMs: result.duration_ms });
+    const events =
+      result.status === 'success'
+        ? [
+            event('call.done', { call_index: 0, result: { status: 'success', context: result } }),
+            event('command.completed', { status: 'COMPLETED' }),
+          ]
+        : [
+            event('call.error', { call_index: 0, error: result.error ?? null, result: { status: 'error', context: result } }),
+            event('command.failed', { error: result.error ?? { message: 'tool failed' } }),
+          ];
+    await this.post(n.execution_id, quick ? [started, ...events] : events);
+  }
+
+  private async runTool(n: CommandNotification, claim: ClaimResponse, step: string): Promise<ToolResult> {
+    const o = this.options;
+    try {
+      const spec = normalizeTool(claim.context.tool_config, step);
+      return await runTasks(
+        {
+          spec,
+          scope: claim.context.render_context ?? {},
+          args: claim.context.args ?? {},
+          executionId: n.execution_id,
+          step,
+          commandId: n.command_id,
+          ...(Array.isArray(claim.context.keychain) ? { keychain: claim.context.keychain as KeychainEntry[] } : {}),
+        },
+        { registry: o.registry, services: this.services(), templates: templates(), signal: this.abort.signal },
+      );
+    } catch (err) {
+      return {
+        status: 'error',
+        error: { code: isNoetlError(err) ? err.code : 'INTERNAL', message: errorMessage(err), retryable: false },
+        duration_ms: 0,
+      };
+    }
+  }
+
+  /** Posts events, retrying with backoff (events are idempotent on the server). */
+  private async post(executionId: string, events: readonly PostedEvent[]): Promise<void> {
+    await this.withRetry('post events', () => this.options.client.postEvents(executionId, this.options.workerId, events));
+  }
+
+  private async withRetry(what: string, fn: () => Promise<unknown>): Promise<void> {
+    let delay = 100;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await fn();
+        return;
+      } catch (err) {
+        const retryable = !isNoetlError(err) || err.retryable;
+        if (!retryable || attempt >= 60) {
+          this.options.logger.error({ err: errorMessage(err), attempt }, `${what} failed`);
+          if (!retryable) return;
+          throw err;
+        }
+        await sleep(delay);
+        delay = Math.min(5_000, delay * 2);
+      }
+    }
+  }
+}

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { ConflictError, NotFoundError } from '../../src/shared/index.js';
+import { command, event, ids, settle, startExecution, type StoreFixture } from './store-fixtures.js';
+
+export function commandContract(get: () => StoreFixture): void {
+  describe('commands and claims', () => {
+    it('stores the command row of an issued command', async () => {
+      const { store } = get();
+      const s = await startExecution(store);
+      const c = await store.commands.get(s.commandId);
+      expect(c).toMatchObject({
+        commandId: s.commandId,
+        eventId: s.commandId,
+        commandKey: s.commandKey,
+        executionId: s.executionId,
+        stepName: 'step1',
+        toolKind: 'python',
+        status: 'PENDING',
+        attempt: 1,
+        workerId: null,
+        publishedAt: null,
+        context: { tool_config: { code: 'x = 1' }, args: { a: 1 }, render_context: {} },
+      });
+      expect((await store.commands.getByKey(s.commandKey))?.commandId).toBe(s.commandId);
+      expect((await store.commands.listByExecution(s.executionId)).map((x) => x.commandId)).toEqual([
+        s.commandId,
+      ]);
+      // a repeated execute does not duplicate the row
+      const again = await store.events.append({
+        events: [],
+        commands: [command(s.executionId, s.commandId)],
+      });
+      expect(again.commandsInserted).toBe(0);
+    });
+
+    it('claims once; the holder may repeat, another worker gets a conflict', async () => {
+      const { store } = get();
+      const s = await startExecution(store);
+      const first = await store.commands.claim(s.commandId, 'w1');
+      expect(first.alreadyClaimed).toBe(false);
+      expect(first.command).toMatchObject({ status: 'CLAIMED', workerId: 'w1' });
+      expect(first.command.claimedAt).not.toBeNull();
+      const claimed = await store.events.list(s.executionId, { types: ['command.claimed'] });
+      expect(claimed).toHaveLength(1);
+      expect(claimed[0]).toMatchObject({
+        eventId: first.claimEventId,
+        nodeName: 'step1',
+        nodeType: 'python',
+        workerId: 'w1',
+        parentEventId: s.commandId,
+        result: { status: 'RUNNING', context: { command_id: s.commandKey, worker_id: 'w1' } },
+        meta: { command_id: s.commandKey, worker_id: 'w1', actionable: false },
+      });
+      const repeat = await store.commands.claim(s.commandId, 'w1');
+      expect(repeat).toMatchObject({ alreadyClaimed: true, claimEventId: first.claimEventId });
+      const other = store.commands.claim(s.commandId, 'w2');
+      await expect(other).rejects.toBeInstanceOf(ConflictError);
+      await expect(store.commands.claim(s.commandId, 'w2')).rejects.toThrow('Command already claimed by w1');
+      expect(await store.events.list(s.executionId, { types: ['command.claimed'] })).toHaveLength(1);
+      await expect(store.commands.claim(ids.next(), 'w1')).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('refuses to claim a finished command, and a second completion is a no-op', async () => {
+      const { store } = get();
+      const s = await startExecution(store);
+      await store.commands.claim(s.commandId, 'w1');
+      const meta = { command_id: s.commandKey };
+      await store.events.append({
+        events: [event(s.executionId, 'command.started', { meta, workerId: 'w1' })],
+      });
+      expect((await store.commands.get(s.commandId))?.status).toBe('RUNNING');
+      const done = await store.events.append({
+        events: [event(s.executionId, 'command.completed', { meta })],
+      });
+      expect(done.events[0]?.inserted).toBe(true);
+      const c = await store.commands.get(s.commandId);
+      expect(c?.status).toBe('COMPLETED');
+      expect(c?.startedAt).not.toBeNull();
+      expect(c?.completedAt).not.toBeNull();
+      await expect(store.commands.claim(s.commandId, 'w1')).rejects.toBeInstanceOf(ConflictError);
+      await expect(store.commands.claim(s.commandId, 'w9')).rejects.toBeInstanceOf(ConflictError);
+      const late = event(s.executionId, 'command.failed', { context: { command_id: s.commandKey } });
+      const dup = await store.events.append({ events: [late] });
+      expect(dup.events[0]).toEqual({ eventId: done.events[0]?.eventId, inserted: false });
+      expect((await store.commands.get(s.commandId))?.status).toBe('COMPLETED');
+    });
+
+    it('refuses to claim a command of a cancelled execution', async () => {
+      const { store } = get();
+      const s = await startExecution(store);
+      await store.events.append({
+        events: [event(s.executionId, 'playbook_cancelled', { nodeName: 'playbook' })],
+      });
+      expect((await store.executions.get(s.executionId))?.status).toBe('CANCELLED');
+      expect((await store.commands.get(s.commandId))?.status).toBe('CANCELLED');
+      await expect(store.commands.claim(s.commandId, 'w1')).rejects.toMatchObject({
+        code: 'CONFLICT',
+        details: { reason: 'execution_cancelled' },
+      });
+    });
+
+    it('lets exactly one of many concurrent claimers win', async () => {
+      const { store, peer } = get();
+      for (let round = 0; round < 3; round++) {
+        const s = await startExecution(store);
+        const claims = Array.from({ length: 16 }, (_, i) =>
+          (i % 2 === 1 && peer ? peer : store).commands.claim(s.commandId, `w${i}`),
+        );
+        const { ok, errors } = await settle(claims);
+        expect(ok).toHaveLength(1);
+        expect(errors).toHaveLength(15);
+        for (const e of errors) expect(e).toBeInstanceOf(ConflictError);
+        expect(await store.events.list(s.executionId, { types: ['command.claimed'] })).toHaveLength(1);
+        expect((await store.commands.get(s.commandId))?.workerId).toBe(ok[0]?.command.workerId);
+      }
+    });
+
+    it('sweeps unpublished and unclaimed commands (outbox)', async () => {
+      const { store } = get();
+      const a = await startExecution(store);
+      const b = await startExecution(store);
+      const unpublished = async () =>
+        (await store.commands.listUnpublished({ olderThanMs: 0 })).map((c) => c.commandId);
+      expect(await unpublished()).toEqual(expect.arrayContaining([a.commandId, b.commandId]));
+      const fresh = await store.commands.listUnpublished({ olderThanMs: 60_000 });
+      expect(fresh.map((c) => c.commandId)).not.toContain(a.commandId);
+      expect(await store.commands.markPublished([a.commandId])).toBe(1);
+      expect(await unpublished()).not.toContain(a.commandId);
+      expect(await unpublished()).toContain(b.commandId);
+      expect((await store.commands.get(a.commandId))?.publishedAt).not.toBeNull();
+      const unclaimed = async () =>
+        (await store.commands.listUnclaimed({ olderThanMs: 0 })).map((c) => c.commandId);
+      expect(await unclaimed()).toContain(a.commandId);
+      await store.commands.claim(a.commandId, 'w1');
+      expect(await unclaimed()).not.toContain(a.commandId);
+      expect(await store.commands.markPublished([])).toBe(0);
+      const limited = await store.commands.listUnpublished({ olderThanMs: 0, limit: 1 });
+      expect(limited).toHaveLength(1);
+    });
+
+    it('finds stale and per-worker claims and releases them for a new claim', async () => {
+      const { store } = get();
+      const s = await startExecution(store);
+      await store.commands.claim(s.commandId, 'w-stale');
+      const schema = store.stats().schema;
+      expect((await store.commands.listStale({ olderThanMs: 60_000 })).map((c) => c.commandId)).not.toContain(
+        s.commandId,
+      );
+      await store.query(
+        `UPDATE ${schema}.command SET updated_at = now() - interval '10 minutes' WHERE command_id = $1`,
+        [s.commandId],
+      );
+      expect((await store.commands.listStale({ olderThanMs: 60_000 })).map((c) => c.commandId)).toContain(
+        s.commandId,
+      );
+      expect((await store.commands.listClaimedBy(['w-stale', 'nobody'])).map((c) => c.commandId)).toEqual([
+        s.commandId,
+      ]);
+      expect(await store.commands.listClaimedBy([])).toEqual([]);
+      // any event about the command counts as activity
+      await store.events.append({
+        events: [event(s.executionId, 'command.heartbeat', { meta: { command_id: s.commandKey } })],
+      });
+      expect((await store.commands.listStale({ olderThanMs: 60_000 })).map((c) => c.commandId)).not.toContain(
+        s.commandId,
+      );
+      expect(await store.commands.release(s.commandId, 'someone-else')).toBe(false);
+      expect(await store.commands.release(s.commandId, 'w-stale')).toBe(true);
+      expect(await store.commands.release(s.commandId)).toBe(false);
+      const released = await store.commands.get(s.commandId);
+      expect(released).toMatchObject({ status: 'PENDING', workerId: null, attempt: 2, publishedAt: null });
+      expect((await store.commands.listUnpublished({ olderThanMs: 0 })).map((c) => c.commandId)).toContain(
+        s.commandId,
+      );
+      const again = await store.commands.claim(s.commandId, 'w-new');
+      expect(again.command).toMatchObject({ workerId: 'w-new', attempt: 2 });
+      await expect(store.commands.claim(s.commandId, 'w-stale')).rejects.toBeInstanceOf(ConflictError);
+    });
+  });
+}

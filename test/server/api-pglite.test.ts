@@ -1,0 +1,4 @@
+import { pgliteBackend } from '../helpers/server-app.js';
+import { serverApiSuite } from './api.suite.js';
+
+serverApiSuite('PGlite', pgliteBackend);
