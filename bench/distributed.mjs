@@ -75,8 +75,18 @@ async function waitHttp(url, timeoutMs = 60_000) {
 }
 
 function start(file, args, env) {
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), file, ...args], { env, stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'] });
-  child.on('exit', (code, signal) => { if (!stopping) console.error(`${file} exited: ${code ?? signal}`); });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []),
+      file,
+      ...args,
+    ],
+    { env, stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'] },
+  );
+  child.on('exit', (code, signal) => {
+    if (!stopping) console.error(`${file} exited: ${code ?? signal}`);
+  });
   children.push(child);
   return child;
 }
@@ -215,7 +225,8 @@ async function main() {
         const cid = e.meta?.command_id;
         if (!cid) continue;
         if (e.event_type === 'command.issued') issued.set(cid, Date.parse(e.created_at));
-        if (e.event_type === 'command.completed' && issued.has(cid)) latencies.push(Date.parse(e.created_at) - issued.get(cid));
+        if (e.event_type === 'command.completed' && issued.has(cid))
+          latencies.push(Date.parse(e.created_at) - issued.get(cid));
       }
     }
   }
@@ -234,19 +245,34 @@ async function main() {
       const wait = 1000 - (Date.now() - t0);
       if (wait > 0) await sleep(wait);
     }
-    soak = { steps, first: samples[Math.min(5, samples.length - 1)], last: samples.at(-1), samples: samples.length };
+    soak = {
+      steps,
+      first: samples[Math.min(5, samples.length - 1)],
+      last: samples.at(-1),
+      samples: samples.length,
+    };
   }
 
   const f = (x) => x.toFixed(2);
   console.log(`runs: ${RUNS} (medians after one warm-up)`);
-  console.log(`floor (PostgreSQL commit + JetStream publish-ack): median ${f(median(floor))} ms, p99 ${f(pct(floor, 0.99))} ms`);
-  console.log(`40-step no-op chain, 1 worker: ${f(median(perStep))} ms/step (runs: ${perStep.map(f).join(', ')})  = ${f(median(perStep) / median(floor))}x the floor`);
+  console.log(
+    `floor (PostgreSQL commit + JetStream publish-ack): median ${f(median(floor))} ms, p99 ${f(pct(floor, 0.99))} ms`,
+  );
+  console.log(
+    `40-step no-op chain, 1 worker: ${f(median(perStep))} ms/step (runs: ${perStep.map(f).join(', ')})  = ${f(median(perStep) / median(floor))}x the floor`,
+  );
   console.log(`1 -> 400 -> join, 1 worker: ${f(median(fan))} ms total, ${f(median(fan) / 402)} ms/step`);
-  console.log(`throughput, 2 workers x 4 slots, 30 concurrent 20-step chains: ${f(median(throughput))} steps/s (runs: ${throughput.map((x) => x.toFixed(0)).join(', ')})`);
-  console.log(`step latency (command.issued -> command.completed): p50 ${f(pct(latencies, 0.5))} ms, p99 ${f(pct(latencies, 0.99))} ms (n=${latencies.length})`);
+  console.log(
+    `throughput, 2 workers x 4 slots, 30 concurrent 20-step chains: ${f(median(throughput))} steps/s (runs: ${throughput.map((x) => x.toFixed(0)).join(', ')})`,
+  );
+  console.log(
+    `step latency (command.issued -> command.completed): p50 ${f(pct(latencies, 0.5))} ms, p99 ${f(pct(latencies, 0.99))} ms (n=${latencies.length})`,
+  );
   console.log(`worker idle RSS: ${f(idleRss)} MB`);
   if (soak) {
-    console.log(`soak ${SOAK_MINUTES} min, ${soak.steps} steps at ~100 steps/s: worker RSS ${f(soak.first.w1)} -> ${f(soak.last.w1)} MB (w1), ${f(soak.first.w2)} -> ${f(soak.last.w2)} MB (w2)`);
+    console.log(
+      `soak ${SOAK_MINUTES} min, ${soak.steps} steps at ~100 steps/s: worker RSS ${f(soak.first.w1)} -> ${f(soak.last.w1)} MB (w1), ${f(soak.first.w2)} -> ${f(soak.last.w2)} MB (w2)`,
+    );
   }
   await nc.close();
   await client.query(`DROP SCHEMA IF EXISTS ${id} CASCADE`);
@@ -259,7 +285,8 @@ try {
   stopping = true;
   for (const c of children) c.kill('SIGTERM');
   const deadline = Date.now() + 10_000;
-  while (children.some((c) => c.exitCode === null && c.signalCode === null) && Date.now() < deadline) await sleep(100);
+  while (children.some((c) => c.exitCode === null && c.signalCode === null) && Date.now() < deadline)
+    await sleep(100);
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   try {
     const nc = await connect({ servers: NATS_URL });

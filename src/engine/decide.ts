@@ -527,7 +527,10 @@ export function resumeExecution(
     pass.emit('step.enter', name, { context: { reused_from: previous.executionId } });
     pass.emit('step.exit', name, {
       status: 'COMPLETED',
-      result: { status: 'COMPLETED', context: { data: (s.data ?? null) as unknown, reused_from: previous.executionId } },
+      result: {
+        status: 'COMPLETED',
+        context: { data: (s.data ?? null) as unknown, reused_from: previous.executionId },
+      },
     });
   }
   if (Object.keys(previous.vars).length > 0) {
@@ -537,7 +540,11 @@ export function resumeExecution(
     });
   }
   const again = [...previous.steps.values()]
-    .filter((s) => s.status === 'failed' || (s.status !== 'completed' && s.status !== 'skipped' && s.status !== 'pending'))
+    .filter(
+      (s) =>
+        s.status === 'failed' ||
+        (s.status !== 'completed' && s.status !== 'skipped' && s.status !== 'pending'),
+    )
     .map((s) => s.name);
   if (again.length === 0 && reused.size === 0) again.push(state.entry);
   for (const name of again) pass.dispatch(name, {});

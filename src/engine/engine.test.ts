@@ -379,10 +379,17 @@ describe('resume', () => {
   - step: end
     tool: { kind: noop }
 `);
-    const first = drive(playbook, (c) => (c.step === 'flaky' ? { ok: false, message: 'down' } : ok({ s: c.step })));
+    const first = drive(playbook, (c) =>
+      c.step === 'flaky' ? { ok: false, message: 'down' } : ok({ s: c.step }),
+    );
     expect(first.state.status).toBe('FAILED');
     const deps = { ids: counterIds(), clock: fixedClock(), templates: templates() };
-    const { state, decision } = resumeExecution(playbook, first.state, { executionId: '2', workload: {} }, deps);
+    const { state, decision } = resumeExecution(
+      playbook,
+      first.state,
+      { executionId: '2', workload: {} },
+      deps,
+    );
     expect(decision.commands.map((c) => c.step)).toEqual(['flaky']);
     expect(state.steps.get('start')?.data).toEqual({ s: 'start' });
     expect(state.vars['k']).toBe(7);

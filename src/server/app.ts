@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { ServerConfig } from '../config/index.js';
@@ -21,7 +22,10 @@ import { registerRuntimeRoutes } from './routes/runtime.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerVarRoutes } from './routes/vars.js';
 
-export const SERVER_VERSION = '0.1.0';
+/** The package version (package.json is two levels up from src/server and dist/server). */
+export const SERVER_VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export interface AppDeps {
   readonly config: ServerConfig;

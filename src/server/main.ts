@@ -3,10 +3,17 @@ import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { MemoryBus, NatsBus, type CommandBus } from '../bus/index.js';
 import { loadServerConfig, type ServerConfig } from '../config/index.js';
-import { errorMessage, NoetlError, SnowflakeIdGenerator, systemClock, toNoetlError, type Logger } from '../shared/index.js';
+import {
+  errorMessage,
+  NoetlError,
+  SnowflakeIdGenerator,
+  systemClock,
+  toNoetlError,
+  type Logger,
+} from '../shared/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { templates } from '../template/index.js';
-import { defaultRegistry } from '../tools/index.js';
+import { closeToolResources, defaultRegistry } from '../tools/index.js';
 import { ControlPlaneClient, Worker } from '../worker/index.js';
 import { buildApp } from './app.js';
 import { EnvelopeCipher, resolveEncryptionKey } from './crypto/index.js';
@@ -15,6 +22,7 @@ import { Orchestrator } from './orchestrator/orchestrator.js';
 import { Sweeper } from './orchestrator/sweeps.js';
 import { orchestrationRoutes } from './routes/orchestration.js';
 import { storeConfigOf } from './store-config.js';
+import { RuntimeSweeper } from './sweeper.js';
 
 export interface ServerHandle {
   readonly app: FastifyInstance;
@@ -34,7 +42,10 @@ export interface StartOptions {
   readonly logger?: ReturnType<typeof createServerLogger>;
 }
 
-async function connectBus(config: ServerConfig, logger: Logger): Promise<{ bus: CommandBus; kind: 'memory' | 'nats' }> {
+async function connectBus(
+  config: ServerConfig,
+  logger: Logger,
+): Promise<{ bus: CommandBus; kind: 'memory' | 'nats' }> {
   if (!config.nats) return { bus: new MemoryBus(), kind: 'memory' };
   const n = config.nats;
   const bus = await NatsBus.connect({
@@ -94,12 +105,19 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       store,
       cipher,
       logger,
-      bus: { kind, status: () => (kind === 'memory' ? 'connected' : (bus as NatsBus).isClosed ? 'disconnected' : 'connected') },
+      bus: {
+        kind,
+        status: () =>
+          kind === 'memory' ? 'connected' : (bus as NatsBus).isClosed ? 'disconnected' : 'connected',
+      },
       plugins: [orchestrationRoutes({ orchestrator, store })],
       healthChecks: [
         {
           name: 'workers',
-          check: () => ({ ok: true, detail: { embedded: workers.reduce((n, w) => n + (w.state === 'running' ? 1 : 0), 0) } }),
+          check: () => ({
+            ok: true,
+            detail: { embedded: workers.reduce((n, w) => n + (w.state === 'running' ? 1 : 0), 0) },
+          }),
         },
       ],
     });
@@ -116,17 +134,29 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     });
     if (kind === 'memory') {
       const recovered = await sweeper.recoverEmbedded();
-      if (recovered.released + recovered.published > 0) logger.info(recovered, 'recovered commands of the previous process');
+      if (recovered.released + recovered.published > 0)
+        logger.info(recovered, 'recovered commands of the previous process');
     }
     sweeper.start();
     cleanup.unshift(() => sweeper.stop());
+    const runtimeSweeper = new RuntimeSweeper({
+      runtime: store.runtime,
+      intervalSeconds: config.runtimeSweepIntervalSeconds,
+      offlineSeconds: config.runtimeOfflineSeconds,
+      logger,
+    });
+    runtimeSweeper.start();
+    cleanup.unshift(() => runtimeSweeper.stop());
     cleanup.unshift(() => orchestrator.flushPublished());
     if (kind === 'memory' && config.embeddedWorkers > 0) {
       const worker = new Worker({
         workerId: `embedded-${hostname()}-${process.pid}`,
         maxConcurrent: config.embeddedWorkers,
         heartbeatMs: 15_000,
-        client: new ControlPlaneClient({ serverUrl: url, ...(config.apiToken ? { apiToken: config.apiToken } : {}) }),
+        client: new ControlPlaneClient({
+          serverUrl: url,
+          ...(config.apiToken ? { apiToken: config.apiToken } : {}),
+        }),
         bus,
         registry: defaultRegistry(),
         logger: logger.child({ component: 'worker' }),
@@ -136,7 +166,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       workers.push(worker);
     }
     logger.info(
-      { url, database: config.database.kind, bus: kind, embeddedWorkers: workers.length ? config.embeddedWorkers : 0 },
+      {
+        url,
+        database: config.database.kind,
+        bus: kind,
+        embeddedWorkers: workers.length ? config.embeddedWorkers : 0,
+      },
       'noetl server started',
     );
     let stopping: Promise<void> | undefined;
@@ -150,6 +185,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       stop: () => {
         stopping ??= (async () => {
           for (const w of workers) await w.stop();
+          await closeToolResources().catch(() => undefined);
           for (const fn of cleanup) {
             try {
               await fn();

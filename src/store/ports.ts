@@ -253,6 +253,9 @@ export interface Store extends StoreTx {
   /**
    * Runs `fn` in one transaction. Inside, use only the `tx` handle: on PGlite a transaction
    * holds the only connection, so calling the root store from `fn` would wait forever.
+   * `fn` may run more than once: when the connection is lost before COMMIT, the PostgreSQL
+   * adapter rolls back and calls it again on a fresh one. Whatever `fn` changes outside the
+   * database (caches) must be reset or rebuilt on each call.
    */
   tx<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** `tx` holding a lock named `name`, across processes sharing the database. */

@@ -168,8 +168,10 @@ export class ControlPlaneClient {
     }
     if (res.ok) return json as T;
     const err = json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : {};
-    const message = typeof err['error'] === 'string' ? err['error'] : `HTTP ${res.status} from ${method} ${path}`;
-    const code = (typeof err['code'] === 'string' ? err['code'] : STATUS_CODES[res.status]) as ErrorCode | undefined;
+    const message =
+      typeof err['error'] === 'string' ? err['error'] : `HTTP ${res.status} from ${method} ${path}`;
+    const code = (typeof err['code'] === 'string' ? err['code'] : STATUS_CODES[res.status]) as
+      ErrorCode | undefined;
     const details = { status: res.status, ...(err['details'] ? { details: err['details'] } : {}) };
     if (res.status === 409) throw new ConflictError(message, { details });
     if (res.status === 404) throw new NotFoundError(message, { details });
@@ -192,14 +194,29 @@ export class ControlPlaneClient {
     if (events.length === 1) {
       return this.request('POST', '/api/events', { execution_id: executionId, ...events[0] });
     }
-    return this.request('POST', '/api/events/batch', { execution_id: executionId, worker_id: workerId, events });
+    return this.request('POST', '/api/events/batch', {
+      execution_id: executionId,
+      worker_id: workerId,
+      events,
+    });
   }
 
-  getCredential(alias: string, signal?: AbortSignal): Promise<{ name: string; type: string; data: Record<string, unknown> }> {
-    return this.request('GET', `/api/credentials/${encodeURIComponent(alias)}?include_data=true`, undefined, signal);
+  getCredential(
+    alias: string,
+    signal?: AbortSignal,
+  ): Promise<{ name: string; type: string; data: Record<string, unknown> }> {
+    return this.request(
+      'GET',
+      `/api/credentials/${encodeURIComponent(alias)}?include_data=true`,
+      undefined,
+      signal,
+    );
   }
 
-  execute(body: Record<string, unknown>, signal?: AbortSignal): Promise<{ execution_id: string; status: string }> {
+  execute(
+    body: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<{ execution_id: string; status: string }> {
     return this.request('POST', '/api/execute', body, signal);
   }
 
@@ -210,7 +227,13 @@ export class ControlPlaneClient {
   result(
     executionId: string,
     signal?: AbortSignal,
-  ): Promise<{ status: string; final_result: unknown; step_results: Record<string, unknown>; error: string | null; path: string }> {
+  ): Promise<{
+    status: string;
+    final_result: unknown;
+    step_results: Record<string, unknown>;
+    error: string | null;
+    path: string;
+  }> {
     return this.request('GET', `/api/executions/${executionId}/result`, undefined, signal);
   }
 

@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { NatsBus } from '../bus/index.js';
 import { loadWorkerConfig, type WorkerConfig } from '../config/index.js';
 import { ConfigError, errorMessage, toNoetlError, type Logger } from '../shared/index.js';
-import { defaultRegistry } from '../tools/index.js';
+import { closeToolResources, defaultRegistry } from '../tools/index.js';
 import { ControlPlaneClient } from './client.js';
 import { Worker } from './worker.js';
 
@@ -50,36 +50,64 @@ function metricsServer(config: WorkerConfig, worker: () => Worker | undefined, r
       const w = worker();
       const ok = w?.state === 'running';
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: ok ? 'ok' : (w?.state ?? 'starting'), worker_id: config.workerId, running: w?.running ?? 0 }));
+      res.end(
+        JSON.stringify({
+          status: ok ? 'ok' : (w?.state ?? 'starting'),
+          worker_id: config.workerId,
+          running: w?.running ?? 0,
+        }),
+      );
       return;
     }
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found', status: 404, code: 'NOT_FOUND' }));
+    res
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: 'not found', status: 404, code: 'NOT_FOUND' }));
   });
 }
 
 /** Starts a worker process's parts: NATS bus, worker, metrics endpoint. */
-export async function startWorker(config: WorkerConfig, env: NodeJS.ProcessEnv, logger: Logger, graceMs = 30_000): Promise<WorkerHandle> {
+export async function startWorker(
+  config: WorkerConfig,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  graceMs = 30_000,
+): Promise<WorkerHandle> {
   if (!config.nats) {
-    throw new ConfigError('a worker process needs NATS_URL (the embedded server runs its own in-process workers)');
+    throw new ConfigError(
+      'a worker process needs NATS_URL (the embedded server runs its own in-process workers)',
+    );
   }
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const commands = new Counter({ name: 'noetl_worker_commands_total', help: 'Commands run, by outcome', labelNames: ['status'], registers: [registry] });
+  const commands = new Counter({
+    name: 'noetl_worker_commands_total',
+    help: 'Commands run, by outcome',
+    labelNames: ['status'],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'noetl_worker_command_duration_seconds',
     help: 'Tool run time of commands',
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
     registers: [registry],
   });
-  let worker: Worker | undefined;
-  new Gauge({ name: 'noetl_worker_in_flight', help: 'Commands running now', registers: [registry], collect() { this.set(worker?.running ?? 0); } });
-  const http = metricsServer(config, () => worker, registry);
+  const holder: { worker?: Worker } = {};
+  new Gauge({
+    name: 'noetl_worker_in_flight',
+    help: 'Commands running now',
+    registers: [registry],
+    collect() {
+      this.set(holder.worker?.running ?? 0);
+    },
+  });
+  const http = metricsServer(config, () => holder.worker, registry);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.metricsBind.port, config.metricsBind.host, resolve);
   });
   const address = http.address();
-  const metricsUrl = typeof address === 'object' && address ? `http://${config.metricsBind.host}:${address.port}` : '';
+  const metricsUrl =
+    typeof address === 'object' && address ? `http://${config.metricsBind.host}:${address.port}` : '';
   const n = config.nats;
   const bus = await NatsBus.connect({
     url: n.url,
@@ -97,12 +125,15 @@ export async function startWorker(config: WorkerConfig, env: NodeJS.ProcessEnv, 
     ...(n.password !== undefined ? { password: n.password } : {}),
     ...(n.token !== undefined ? { token: n.token } : {}),
   });
-  worker = new Worker({
+  const worker = new Worker({
     workerId: config.workerId,
     ...(config.poolName !== 'default' ? { pool: config.poolName } : {}),
     maxConcurrent: config.maxConcurrent,
     heartbeatMs: config.heartbeatIntervalSeconds * 1000,
-    client: new ControlPlaneClient({ serverUrl: config.serverUrl, ...(config.apiToken ? { apiToken: config.apiToken } : {}) }),
+    client: new ControlPlaneClient({
+      serverUrl: config.serverUrl,
+      ...(config.apiToken ? { apiToken: config.apiToken } : {}),
+    }),
     bus,
     registry: defaultRegistry(),
     logger,
@@ -113,6 +144,7 @@ export async function startWorker(config: WorkerConfig, env: NodeJS.ProcessEnv, 
       duration.observe(o.durationMs / 1000);
     },
   });
+  holder.worker = worker;
   await worker.start();
   let stopping: Promise<void> | undefined;
   return {
@@ -120,7 +152,8 @@ export async function startWorker(config: WorkerConfig, env: NodeJS.ProcessEnv, 
     metricsUrl,
     stop: () => {
       stopping ??= (async () => {
-        await worker?.stop();
+        await worker.stop();
+        await closeToolResources().catch(() => undefined);
         await bus.close().catch(() => undefined);
         await new Promise<void>((resolve) => http.close(() => resolve()));
       })();
@@ -136,7 +169,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return 0;
   }
   if (argv.length > 0) {
-    process.stderr.write(`error[USAGE]: unknown argument '${argv[0]}' (the worker is configured by environment)\n`);
+    process.stderr.write(
+      `error[USAGE]: unknown argument '${argv[0]}' (the worker is configured by environment)\n`,
+    );
     return 2;
   }
   let handle: WorkerHandle;
@@ -151,7 +186,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       timestamp: pino.stdTimeFunctions.isoTime,
     });
     const grace = Number(env['WORKER_GRACE_SECONDS'] ?? 30);
-    handle = await startWorker(config, env, logger, Number.isFinite(grace) && grace >= 0 ? grace * 1000 : 30_000);
+    handle = await startWorker(
+      config,
+      env,
+      logger,
+      Number.isFinite(grace) && grace >= 0 ? grace * 1000 : 30_000,
+    );
   } catch (err) {
     const e = toNoetlError(err);
     process.stderr.write(`error[${e.code}]: ${e.message.split('\n')[0]}\n`);

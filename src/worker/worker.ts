@@ -1,8 +1,21 @@
 import type { CommandBus, CommandNotification, Delivery, Subscription } from '../bus/index.js';
 import { normalizeTool, type KeychainEntry } from '../dsl/index.js';
-import { errorMessage, isNoetlError, type Logger } from '../shared/index.js';
+import {
+  errorMessage,
+  isNoetlError,
+  redactSecretValues,
+  SecretRegistry,
+  type Logger,
+} from '../shared/index.js';
 import { templates } from '../template/index.js';
-import { runTasks, type ChildPlaybookRequest, type ChildPlaybookResult, type ToolRegistry, type ToolResult, type ToolServices } from '../tools/index.js';
+import {
+  runTasks,
+  type ChildPlaybookRequest,
+  type ChildPlaybookResult,
+  type ToolRegistry,
+  type ToolResult,
+  type ToolServices,
+} from '../tools/index.js';
 import type { ClaimResponse, ControlPlaneClient, PostedEvent } from './client.js';
 
 export interface WorkerOptions {
@@ -20,7 +33,10 @@ export interface WorkerOptions {
   /** How long `stop()` waits for in-flight commands (default 30 s). */
   readonly graceMs?: number;
   /** Called after each command with its outcome (metrics). */
-  readonly onCommand?: (outcome: { readonly status: 'success' | 'error'; readonly durationMs: number }) => void;
+  readonly onCommand?: (outcome: {
+    readonly status: 'success' | 'error';
+    readonly durationMs: number;
+  }) => void;
 }
 
 export type WorkerState = 'idle' | 'running' | 'draining' | 'stopped';
@@ -66,16 +82,24 @@ export class Worker {
       }),
     );
     this.heartbeat = setInterval(() => {
-      o.client.heartbeat(o.workerId).catch((err: unknown) => o.logger.warn({ err: errorMessage(err) }, 'heartbeat failed'));
+      o.client
+        .heartbeat(o.workerId)
+        .catch((err: unknown) => o.logger.warn({ err: errorMessage(err) }, 'heartbeat failed'));
     }, o.heartbeatMs);
     this.heartbeat.unref();
     this.subscription = await o.bus.subscribe(
       o.pool !== undefined ? { pool: o.pool } : {},
       (n, d) => this.handle(n, d),
-      { maxInFlight: o.maxConcurrent, onError: (err) => o.logger.warn({ err: err.message }, 'bus handler error') },
+      {
+        maxInFlight: o.maxConcurrent,
+        onError: (err) => o.logger.warn({ err: err.message }, 'bus handler error'),
+      },
     );
     this.stateValue = 'running';
-    o.logger.info({ workerId: o.workerId, pool: o.pool ?? '*', maxConcurrent: o.maxConcurrent }, 'worker started');
+    o.logger.info(
+      { workerId: o.workerId, pool: o.pool ?? '*', maxConcurrent: o.maxConcurrent },
+      'worker started',
+    );
   }
 
   /** Stops pulling, lets in-flight commands finish within the grace period, deregisters. */
@@ -121,12 +145,18 @@ export class Worker {
     }
   }
 
-  private services(): ToolServices {
+  /** Tool services of one command; resolved secrets are registered so no event carries them. */
+  private services(secrets: SecretRegistry): ToolServices {
     const client = this.options.client;
     return {
       env: this.options.env,
       logger: this.options.logger,
-      resolveCredential: (alias, signal) => client.getCredential(alias, signal),
+      secrets,
+      resolveCredential: async (alias, signal) => {
+        const credential = await client.getCredential(alias, signal);
+        secrets.addSecretFields(credential.data);
+        return credential;
+      },
       runPlaybook: (request, signal) => this.runChild(request, signal),
     };
   }
@@ -155,9 +185,17 @@ export class Worker {
     }
     const result = await client.result(started.execution_id, signal);
     if (result.status === 'RUNNING') {
-      return { execution_id: started.execution_id, path, status: 'RUNNING', error: `timed out after ${request.timeoutMs} ms` };
+      return {
+        execution_id: started.execution_id,
+        path,
+        status: 'RUNNING',
+        error: `timed out after ${request.timeoutMs} ms`,
+      };
     }
-    const value = request.resultStep !== undefined ? (result.step_results[request.resultStep] ?? null) : result.final_result;
+    const value =
+      request.resultStep !== undefined
+        ? (result.step_results[request.resultStep] ?? null)
+        : result.final_result;
     return {
       execution_id: started.execution_id,
       path: result.path || path,
@@ -171,16 +209,17 @@ export class Worker {
   private async run(n: CommandNotification, claim: ClaimResponse): Promise<void> {
     const o = this.options;
     const step = claim.node_name;
+    const secrets = new SecretRegistry();
     const event = (type: string, payload: Record<string, unknown>): PostedEvent => ({
       step,
       event_type: type,
-      payload: { command_id: n.command_id, ...payload },
+      payload: redactSecretValues({ command_id: n.command_id, ...payload }, secrets),
       worker_id: o.workerId,
     });
     // A tool that finishes quickly is reported in one request (started, call.done, completed);
     // a slower one reports `command.started` as soon as it is clear it is slow.
     const started = event('command.started', {});
-    const run = this.runTool(n, claim, step);
+    const run = this.runTool(n, claim, step, secrets);
     let timer: NodeJS.Timeout | undefined;
     const quick = await Promise.race([
       run.then(() => true),
@@ -197,7 +236,10 @@ export class Worker {
       await this.withRetry('release', () => o.client.release(n.event_id, o.workerId));
       return;
     }
-    o.onCommand?.({ status: result.status === 'success' ? 'success' : 'error', durationMs: result.duration_ms });
+    o.onCommand?.({
+      status: result.status === 'success' ? 'success' : 'error',
+      durationMs: result.duration_ms,
+    });
     const events =
       result.status === 'success'
         ? [
@@ -205,13 +247,22 @@ export class Worker {
             event('command.completed', { status: 'COMPLETED' }),
           ]
         : [
-            event('call.error', { call_index: 0, error: result.error ?? null, result: { status: 'error', context: result } }),
+            event('call.error', {
+              call_index: 0,
+              error: result.error ?? null,
+              result: { status: 'error', context: result },
+            }),
             event('command.failed', { error: result.error ?? { message: 'tool failed' } }),
           ];
     await this.post(n.execution_id, quick ? [started, ...events] : events);
   }
 
-  private async runTool(n: CommandNotification, claim: ClaimResponse, step: string): Promise<ToolResult> {
+  private async runTool(
+    n: CommandNotification,
+    claim: ClaimResponse,
+    step: string,
+    secrets: SecretRegistry,
+  ): Promise<ToolResult> {
     const o = this.options;
     try {
       const spec = normalizeTool(claim.context.tool_config, step);
@@ -223,14 +274,25 @@ export class Worker {
           executionId: n.execution_id,
           step,
           commandId: n.command_id,
-          ...(Array.isArray(claim.context.keychain) ? { keychain: claim.context.keychain as KeychainEntry[] } : {}),
+          ...(Array.isArray(claim.context.keychain)
+            ? { keychain: claim.context.keychain as KeychainEntry[] }
+            : {}),
         },
-        { registry: o.registry, services: this.services(), templates: templates(), signal: this.abort.signal },
+        {
+          registry: o.registry,
+          services: this.services(secrets),
+          templates: templates(),
+          signal: this.abort.signal,
+        },
       );
     } catch (err) {
       return {
         status: 'error',
-        error: { code: isNoetlError(err) ? err.code : 'INTERNAL', message: errorMessage(err), retryable: false },
+        error: {
+          code: isNoetlError(err) ? err.code : 'INTERNAL',
+          message: errorMessage(err),
+          retryable: false,
+        },
         duration_ms: 0,
       };
     }
@@ -238,7 +300,9 @@ export class Worker {
 
   /** Posts events, retrying with backoff (events are idempotent on the server). */
   private async post(executionId: string, events: readonly PostedEvent[]): Promise<void> {
-    await this.withRetry('post events', () => this.options.client.postEvents(executionId, this.options.workerId, events));
+    await this.withRetry('post events', () =>
+      this.options.client.postEvents(executionId, this.options.workerId, events),
+    );
   }
 
   private async withRetry(what: string, fn: () => Promise<unknown>): Promise<void> {

@@ -44,7 +44,7 @@ suite('fault: NATS server restarted mid-run', () => {
       expect([...statuses.values()]).toEqual(ids.map(() => 'COMPLETED'));
       await expectAllExactlyOnce(cluster, ids);
     } catch (err) {
-      console.error(cluster.logs());
+      console.error(`${cluster.logs()}\n${await cluster.diagnose()}`);
       throw err;
     }
   }, 150_000);

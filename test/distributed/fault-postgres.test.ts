@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { natsServerAvailable } from '../helpers/nats-server.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { startCluster, waitFor, type Cluster } from '../helpers/cluster.js';
 import {
   CI,
   COMMANDS_PER_EXECUTION,
@@ -37,16 +37,26 @@ suite('fault: PostgreSQL connections dropped mid-run', () => {
       const ids = await startExecutions(cluster, 6);
       const total = ids.length * COMMANDS_PER_EXECUTION;
       let terminated = 0;
-      for (const share of [0.2, 0.4, 0.6, 0.8]) {
-        await waitForProgress(cluster, ids, Math.floor(total * share));
-        terminated += await cluster.terminateServerConnections();
+      for (const share of [0.25, 0.5, 0.75]) {
+        const reached = await waitForProgress(cluster, ids, Math.floor(total * share));
+        // Keep terminating every 50 ms until two more commands completed: the server must make
+        // progress while its connections keep dying, in and between transactions.
+        await waitFor(
+          async () => {
+            terminated += await cluster.terminateServerConnections();
+            return (await cluster.completedCommands(ids)) >= Math.min(total, reached + 2) ? true : undefined;
+          },
+          'progress while connections are terminated',
+          60_000,
+          { intervalMs: 50 },
+        );
       }
       expect(terminated).toBeGreaterThan(0);
       const statuses = await waitForAll(cluster, ids);
       expect([...statuses.values()]).toEqual(ids.map(() => 'COMPLETED'));
       await expectAllExactlyOnce(cluster, ids);
     } catch (err) {
-      console.error(cluster.logs());
+      console.error(`${cluster.logs()}\n${await cluster.diagnose()}`);
       throw err;
     }
   }, 150_000);

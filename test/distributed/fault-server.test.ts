@@ -45,7 +45,7 @@ suite('fault: control plane restarted mid-run', () => {
         expect([...statuses.values()]).toEqual(ids.map(() => 'COMPLETED'));
         await expectAllExactlyOnce(cluster, ids);
       } catch (err) {
-        console.error(cluster.logs());
+        console.error(`${cluster.logs()}\n${await cluster.diagnose()}`);
         throw err;
       }
     },

@@ -59,7 +59,11 @@ export async function startExecutions(
 }
 
 /** Waits until `count` commands of these executions completed (the fault hits mid-run). */
-export async function waitForProgress(cluster: Cluster, ids: readonly string[], count: number): Promise<number> {
+export async function waitForProgress(
+  cluster: Cluster,
+  ids: readonly string[],
+  count: number,
+): Promise<number> {
   return waitFor(
     async () => {
       const n = await cluster.completedCommands(ids);

@@ -6,13 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { natsServerAvailable } from '../helpers/nats-server.js';
 import { startCluster, waitFor, type Cluster } from '../helpers/cluster.js';
-import {
-  CI,
-  PLAYBOOK,
-  expectAllExactlyOnce,
-  startExecutions,
-  waitForAll,
-} from './fault-support.js';
+import { CI, PLAYBOOK, expectAllExactlyOnce, startExecutions, waitForAll } from './fault-support.js';
 
 const suite = natsServerAvailable() || CI ? describe : describe.skip;
 
@@ -50,7 +44,7 @@ suite('fault: worker killed with SIGKILL mid-command', () => {
       expect(reaped.length).toBeGreaterThan(0);
       for (const h of reaped) expect(h.claimedBy.length).toBeGreaterThan(1);
     } catch (err) {
-      console.error(cluster.logs());
+      console.error(`${cluster.logs()}\n${await cluster.diagnose()}`);
       throw err;
     }
   }, 150_000);

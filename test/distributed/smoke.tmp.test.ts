@@ -3,7 +3,9 @@ import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { PLAYBOOK, startExecutions, waitForAll, expectAllExactlyOnce } from './fault-support.js';
 
 let cluster: Cluster | undefined;
-afterAll(async () => { await cluster?.dispose(); });
+afterAll(async () => {
+  await cluster?.dispose();
+});
 
 it('smoke', async () => {
   const t0 = Date.now();

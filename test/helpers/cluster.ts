@@ -84,7 +84,9 @@ abstract class ClusterProcess {
     await waitFor(
       async () => {
         if (child.exitCode !== null || child.signalCode !== null) {
-          throw new Error(`${this.name} exited (${child.exitCode ?? child.signalCode}) while starting:\n${this.log()}`);
+          throw new Error(
+            `${this.name} exited (${child.exitCode ?? child.signalCode}) while starting:\n${this.log()}`,
+          );
         }
         return (await this.ready().catch(() => false)) ? true : undefined;
       },
@@ -159,7 +161,9 @@ export class ClusterWorker extends ClusterProcess {
 
   /** The worker's `/health`: `running` is the number of commands it runs now. */
   async health(): Promise<{ status: string; running: number }> {
-    const r = await fetch(`http://127.0.0.1:${this.metricsPort}/health`, { signal: AbortSignal.timeout(2_000) });
+    const r = await fetch(`http://127.0.0.1:${this.metricsPort}/health`, {
+      signal: AbortSignal.timeout(2_000),
+    });
     return (await r.json()) as { status: string; running: number };
   }
 }
@@ -206,6 +210,8 @@ export interface Cluster {
   terminateServerConnections(): Promise<number>;
   /** Every process's recent output. */
   logs(): string;
+  /** Unfinished commands and executions, read from the database (for failure messages). */
+  diagnose(): Promise<string>;
   dispose(): Promise<void>;
 }
 
@@ -329,7 +335,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       return (text === '' ? {} : JSON.parse(text)) as T;
     };
 
-    const events = async (executionId: string, serverIndex = 0, types?: string): Promise<ExecutionEventView[]> => {
+    const events = async (
+      executionId: string,
+      serverIndex = 0,
+      types?: string,
+    ): Promise<ExecutionEventView[]> => {
       const query = `limit=10000${types ? `&types=${types}` : ''}`;
       const r = await api<{ events: ExecutionEventView[] }>(
         serverIndex,
@@ -376,7 +386,28 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           );
           return r.rows.filter((row: { ok: boolean }) => row.ok).length;
         }),
-      logs: () => [natsHandle.log().split('\n').slice(-30).join('\n'), ...[...servers, ...workers].map((p) => p.log())].join('\n'),
+      diagnose: () =>
+        withPg(async (c) => {
+          const executions = await c.query(
+            `SELECT execution_id::text, status, last_event_type, last_node_name, event_count
+             FROM ${schema}.execution WHERE status <> 'COMPLETED' ORDER BY execution_id`,
+          );
+          const commands = await c.query(
+            `SELECT command_key, status, worker_id, attempt, published_at, updated_at
+             FROM ${schema}.command WHERE status <> 'COMPLETED' ORDER BY command_id`,
+          );
+          return [
+            `--- executions not COMPLETED (${executions.rowCount}) ---`,
+            ...executions.rows.map((r) => JSON.stringify(r)),
+            `--- commands not COMPLETED (${commands.rowCount}) ---`,
+            ...commands.rows.map((r) => JSON.stringify(r)),
+          ].join('\n');
+        }),
+      logs: () =>
+        [
+          natsHandle.log().split('\n').slice(-30).join('\n'),
+          ...[...servers, ...workers].map((p) => p.log()),
+        ].join('\n'),
       dispose: async () => {
         await killAll();
         await natsHandle.dispose();

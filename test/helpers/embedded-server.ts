@@ -47,7 +47,9 @@ export async function startTestServer(
     post: (path, body) => call('POST', path, body ?? {}),
     get: (path) => call('GET', path),
     register: async (yaml) => {
-      const r = await call<{ path: string; error?: string }>('POST', '/api/catalog/register', { content: yaml });
+      const r = await call<{ path: string; error?: string }>('POST', '/api/catalog/register', {
+        content: yaml,
+      });
       if (r.status !== 200) throw new Error(`register failed: ${r.status} ${JSON.stringify(r.body)}`);
       return r.body.path;
     },
@@ -57,7 +59,8 @@ export async function startTestServer(
       for (;;) {
         const r = await call<Record<string, unknown>>('GET', `/api/executions/${executionId}/status`);
         if (r.status === 200 && r.body['status'] !== 'RUNNING') return r.body;
-        if (Date.now() > deadline) throw new Error(`execution ${executionId} still running: ${JSON.stringify(r.body)}`);
+        if (Date.now() > deadline)
+          throw new Error(`execution ${executionId} still running: ${JSON.stringify(r.body)}`);
         await new Promise((done) => setTimeout(done, wait));
         wait = Math.min(200, wait * 2);
       }

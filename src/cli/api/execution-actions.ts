@@ -144,14 +144,22 @@ export async function eventsAction(
 ): Promise<number> {
   const id = executionId(rawId);
   const { client } = await connectApi(ctx, flags);
-  if (!opts.json) print(row(['TIME', 'EVENT', 'STEP', 'STATUS', 'DETAIL']));
+  let header = !opts.json;
   const interrupt = interruptSignal();
   let status: string;
   try {
     status = await readEvents(
       client,
       id,
-      (e) => (opts.json ? process.stdout.write(`${JSON.stringify(e)}\n`) : print(eventLine(e))),
+      (e) => {
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(e)}\n`);
+          return;
+        }
+        if (header) print(row(['TIME', 'EVENT', 'STEP', 'STATUS', 'DETAIL']));
+        header = false;
+        print(eventLine(e));
+      },
       { follow: opts.follow === true, signal: interrupt.signal },
     );
   } finally {

@@ -11,9 +11,7 @@ $NOETL_HOME/logs/. Exit: 0 ok, 1 failed to start or still stopping, 2 bad flag o
 
 /** `noetl server start|stop|status`: the control plane as a background process. */
 function registerServer(program: Command, ctx: CliContext): void {
-  const server = program
-    .command('server')
-    .description('start, stop, check the server process');
+  const server = program.command('server').description('start, stop, check the server process');
 
   withServerOptions(
     server
@@ -83,9 +81,7 @@ Examples:
 
 /** `noetl worker start|stop|list`: worker processes of the distributed mode. */
 function registerWorker(program: Command, ctx: CliContext): void {
-  const worker = program
-    .command('worker')
-    .description('start, stop, list worker processes');
+  const worker = program.command('worker').description('start, stop, list worker processes');
 
   withServerOptions(
     worker

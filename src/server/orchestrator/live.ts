@@ -59,9 +59,13 @@ export class LiveExecutions {
     }
     const started = events.find((e) => e.event_type === 'playbook_started');
     const catalogId = started?.catalog_id ?? (started?.context?.['catalog_id'] as string | undefined);
-    if (!catalogId) throw new NoetlError('INTERNAL', `execution ${executionId} has no playbook_started event`);
+    if (!catalogId)
+      throw new NoetlError('INTERNAL', `execution ${executionId} has no playbook_started event`);
     const playbook = await this.playbook(tx, catalogId);
-    const live: LiveExecution = { state: replay(playbook, events), lastEventId: rows[rows.length - 1]!.eventId };
+    const live: LiveExecution = {
+      state: replay(playbook, events),
+      lastEventId: rows[rows.length - 1]!.eventId,
+    };
     this.remember(executionId, live);
     return live;
   }

@@ -4,13 +4,20 @@ import { scrubSecrets, type JsonObject, type JsonValue } from '../../shared/inde
 import type { CommandInput, EventInput, EventRecord } from '../../store/index.js';
 
 function asObject(value: unknown): JsonObject | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : undefined;
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as JsonObject)
+    : undefined;
 }
 
 /** An engine event as a store row; secret-looking keys are scrubbed from the stored copy. */
 export function toEventInput(event: ExecutionEvent, idempotencyKey?: string): EventInput {
   const scrub = (v: unknown): JsonObject | undefined => asObject(scrubSecrets(v));
-  const context = event.context === undefined ? undefined : event.event_type === 'command.issued' ? asObject(event.context) : scrub(event.context);
+  const context =
+    event.context === undefined
+      ? undefined
+      : event.event_type === 'command.issued'
+        ? asObject(event.context)
+        : scrub(event.context);
   const result = event.result === undefined ? undefined : scrub(event.result);
   const meta = event.meta === undefined ? undefined : scrub(event.meta);
   return {
@@ -55,7 +62,12 @@ export function fromEventRecord(row: EventRecord): ExecutionEvent | undefined {
     ...(row.parentExecutionId !== null ? { parent_execution_id: row.parentExecutionId } : {}),
     ...(context ? { context } : {}),
     ...(result && typeof result['status'] === 'string'
-      ? { result: { status: result['status'], ...('context' in result ? { context: result['context'] } : {}) } }
+      ? {
+          result: {
+            status: result['status'],
+            ...('context' in result ? { context: result['context'] } : {}),
+          },
+        }
       : {}),
     ...(meta ? { meta } : {}),
     ...(row.error !== null ? { error: row.error } : {}),

@@ -103,10 +103,13 @@ export class Orchestrator {
       if (!entry) throw new NotFoundError(`catalog entry ${req.catalogId} not found`);
       return entry;
     }
-    if (req.path === undefined || req.path === '') throw new NoetlError('BAD_REQUEST', 'path or catalog_id is required');
+    if (req.path === undefined || req.path === '')
+      throw new NoetlError('BAD_REQUEST', 'path or catalog_id is required');
     const entry = await tx.catalog.getByPath(req.path, req.version ?? 'latest');
     if (!entry) {
-      throw new NotFoundError(`playbook '${req.path}'${typeof req.version === 'number' ? ` version ${req.version}` : ''} is not in the catalog`);
+      throw new NotFoundError(
+        `playbook '${req.path}'${typeof req.version === 'number' ? ` version ${req.version}` : ''} is not in the catalog`,
+      );
     }
     return entry;
   }
@@ -114,9 +117,14 @@ export class Orchestrator {
   /** `POST /api/execute`: `playbook_started`, `step.enter`, `command.issued` and the command rows in one transaction. */
   async execute(req: ExecuteRequest): Promise<ExecuteResponse> {
     const { store } = this.deps;
-    const run = async (tx: StoreTx): Promise<{ response: ExecuteResponse; commands: Command[]; pool: string }> => {
+    const run = async (
+      tx: StoreTx,
+    ): Promise<{ response: ExecuteResponse; commands: Command[]; pool: string }> => {
       if (req.dedupKey !== undefined) {
-        const existing = await tx.executions.findByIdempotencyKey(req.dedupKey, req.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS);
+        const existing = await tx.executions.findByIdempotencyKey(
+          req.dedupKey,
+          req.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS,
+        );
         if (existing) {
           return {
             response: { execution_id: existing.executionId, status: 'duplicate', commands_generated: 0 },
@@ -164,7 +172,11 @@ export class Orchestrator {
       const last = decision.events[decision.events.length - 1]!;
       this.live.remember(executionId, { state, lastEventId: last.event_id });
       return {
-        response: { execution_id: executionId, status: 'started', commands_generated: decision.commands.length },
+        response: {
+          execution_id: executionId,
+          status: 'started',
+          commands_generated: decision.commands.length,
+        },
         commands: decision.commands,
         pool,
       };
@@ -225,14 +237,18 @@ export class Orchestrator {
 
   /**
    * Runs `fn` with the execution's state under its lock, in one transaction; a failure drops
-   * the cached state (it may hold folds of events that were rolled back).
+   * the cached state (it may hold folds of events that were rolled back). So does a retry: the
+   * store runs the body again after a connection lost before COMMIT, and the state the first
+   * run folded (events and decisions now rolled back) must not be decided on again.
    */
   async withExecution<T>(
     executionId: string,
     fn: (tx: StoreTx, live: LiveExecution) => Promise<T>,
   ): Promise<{ value: T; pool: string }> {
+    let runs = 0;
     try {
       return await this.deps.store.withExecutionLock(executionId, async (tx) => {
+        if (runs++ > 0) this.live.invalidate(executionId);
         const live = await this.live.require(tx, executionId);
         const value = await fn(tx, live);
         return { value, pool: live.state.executionPool ?? 'shared' };
@@ -282,7 +298,10 @@ export class Orchestrator {
       .markPublished(ids)
       .then(() => undefined)
       .catch((err: unknown) => {
-        this.deps.logger.warn({ err: String(err), commands: ids.length }, 'marking commands published failed');
+        this.deps.logger.warn(
+          { err: String(err), commands: ids.length },
+          'marking commands published failed',
+        );
       })
       .finally(() => {
         this.flushing = undefined;
@@ -324,10 +343,15 @@ export class Orchestrator {
     void value;
     const cancelled = [executionId];
     if (cascade) {
-      const children = await this.deps.store.executions.list({ parentExecutionId: executionId, status: 'RUNNING' });
+      const children = await this.deps.store.executions.list({
+        parentExecutionId: executionId,
+        status: 'RUNNING',
+      });
       for (const child of children) {
         try {
-          cancelled.push(...(await this.cancel(child.executionId, `parent ${executionId} cancelled`, true)).cancelled);
+          cancelled.push(
+            ...(await this.cancel(child.executionId, `parent ${executionId} cancelled`, true)).cancelled,
+          );
         } catch (err) {
           if (!(err instanceof ConflictError)) throw err;
         }
@@ -389,11 +413,19 @@ export class Orchestrator {
         this.engine,
       );
       await tx.events.append({
-        execution: { executionId: newId, catalogId: prev.catalogId, path: prev.path, workload: workload as never },
+        execution: {
+          executionId: newId,
+          catalogId: prev.catalogId,
+          path: prev.path,
+          workload: workload as never,
+        },
         events: decision.events.map((e) => toEventInput(e)),
         commands: decision.commands.map(toCommandInput),
       });
-      this.live.remember(newId, { state, lastEventId: decision.events[decision.events.length - 1]!.event_id });
+      this.live.remember(newId, {
+        state,
+        lastEventId: decision.events[decision.events.length - 1]!.event_id,
+      });
       return { id: newId, commands: decision.commands, pool: prev.executionPool ?? 'shared' };
     });
     await this.publish(out.commands, out.pool);

@@ -61,7 +61,10 @@ export class Sweeper {
   async sweep(): Promise<void> {
     const { store } = this.orchestrator.deps;
     const s = this.settings;
-    const unpublished = await store.commands.listUnpublished({ olderThanMs: s.unpublishedAfterMs, limit: 500 });
+    const unpublished = await store.commands.listUnpublished({
+      olderThanMs: s.unpublishedAfterMs,
+      limit: 500,
+    });
     const unclaimed = await store.commands.listUnclaimed({ olderThanMs: s.unclaimedAfterMs, limit: 500 });
     const n = await this.republish([...unpublished, ...unclaimed]);
     const offline = await store.runtime.markOffline(s.workerOfflineAfterMs);

@@ -21,9 +21,19 @@ export interface WireEvent {
 const ID_RE = /^\d{1,20}$/;
 
 export function idString(value: unknown, field: string): string {
-  const text = typeof value === 'number' ? (Number.isSafeInteger(value) ? String(value) : '') : String(value ?? '');
+  const text =
+    typeof value === 'number'
+      ? Number.isSafeInteger(value)
+        ? String(value)
+        : ''
+      : typeof value === 'string'
+        ? value
+        : '';
   if (!ID_RE.test(text)) {
-    throw new NoetlError('BAD_REQUEST', `${field} must be a decimal id (string or integer), got ${JSON.stringify(value)}`);
+    throw new NoetlError(
+      'BAD_REQUEST',
+      `${field} must be a decimal id (string or integer), got ${JSON.stringify(value)}`,
+    );
   }
   return text;
 }

@@ -15,7 +15,12 @@ const executeBody = {
   properties: {
     path: { type: 'string', minLength: 1, maxLength: 1000 },
     catalog_id: ID_OR_NUMBER,
-    version: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', maxLength: 40 }] },
+    version: {
+      anyOf: [
+        { type: 'integer', minimum: 1 },
+        { type: 'string', maxLength: 40 },
+      ],
+    },
     payload: { type: 'object' },
     workload: { type: 'object' },
     args: { type: 'object' },
@@ -25,7 +30,10 @@ const executeBody = {
     dedup: {
       type: 'object',
       required: ['key'],
-      properties: { key: { type: 'string', minLength: 1, maxLength: 500 }, window_secs: { type: 'integer', minimum: 1 } },
+      properties: {
+        key: { type: 'string', minLength: 1, maxLength: 500 },
+        window_secs: { type: 'integer', minimum: 1 },
+      },
     },
   },
 } as const;
@@ -97,6 +105,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
   const { orchestrator, store } = deps;
   const read = (id: string) => store.tx((tx) => orchestrator.live.require(tx, id));
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- fastify plugins are async functions
   return async (app: FastifyInstance) => {
     app.post<{ Body: ExecuteBody }>('/api/execute', { schema: { body: executeBody } }, async (req) => {
       const header = req.headers['idempotency-key'];
@@ -127,7 +136,12 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
             results.push({ index, ...r });
           } catch (err) {
             failed++;
-            results.push({ index, status: 'failed', commands_generated: 0, error: err instanceof Error ? err.message : String(err) });
+            results.push({
+              index,
+              status: 'failed',
+              commands_generated: 0,
+              error: err instanceof Error ? err.message : String(err),
+            });
           }
         }
         return { count: results.length, started, duplicates, failed, results };
@@ -140,7 +154,9 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
       return { status: 'ok', event_id: r.event_ids[0], commands_generated: r.commands_generated };
     });
 
-    app.post<{ Body: { execution_id: string | number; worker_id?: string; events: Omit<WireEvent, 'execution_id'>[] } }>(
+    app.post<{
+      Body: { execution_id: string | number; worker_id?: string; events: Omit<WireEvent, 'execution_id'>[] };
+    }>(
       '/api/events/batch',
       {
         schema: {
@@ -150,7 +166,12 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
             properties: {
               execution_id: ID_OR_NUMBER,
               worker_id: { type: 'string', maxLength: 500 },
-              events: { type: 'array', minItems: 1, maxItems: 1000, items: { ...wireEventSchema, required: [] } },
+              events: {
+                type: 'array',
+                minItems: 1,
+                maxItems: 1000,
+                items: { ...wireEventSchema, required: [] },
+              },
             },
           },
         },
@@ -160,29 +181,35 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
         const events = req.body.events.map((e) => ({
           ...e,
           execution_id: executionId,
-          ...(req.body.worker_id !== undefined && e.worker_id === undefined ? { worker_id: req.body.worker_id } : {}),
+          ...(req.body.worker_id !== undefined && e.worker_id === undefined
+            ? { worker_id: req.body.worker_id }
+            : {}),
         }));
         const r = await orchestrator.ingest(executionId, events);
         return { status: 'ok', event_ids: r.event_ids, commands_generated: r.commands_generated };
       },
     );
 
-    app.get<{ Params: { event_id: string } }>('/api/commands/:event_id', { schema: { params: eventIdParams } }, async (req) => {
-      const c = await store.commands.get(req.params.event_id);
-      if (!c) throw new NotFoundError(`command ${req.params.event_id} not found`);
-      return {
-        execution_id: c.executionId,
-        event_id: c.eventId,
-        command_id: c.commandKey,
-        node_id: c.stepName,
-        node_name: c.stepName,
-        action: c.toolKind,
-        status: c.status,
-        worker_id: c.workerId,
-        context: c.context,
-        meta: c.meta,
-      };
-    });
+    app.get<{ Params: { event_id: string } }>(
+      '/api/commands/:event_id',
+      { schema: { params: eventIdParams } },
+      async (req) => {
+        const c = await store.commands.get(req.params.event_id);
+        if (!c) throw new NotFoundError(`command ${req.params.event_id} not found`);
+        return {
+          execution_id: c.executionId,
+          event_id: c.eventId,
+          command_id: c.commandKey,
+          node_id: c.stepName,
+          node_name: c.stepName,
+          action: c.toolKind,
+          status: c.status,
+          worker_id: c.workerId,
+          context: c.context,
+          meta: c.meta,
+        };
+      },
+    );
 
     const workerBody = {
       type: 'object',
@@ -223,7 +250,9 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
       },
     );
 
-    app.get<{ Querystring: { catalog_id?: string; path?: string; status?: string; limit?: number; offset?: number } }>(
+    app.get<{
+      Querystring: { catalog_id?: string; path?: string; status?: string; limit?: number; offset?: number };
+    }>(
       '/api/executions',
       {
         schema: {
@@ -267,7 +296,12 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
         const stale = await store.executions.listRunningOlderThan(minutes * 60_000);
         const ids = stale.map((e) => e.executionId);
         if (req.body.dry_run === true) {
-          return { cancelled_count: 0, execution_ids: ids, dry_run: true, message: `${ids.length} execution(s) would be cancelled` };
+          return {
+            cancelled_count: 0,
+            execution_ids: ids,
+            dry_run: true,
+            message: `${ids.length} execution(s) would be cancelled`,
+          };
         }
         const done: string[] = [];
         for (const id of ids) {
@@ -278,7 +312,11 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
             // finished meanwhile
           }
         }
-        return { cancelled_count: done.length, execution_ids: done, message: `cancelled ${done.length} execution(s)` };
+        return {
+          cancelled_count: done.length,
+          execution_ids: done,
+          message: `cancelled ${done.length} execution(s)`,
+        };
       },
     );
 
@@ -320,8 +358,10 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
       },
     );
 
-    app.get<{ Params: { id: string } }>('/api/executions/:id/status', { schema: { params: idParams } }, async (req) =>
-      statusView((await read(req.params.id)).state),
+    app.get<{ Params: { id: string } }>(
+      '/api/executions/:id/status',
+      { schema: { params: idParams } },
+      async (req) => statusView((await read(req.params.id)).state),
     );
 
     app.get<{ Params: { id: string }; Querystring: { step?: string } }>(
@@ -408,7 +448,10 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
           body: {
             type: 'object',
             required: ['status'],
-            properties: { status: { type: 'string', enum: ['COMPLETED', 'FAILED'] }, error: { type: 'string', maxLength: 10000 } },
+            properties: {
+              status: { type: 'string', enum: ['COMPLETED', 'FAILED'] },
+              error: { type: 'string', maxLength: 10000 },
+            },
           },
         },
       },
@@ -423,7 +466,10 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
       {
         schema: {
           params: idParams,
-          body: { type: ['object', 'null'], properties: { workload: { type: 'object' }, resource_kind: { type: 'string' } } },
+          body: {
+            type: ['object', 'null'],
+            properties: { workload: { type: 'object' }, resource_kind: { type: 'string' } },
+          },
         },
       },
       async (req) => {

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { open, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdir, open, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NoetlError } from '../../shared/index.js';
@@ -28,15 +30,63 @@ export function needsInit(dataDir: string): boolean {
   return !existsSync(join(dataDir, 'PG_VERSION'));
 }
 
-export async function initDataDirInChild(dataDir: string, startParams: readonly string[]): Promise<void> {
+/** Where fresh clusters are kept for reuse: initdb in WASM takes seconds, a copy milliseconds. */
+export const DEFAULT_TEMPLATE_CACHE = join(homedir(), '.cache', 'noetl');
+
+function templateDir(cacheDir: string, startParams: readonly string[]): string {
+  const pkg = JSON.parse(
+    readFileSync(join(PACKAGE_ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8'),
+  ) as { version: string };
+  const key = createHash('sha256')
+    .update(JSON.stringify([pkg.version, startParams]))
+    .digest('hex')
+    .slice(0, 16);
+  return join(cacheDir, `pglite-cluster-${pkg.version}-${key}`);
+}
+
+const COMPLETE = '.noetl-template-complete';
+
+/**
+ * Makes a new, empty cluster in `dataDir`: a copy of a cached fresh cluster when there is one
+ * (same PGlite version and start parameters), else initdb in a child process, whose result is
+ * also cached for the next new data directory. The cache holds no data: only initdb's output.
+ */
+export async function initDataDirInChild(
+  dataDir: string,
+  startParams: readonly string[],
+  cacheDir: string | false = DEFAULT_TEMPLATE_CACHE,
+): Promise<void> {
   await removeIfEmpty(dataDir);
   const building = `${dataDir}.initializing`;
   await rm(building, { recursive: true, force: true });
-  await runInitChild(building, startParams);
+  let template: string | undefined;
+  try {
+    template = cacheDir === false ? undefined : templateDir(cacheDir, startParams);
+  } catch {
+    template = undefined;
+  }
+  if (template && existsSync(join(template, COMPLETE))) {
+    await cp(template, building, { recursive: true });
+    await rm(join(building, COMPLETE), { force: true });
+  } else {
+    await runInitChild(building, startParams);
+    if (template) await saveTemplate(building, template).catch(() => undefined);
+  }
   // The child wrote through PGlite's filesystem, which cannot fsync: flush the new cluster now.
   await fsyncTree(building);
   await rename(building, dataDir);
   await fsyncPath(dirname(dataDir));
+}
+
+async function saveTemplate(cluster: string, template: string): Promise<void> {
+  const partial = `${template}.${process.pid}.partial`;
+  await mkdir(dirname(template), { recursive: true });
+  await rm(partial, { recursive: true, force: true });
+  await cp(cluster, partial, { recursive: true });
+  await writeFile(join(partial, COMPLETE), '');
+  await rename(partial, template).catch(async () => {
+    await rm(partial, { recursive: true, force: true }); // another process saved it first
+  });
 }
 
 /** Makes room for the new cluster; anything already in the directory is not ours to delete. */
