@@ -75,8 +75,8 @@ export function loadCliConfig(env: Env, flags: GlobalFlags): CliConfig {
   });
   const host = read.stringOr('NOETL_HOST', '0.0.0.0');
   const port = read.int('NOETL_PORT', 8082, { min: 0, max: 65535 });
-  // Flags beat env (STYLE.md 14): --server-url, --host/--port, then NOETL_SERVER_URL,
-  // NOETL_HOST/NOETL_PORT. The current context and the default come later (context.ts).
+  // Flags beat env (STYLE.md 14): --server-url, --host/--port, --context (resolved in
+  // context.ts), then NOETL_SERVER_URL, NOETL_HOST/NOETL_PORT; then the current context, the default.
   const hostPort = (): string => `http://${connectHost(host)}:${port}`;
   let explicitServer: CliConfig['explicitServer'];
   const flagUrl = fromFlags.string('NOETL_SERVER_URL');

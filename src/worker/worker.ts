@@ -81,10 +81,20 @@ export class Worker {
         labels: { pool: o.pool ?? '*' },
       }),
     );
+    const register = () =>
+      o.client.registerWorker({
+        name: o.workerId,
+        kind: 'worker_pool',
+        status: 'active',
+        capacity: o.maxConcurrent,
+        labels: { pool: o.pool ?? '*' },
+      });
     this.heartbeat = setInterval(() => {
-      o.client
-        .heartbeat(o.workerId)
-        .catch((err: unknown) => o.logger.warn({ err: errorMessage(err) }, 'heartbeat failed'));
+      o.client.heartbeat(o.workerId).catch((err: unknown) => {
+        // The control plane lost our registration (a new database): register again.
+        if (isNoetlError(err) && err.code === 'NOT_FOUND') void register().catch(() => undefined);
+        else o.logger.warn({ err: errorMessage(err) }, 'heartbeat failed');
+      });
     }, o.heartbeatMs);
     this.heartbeat.unref();
     this.subscription = await o.bus.subscribe(
@@ -120,10 +130,6 @@ export class Worker {
 
   private async handle(n: CommandNotification, delivery: Delivery): Promise<void> {
     const log = this.options.logger;
-    if (this.inFlight.has(n.command_id)) {
-      delivery.ack(); // a redelivery of a command this worker is already running
-      return;
-    }
     let claim: ClaimResponse;
     try {
       claim = await this.options.client.claim(n.event_id, this.options.workerId);
@@ -137,6 +143,13 @@ export class Worker {
       return;
     }
     delivery.ack();
+    // A notification of a command this worker runs now is not always a harmless duplicate: the
+    // reaper re-issues a command whose worker stopped heartbeating, and this worker may be alive
+    // but cut off from the server. Acking it unclaimed would drop the re-issue for good (the
+    // command waits PENDING until the unclaimed sweep, and again if this worker gets it again);
+    // claiming first hands it to whoever can claim it. Claimed by us again: the run in progress
+    // reports it.
+    if (this.inFlight.has(n.command_id)) return;
     this.inFlight.add(n.command_id);
     try {
       await this.run(n, claim);

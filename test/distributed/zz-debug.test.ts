@@ -16,7 +16,7 @@ it('x', async () => {
   await cluster.servers[1]!.stop('SIGKILL');
   console.log('killed at', new Date().toISOString());
   const done = new Map<string, number>();
-  await waitForAll(cluster, ids, 120_000);
+  try { await waitForAll(cluster, ids, 70_000); } catch (e) { console.log('FAILED', await cluster.diagnose()); console.log(cluster.logs().split('\n').filter((l) => !/FSTDEP|trace-warnings/.test(l)).map((l) => l.slice(0, 500)).join('\n')); throw e; }
   console.log('all done after', Date.now() - t0);
   console.log(cluster.logs().split('\n').filter((l) => /sweep|claim failed|offline|released|publish|error/i.test(l)).map((l) => l.slice(0, 400)).join('\n'));
   expect(done).toBeDefined();

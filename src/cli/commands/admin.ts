@@ -35,7 +35,11 @@ NOETL_SERVER_URL nor NOETL_HOST/NOETL_PORT says where the server is.`,
     .command('use')
     .description('make a context the current one')
     .argument('<name>', 'context name')
-    .addHelpText('after', `\nExit: 0 ok, 4 no such context.${envHelp(['NOETL_HOME'])}`)
+    .addHelpText(
+      'after',
+      `\nExit: 0 ok, 4 no such context.
+${envHelp(['NOETL_HOME'])}`,
+    )
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const { contextUse } = await import('../api/context-actions.js');
       ctx.exitCode = await contextUse(ctx, globalFlags(cmd), name);
@@ -64,7 +68,11 @@ NOETL_SERVER_URL nor NOETL_HOST/NOETL_PORT says where the server is.`,
     .command('delete')
     .description('delete a context')
     .argument('<name>', 'context name')
-    .addHelpText('after', `\nExit: 0 ok, 4 no such context.${envHelp(['NOETL_HOME'])}`)
+    .addHelpText(
+      'after',
+      `\nExit: 0 ok, 4 no such context.
+${envHelp(['NOETL_HOME'])}`,
+    )
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const { contextDelete } = await import('../api/context-actions.js');
       ctx.exitCode = await contextDelete(ctx, globalFlags(cmd), name);
@@ -84,7 +92,8 @@ function registerDatabase(program: Command, ctx: CliContext): void {
   )
     .addHelpText(
       'after',
-      `\nExit: 0 ok, 2 SQL error, 3 server unavailable.${ENV}\n\nExample:\n  noetl query "select execution_id, status from execution order by start_time desc limit 5"`,
+      `\nExit: 0 ok, 2 SQL error, 3 server unavailable.
+${ENV}\n\nExample:\n  noetl query "select execution_id, status from execution order by start_time desc limit 5"`,
     )
     .action(async (sql: string, opts: { schema?: string; format?: string; json?: boolean }, cmd: Command) => {
       const { queryAction } = await import('../api/database-actions.js');
@@ -106,7 +115,11 @@ function registerDatabase(program: Command, ctx: CliContext): void {
       .description('check that every table exists and no migration is pending')
       .option('-j, --json', JSON_HELP),
   )
-    .addHelpText('after', `\nExit: 0 valid, 1 invalid.${ENV}`)
+    .addHelpText(
+      'after',
+      `\nExit: 0 valid, 1 invalid.
+${ENV}`,
+    )
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const { dbValidate } = await import('../api/database-actions.js');
       ctx.exitCode = await dbValidate(ctx, globalFlags(cmd), opts);

@@ -35,7 +35,8 @@ playbook's workload.
 With --wait: step lines on stderr (✓ done, ✗ failed, - skipped, with durations), the outcome
 on stdout; --json prints the final status ({execution_id, status, ..., final_result}).
 Exit: 0 started (or COMPLETED with --wait), 1 FAILED or CANCELLED, 2 bad flags,
-3 server unavailable, 4 no such playbook, 130 Ctrl-C (the execution keeps running).${ENV}
+3 server unavailable, 4 no such playbook, 130 Ctrl-C (the execution keeps running).
+${ENV}
 
 Examples:
   noetl execute playbook examples/hello --set name=Al --wait
@@ -53,7 +54,11 @@ Examples:
       .argument('<execution_id>', 'execution id')
       .option('-j, --json', JSON_HELP),
   )
-    .addHelpText('after', `\nExit: 0 found (whatever its status), 4 unknown execution.${ENV}`)
+    .addHelpText(
+      'after',
+      `\nExit: 0 found (whatever its status), 4 unknown execution.
+${ENV}`,
+    )
     .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
       const { statusAction } = await import('../api/execution-actions.js');
       ctx.exitCode = await statusAction(ctx, globalFlags(cmd), id, opts);
@@ -67,7 +72,11 @@ Examples:
       .option('-r, --reason <text>', 'why (recorded in the event log)')
       .option('-j, --json', JSON_HELP),
   )
-    .addHelpText('after', `\nExit: 0 cancelled, 4 unknown execution, 5 already finished.${ENV}`)
+    .addHelpText(
+      'after',
+      `\nExit: 0 cancelled, 4 unknown execution, 5 already finished.
+${ENV}`,
+    )
     .action(async (id: string, opts: { reason?: string; json?: boolean }, cmd: Command) => {
       const { cancelAction } = await import('../api/execution-actions.js');
       ctx.exitCode = await cancelAction(ctx, globalFlags(cmd), id, opts);
@@ -81,7 +90,11 @@ Examples:
       .option('-w, --wait', 'show step progress and wait for the outcome')
       .option('-j, --json', JSON_HELP),
   )
-    .addHelpText('after', `\nExit: as \`execute playbook\`; 4 unknown execution.${ENV}`)
+    .addHelpText(
+      'after',
+      `\nExit: as \`execute playbook\`; 4 unknown execution.
+${ENV}`,
+    )
     .action(async (id: string, opts: { wait?: boolean; json?: boolean }, cmd: Command) => {
       const { rerunAction } = await import('../api/execution-actions.js');
       ctx.exitCode = await rerunAction(ctx, globalFlags(cmd), id, opts);
@@ -95,7 +108,11 @@ Examples:
       .option('-f, --follow', 'keep polling for new events until the execution is finished')
       .option('-j, --json', 'one JSON event per line (NDJSON)'),
   )
-    .addHelpText('after', `\nExit: 0 ok, 4 unknown execution, 130 Ctrl-C.${ENV}`)
+    .addHelpText(
+      'after',
+      `\nExit: 0 ok, 4 unknown execution, 130 Ctrl-C.
+${ENV}`,
+    )
     .action(async (id: string, opts: { follow?: boolean; json?: boolean }, cmd: Command) => {
       const { eventsAction } = await import('../api/execution-actions.js');
       ctx.exitCode = await eventsAction(ctx, globalFlags(cmd), id, opts);

@@ -55,7 +55,8 @@ Examples:
     .option('-j, --json', JSON_HELP)
     .addHelpText(
       'after',
-      `\nExit: 0 stopped (or was not running), 1 still stopping after 10 s.${envHelp(['NOETL_HOME'])}`,
+      `\nExit: 0 stopped (or was not running), 1 still stopping after 10 s.
+${envHelp(['NOETL_HOME'])}`,
     )
     .action(async (opts: { force?: boolean; json?: boolean }, cmd: Command) => {
       const { serverStop } = await import('../process/server-actions.js');
@@ -71,7 +72,8 @@ Examples:
   )
     .addHelpText(
       'after',
-      `\nExit: 0 running, 3 not running.${envHelp(['NOETL_HOME', 'NOETL_HOST', 'NOETL_PORT'])}`,
+      `\nExit: 0 running, 3 not running.
+${envHelp(['NOETL_HOME', 'NOETL_HOST', 'NOETL_PORT'])}`,
     )
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const { serverStatus } = await import('../process/server-actions.js');
@@ -130,7 +132,8 @@ Examples:
     .option('-j, --json', JSON_HELP)
     .addHelpText(
       'after',
-      `\nExit: 0 stopped (or none running), 1 still stopping, 2 several running and no --name.${envHelp(['NOETL_HOME'])}`,
+      `\nExit: 0 stopped (or none running), 1 still stopping, 2 several running and no --name.
+${envHelp(['NOETL_HOME'])}`,
     )
     .action(async (opts: { name?: string; all?: boolean; force?: boolean; json?: boolean }, cmd: Command) => {
       const { workerStop } = await import('../process/worker-actions.js');

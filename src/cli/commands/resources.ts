@@ -22,7 +22,8 @@ export function registerResourceCommands(program: Command, ctx: CliContext): voi
       'after',
       `
 Exit: 0 ok, 1 some files failed (the others are registered), 2 no file or bad YAML,
-3 server unavailable.${ENV}
+3 server unavailable.
+${ENV}
 
 Examples:
   noetl register playbook -f playbooks/hello.yaml
@@ -46,7 +47,8 @@ Examples:
       `
 A file holds {"name": "pg_local", "type": "postgres", "data": {...}} (or a list); a name that
 exists is replaced. Data is never printed.
-Exit: 0 ok, 1 some files failed, 2 no file or not a credential, 3 server unavailable.${ENV}
+Exit: 0 ok, 1 some files failed, 2 no file or not a credential, 3 server unavailable.
+${ENV}
 
 Example:
   noetl register credential -f credentials/pg_local.json`,
@@ -79,7 +81,11 @@ Example:
       .option('--version <n>', 'version (default: latest)')
       .option('-j, --json', 'print the whole catalog entry as JSON'),
   )
-    .addHelpText('after', `\nExit: 0 ok, 4 no such path or version.${ENV}`)
+    .addHelpText(
+      'after',
+      `\nExit: 0 ok, 4 no such path or version.
+${ENV}`,
+    )
     .action(async (path: string, opts: { version?: string; json?: boolean }, cmd: Command) => {
       const { catalogGet } = await import('../api/catalog-actions.js');
       ctx.exitCode = await catalogGet(ctx, globalFlags(cmd), path, opts);
@@ -107,7 +113,11 @@ Example:
       .option('--include-data', 'also print the decrypted data')
       .option('-j, --json', JSON_HELP),
   )
-    .addHelpText('after', `\nExit: 0 ok, 4 no such credential.${ENV}`)
+    .addHelpText(
+      'after',
+      `\nExit: 0 ok, 4 no such credential.
+${ENV}`,
+    )
     .action(async (name: string, opts: { includeData?: boolean; json?: boolean }, cmd: Command) => {
       const { getCredential } = await import('../api/catalog-actions.js');
       ctx.exitCode = await getCredential(ctx, globalFlags(cmd), name, opts);

@@ -11,6 +11,7 @@ import {
   type Decision,
   type EngineDeps,
   type ExecutionEvent,
+  type StartOptions,
 } from '../../engine/index.js';
 import {
   ConflictError,
@@ -398,9 +399,13 @@ export class Orchestrator {
       const playbook: Playbook = prev.playbook;
       const newId = this.deps.ids.next();
       const workload = { ...prev.workload, ...(payload ?? {}) };
-      const { state, decision } = resumeExecution(
+      // A completed execution runs again from the start; a failed or cancelled one resumes.
+      const resume =
+        prev.status === 'COMPLETED'
+          ? startExecution
+          : (pb: Playbook, o: StartOptions, d: EngineDeps) => resumeExecution(pb, prev, o, d);
+      const { state, decision } = resume(
         playbook,
-        prev,
         {
           executionId: newId,
           workload,
