@@ -57,6 +57,10 @@ export class Worker {
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<string>();
   private readonly abort = new AbortController();
+  /** Aborted when `stop()` begins: ends pauses early. */
+  private readonly draining = new AbortController();
+  /** Claims failed in a row for a transient reason (server unreachable, 5xx). */
+  private claimFailures = 0;
   private stateValue: WorkerState = 'idle';
 
   constructor(private readonly options: WorkerOptions) {}
@@ -116,6 +120,7 @@ export class Worker {
   async stop(): Promise<void> {
     if (this.stateValue === 'stopped' || this.stateValue === 'draining') return;
     this.stateValue = 'draining';
+    this.draining.abort();
     const grace = this.options.graceMs ?? 30_000;
     const result = await this.subscription?.stop({ graceMs: grace });
     if (result && !result.drained) this.abort.abort();
@@ -138,10 +143,21 @@ export class Worker {
         delivery.ack(); // taken, finished, cancelled or unknown: nothing to do
         return;
       }
-      log.warn({ commandId: n.command_id, err: errorMessage(err) }, 'claim failed; will be redelivered');
-      delivery.nak(Math.min(30_000, 500 * 2 ** Math.min(delivery.deliveryCount, 6)));
+      // The server is unreachable or failing. Hand the notification back at once, for a worker
+      // that can reach its server, and keep this slot busy for a while: a worker cut off from
+      // its server then stops pulling instead of winning every redelivery and putting it off
+      // with ever longer nak delays (a command could wait minutes while others sat idle).
+      this.claimFailures++;
+      const pauseMs = Math.min(5_000, 250 * 2 ** Math.min(this.claimFailures - 1, 5));
+      log.warn(
+        { commandId: n.command_id, err: errorMessage(err), pauseMs },
+        'claim failed; handed back for redelivery',
+      );
+      delivery.nak(0);
+      await this.pause(pauseMs);
       return;
     }
+    this.claimFailures = 0;
     delivery.ack();
     // A notification of a command this worker runs now is not always a harmless duplicate: the
     // reaper re-issues a command whose worker stopped heartbeating, and this worker may be alive
@@ -159,6 +175,21 @@ export class Worker {
   }
 
   /** Tool services of one command; resolved secrets are registered so no event carries them. */
+  /** Waits `ms`, or less when the worker starts draining. */
+  private pause(ms: number): Promise<void> {
+    const signal = this.draining.signal;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done);
+    });
+  }
+
   private services(secrets: SecretRegistry): ToolServices {
     const client = this.options.client;
     return {
