@@ -213,6 +213,7 @@ async function main() {
   const w2 = await startWorker(serverUrl, 'w2', 4);
   const throughput = [];
   const latencies = [];
+  const phases = { queued: [], claimedToStarted: [], startedToDone: [], doneToNextIssued: [] };
   for (let r = 0; r < Math.max(3, Math.min(RUNS, 5)); r++) {
     const N = 30;
     const t0 = performance.now();
@@ -269,6 +270,9 @@ async function main() {
     `step latency (command.issued -> command.completed): p50 ${f(pct(latencies, 0.5))} ms, p99 ${f(pct(latencies, 0.99))} ms (n=${latencies.length})`,
   );
   console.log(`worker idle RSS: ${f(idleRss)} MB`);
+  console.log(
+    `  phases (p50): issued->claimed ${f(pct(phases.queued, 0.5))} ms, claimed->started ${f(pct(phases.claimedToStarted, 0.5))} ms, started->completed ${f(pct(phases.startedToDone, 0.5))} ms`,
+  );
   if (soak) {
     console.log(
       `soak ${SOAK_MINUTES} min, ${soak.steps} steps at ~100 steps/s: worker RSS ${f(soak.first.w1)} -> ${f(soak.last.w1)} MB (w1), ${f(soak.first.w2)} -> ${f(soak.last.w2)} MB (w2)`,

@@ -2,6 +2,7 @@
 // Local-mode overhead: no-op chains of 1,000 and 10,000 steps, a 10,000-item loop, and the CLI's
 // start-up against `node -e 0`. Run: npm run build && node bench/local.mjs [--runs N]
 // Prints medians; the event log is written to a temp dir exactly as `noetl run` writes it.
+// Default --runs 7.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,25 +43,27 @@ workflow:
 
 const dir = mkdtempSync(join(tmpdir(), 'noetl-bench-'));
 
-async function timeRun(yaml, units) {
+// Warm-up runs first (JIT), then the median of the measured runs; a run's time includes writing
+// its JSONL event log and flushing it.
+async function timeRun(yaml, units, runs, warmup) {
   const { playbook, diagnostics } = parsePlaybook(yaml);
   if (!playbook) throw new Error(JSON.stringify(diagnostics.slice(0, 3)));
   const samples = [];
-  for (let r = 0; r < RUNS + 1; r++) {
+  for (let r = 0; r < runs + warmup; r++) {
     const t0 = performance.now();
     const result = await runLocal({ playbook, runDir: dir });
     const ms = performance.now() - t0;
     if (result.status !== 'COMPLETED') throw new Error(`run failed: ${result.error}`);
-    if (r > 0) samples.push((ms * 1000) / units); // first run is a warm-up
+    if (r >= warmup) samples.push((ms * 1000) / units);
   }
   return median(samples);
 }
 
 const results = {};
-results.chain1k = await timeRun(chainYaml(1000), 1000);
-results.chain10k = await timeRun(chainYaml(10000), 10000);
-results.loop10kSeq = await timeRun(loopYaml(10000, 'sequential'), 10000);
-results.loop10kPar = await timeRun(loopYaml(10000, 'parallel'), 10000);
+results.chain1k = await timeRun(chainYaml(1000), 1000, RUNS * 3, 5);
+results.chain10k = await timeRun(chainYaml(10000), 10000, RUNS, 1);
+results.loop10kSeq = await timeRun(loopYaml(10000, 'sequential'), 10000, RUNS, 1);
+results.loop10kPar = await timeRun(loopYaml(10000, 'parallel'), 10000, RUNS, 1);
 
 function spawnMedian(args, n = 21) {
   const xs = [];
@@ -88,7 +91,9 @@ results.helpMs = median(help);
 rmSync(dir, { recursive: true, force: true });
 
 const f = (x) => x.toFixed(1);
-console.log(`runs per figure: ${RUNS} (median, after one warm-up run)`);
+console.log(
+  `medians: 1,000-step chain ${RUNS * 3} runs after 5 warm-up runs; 10,000-step figures ${RUNS} runs after 1`,
+);
 console.log(`no-op chain, 1,000 steps:     ${f(results.chain1k)} us/step`);
 console.log(
   `no-op chain, 10,000 steps:    ${f(results.chain10k)} us/step  (${(results.chain10k / results.chain1k).toFixed(2)}x the 1,000-step figure)`,

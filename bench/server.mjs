@@ -85,15 +85,21 @@ for (let r = 0; r < RUNS; r++) {
 const home = mkdtempSync(join(tmpdir(), 'noetl-bench-'));
 const s = await start(home, { NOETL_EMBEDDED_WORKERS: '0' });
 const post = async (path, body) => {
-  const r = await fetch(`${s.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const r = await fetch(`${s.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
   return r.json();
 };
 await post('/api/catalog/register', {
-  content: 'apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: idle, path: bench/idle }\nworkflow:\n  - step: start\n    tool: { kind: noop }\n',
+  content:
+    'apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: idle, path: bench/idle }\nworkflow:\n  - step: start\n    tool: { kind: noop }\n',
 });
 const executions = [];
-for (let i = 0; i < 16; i++) executions.push((await post('/api/execute', { path: 'bench/idle' })).execution_id);
+for (let i = 0; i < 16; i++)
+  executions.push((await post('/api/execute', { path: 'bench/idle' })).execution_id);
 let count = 0;
 let seq = 1;
 const deadline = performance.now() + SECONDS * 1000;
@@ -120,8 +126,14 @@ rmSync(home, { recursive: true, force: true });
 
 const f = (x) => x.toFixed(0);
 console.log(`runs: ${RUNS} (medians)`);
-console.log(`start, first ever on this machine (initdb): ${f(median(firstEver))} ms (${firstEver.map(f).join(', ')})`);
-console.log(`start, cold (new NOETL_HOME, cluster template cached): ${f(median(cold))} ms (${cold.map(f).join(', ')})`);
+console.log(
+  `start, first ever on this machine (initdb): ${f(median(firstEver))} ms (${firstEver.map(f).join(', ')})`,
+);
+console.log(
+  `start, cold (new NOETL_HOME, cluster template cached): ${f(median(cold))} ms (${cold.map(f).join(', ')})`,
+);
 console.log(`start, warm (restart): ${f(median(warm))} ms (${warm.map(f).join(', ')})`);
 console.log(`idle RSS after warm start (with 4 in-process worker slots): ${median(idle).toFixed(1)} MB`);
-console.log(`POST /api/events: ${f(rps)} requests/s over ${SECONDS} s, 32 connections; p50 ${median(latencies).toFixed(1)} ms`);
+console.log(
+  `POST /api/events: ${f(rps)} requests/s over ${SECONDS} s, 32 connections; p50 ${median(latencies).toFixed(1)} ms`,
+);

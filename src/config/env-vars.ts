@@ -238,6 +238,12 @@ const TABLE = [
     default: '4',
   },
   {
+    name: 'WORKER_GRACE_SECONDS',
+    scope: 'worker',
+    description: 'on SIGTERM, how long in-flight commands may finish before they are handed back',
+    default: '30',
+  },
+  {
     name: 'WORKER_METRICS_BIND',
     scope: 'worker',
     description: 'host:port of the worker metrics endpoint',

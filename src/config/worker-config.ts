@@ -16,6 +16,8 @@ export interface WorkerConfig {
   readonly serverUrl: string;
   readonly heartbeatIntervalSeconds: number;
   readonly maxConcurrent: number;
+  /** `WORKER_GRACE_SECONDS`: drain time on SIGTERM. */
+  readonly graceSeconds: number;
   readonly metricsBind: BindAddress;
   /** Undefined: no NATS (the worker runs in-process or is told its bus otherwise). */
   readonly nats?: NatsSettings;
@@ -58,6 +60,7 @@ export function loadWorkerConfig(sources: ConfigSources): WorkerConfig {
     serverUrl,
     heartbeatIntervalSeconds: read.seconds('WORKER_HEARTBEAT_INTERVAL', 15),
     maxConcurrent: read.int('WORKER_MAX_CONCURRENT', 4, { min: 1, max: 1024 }),
+    graceSeconds: read.int('WORKER_GRACE_SECONDS', 30, { min: 0, max: 86_400 }),
     metricsBind: readBind(read),
     ...(nats === undefined ? {} : { nats }),
     ...(apiToken === undefined ? {} : { apiToken }),

@@ -6,6 +6,11 @@ export const SNOWFLAKE_EPOCH_MS = 1704067200000;
 export interface IdGenerator {
   /** A new snowflake id as a decimal string (ids exceed 2^53, so never a JS number). */
   next(): string;
+  /**
+   * Makes every later id greater than `id` (an id another process wrote): replicas whose clocks
+   * differ still write an execution's events in increasing order under its lock.
+   */
+  observe?(id: string): void;
 }
 
 /**
@@ -25,6 +30,22 @@ export class SnowflakeIdGenerator implements IdGenerator {
       throw new RangeError(`machine id must be 0..1023, got ${machineId}`);
     }
     this.machine = BigInt(machineId);
+  }
+
+  observe(id: string): void {
+    let value: bigint;
+    try {
+      value = BigInt(id);
+    } catch {
+      return;
+    }
+    if (((value >> 12n) & 0x3ffn) === this.machine) return; // our own ids already increase
+    const ms = value >> 22n;
+    if (ms >= this.lastMs) {
+      // Next id: the millisecond after the observed one (its machine bits may exceed ours).
+      this.lastMs = ms;
+      this.seq = 0xfffn;
+    }
   }
 
   next(): string {

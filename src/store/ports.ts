@@ -102,6 +102,13 @@ export interface CommandStore {
    * published and claimed again. With `workerId`, only if that worker still holds it.
    */
   release(commandId: string, workerId?: string): Promise<boolean>;
+  /**
+   * Releases (as `release`) commands CLAIMED at least `olderThanMs` ago and never started (no
+   * `command.started`): the claimant never got the claim's answer (connection lost, server
+   * killed after COMMIT) and handed the notification back, so no one runs them. One atomic
+   * statement, so a command started meanwhile is left alone. Returns the released rows.
+   */
+  releaseUnstarted(options: SweepOptions): Promise<CommandRecord[]>;
 }
 
 export interface CatalogListOptions {

@@ -185,13 +185,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       redact: { paths: ['password', 'token', 'authorization', '*.password', '*.token'], censor: '***' },
       timestamp: pino.stdTimeFunctions.isoTime,
     });
-    const grace = Number(env['WORKER_GRACE_SECONDS'] ?? 30);
-    handle = await startWorker(
-      config,
-      env,
-      logger,
-      Number.isFinite(grace) && grace >= 0 ? grace * 1000 : 30_000,
-    );
+    handle = await startWorker(config, env, logger, config.graceSeconds * 1000);
   } catch (err) {
     const e = toNoetlError(err);
     process.stderr.write(`error[${e.code}]: ${e.message.split('\n')[0]}\n`);

@@ -52,8 +52,6 @@ export type StopSignal = 'SIGTERM' | 'SIGKILL';
 abstract class ClusterProcess {
   protected child: ChildProcess | undefined;
   protected readonly output = new OutputTail();
-  /** Incremented on each start, so a test can tell incarnations apart. */
-  generation = 0;
 
   constructor(
     readonly name: string,
@@ -62,6 +60,11 @@ abstract class ClusterProcess {
 
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Exit code of the last incarnation (null while running or when killed by a signal). */
+  get exitCode(): number | null {
+    return this.child?.exitCode ?? null;
   }
 
   get pid(): number | undefined {
@@ -73,7 +76,6 @@ abstract class ClusterProcess {
 
   async start(timeoutMs = 60_000): Promise<void> {
     if (this.running) return;
-    this.generation++;
     const { args, env } = this.command();
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -196,8 +198,8 @@ export interface Cluster {
   readonly nats: NatsServerHandle;
   readonly servers: readonly ClusterServer[];
   readonly workers: ClusterWorker[];
-  /** Starts one more worker (pointed at `serverIndex`). */
-  addWorker(serverIndex?: number): Promise<ClusterWorker>;
+  /** Starts one more worker (pointed at `serverIndex`), with extra environment. */
+  addWorker(serverIndex?: number, env?: Readonly<Record<string, string>>): Promise<ClusterWorker>;
   /** JSON call to a server; throws on a non-2xx status (with the body). */
   api<T>(serverIndex: number, method: string, path: string, body?: unknown): Promise<T>;
   register(yaml: string, serverIndex?: number): Promise<void>;
@@ -301,7 +303,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     for (const s of servers) await s.start();
 
     let workerSeq = 0;
-    const addWorker = async (serverIndex?: number): Promise<ClusterWorker> => {
+    const addWorker = async (
+      serverIndex?: number,
+      env: Readonly<Record<string, string>> = {},
+    ): Promise<ClusterWorker> => {
       const index = workerSeq++;
       const target = servers[serverIndex ?? options.workerServer?.(index) ?? 0];
       if (!target) throw new Error(`no server ${serverIndex}`);
@@ -313,6 +318,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         NOETL_SERVER_URL: target.url,
         WORKER_MAX_CONCURRENT: String(options.workerConcurrency ?? 4),
         WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`,
+        ...env,
       });
       workers.push(worker);
       await worker.start();

@@ -41,7 +41,13 @@ beforeAll(async () => {
     const r = await server.post('/api/credentials', {
       name,
       type: 'postgres',
-      data: { db_host: t.host, db_port: t.port, db_user: t.user, db_password: 'unused-pw-1234', db_name: t.database },
+      data: {
+        db_host: t.host,
+        db_port: t.port,
+        db_user: t.user,
+        db_password: 'unused-pw-1234',
+        db_name: t.database,
+      },
     });
     expect(r.status).toBe(200);
   }
@@ -94,8 +100,12 @@ describe('data-tool conformance through the server', () => {
     expect(r.status).toBe('COMPLETED');
     const rows = await withPg(
       async (c) =>
-        (await c.query(`SELECT user_name FROM public.user_profile_results WHERE execution_id = $1 ORDER BY user_name`, [r.id]))
-          .rows as { user_name: string }[],
+        (
+          await c.query(
+            `SELECT user_name FROM public.user_profile_results WHERE execution_id = $1 ORDER BY user_name`,
+            [r.id],
+          )
+        ).rows as { user_name: string }[],
       urlFor(database),
     );
     expect(rows.map((x) => x.user_name)).toEqual(['Alice', 'Bob', 'Charlie', 'Diana']);

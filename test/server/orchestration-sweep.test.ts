@@ -55,7 +55,12 @@ export const ORCHESTRATION_ROUTES: readonly SweepRoute[] = [
     typed: ['execution_id', 'events'],
     requiresFields: true,
   },
-  { method: 'GET', pattern: '/api/commands/:event_id', url: `/api/commands/${id}`, badIdUrl: '/api/commands/abc' },
+  {
+    method: 'GET',
+    pattern: '/api/commands/:event_id',
+    url: `/api/commands/${id}`,
+    badIdUrl: '/api/commands/abc',
+  },
   {
     method: 'POST',
     pattern: '/api/commands/:event_id/claim',
@@ -76,7 +81,12 @@ export const ORCHESTRATION_ROUTES: readonly SweepRoute[] = [
     requiresFields: true,
   },
   { method: 'GET', pattern: '/api/executions', url: '/api/executions?limit=5', unknownStatus: 200 },
-  { method: 'GET', pattern: '/api/executions/:id', url: `/api/executions/${id}`, badIdUrl: '/api/executions/abc' },
+  {
+    method: 'GET',
+    pattern: '/api/executions/:id',
+    url: `/api/executions/${id}`,
+    badIdUrl: '/api/executions/abc',
+  },
   {
     method: 'GET',
     pattern: '/api/executions/:id/status',

@@ -251,6 +251,7 @@ export class Orchestrator {
       return await this.deps.store.withExecutionLock(executionId, async (tx) => {
         if (runs++ > 0) this.live.invalidate(executionId);
         const live = await this.live.require(tx, executionId);
+        this.deps.ids.observe?.(live.lastEventId);
         const value = await fn(tx, live);
         return { value, pool: live.state.executionPool ?? 'shared' };
       });

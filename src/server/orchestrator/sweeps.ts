@@ -11,6 +11,11 @@ export interface SweepSettings {
   readonly unclaimedAfterMs: number;
   /** A worker without heartbeat for this long is offline; its claimed commands are re-issued. */
   readonly workerOfflineAfterMs: number;
+  /**
+   * A command claimed this long ago and never started is re-issued: its claimant did not get
+   * the claim's answer and gave the notification back. Default: `workerOfflineAfterMs`.
+   */
+  readonly unstartedAfterMs?: number;
 }
 
 export const DEFAULT_SWEEPS: SweepSettings = {
@@ -23,7 +28,8 @@ export const DEFAULT_SWEEPS: SweepSettings = {
 /**
  * Repairs what a crash can leave behind (DESIGN.md section 3): commands committed but never
  * published (outbox), commands published but lost by the bus, commands claimed by a worker that
- * stopped heartbeating (reaper). The claim gate in the store keeps every repair exactly-once.
+ * stopped heartbeating (reaper), commands whose claim's answer was lost (claimed, never
+ * started). The claim gate in the store keeps every repair exactly-once.
  */
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
@@ -69,14 +75,25 @@ export class Sweeper {
     const n = await this.republish([...unpublished, ...unclaimed]);
     const offline = await store.runtime.markOffline(s.workerOfflineAfterMs);
     const pools = await store.runtime.list({ kind: 'worker_pool', status: 'offline' });
-    const names = [...new Set([...offline, ...pools.map((p) => p.name)])];
+    // A deregistered (inactive) worker holds nothing on purpose: whatever it still holds was
+    // orphaned (killed after its grace period, before its own release got through).
+    const gone = await store.runtime.list({ kind: 'worker_pool', status: 'inactive' });
+    const names = [...new Set([...offline, ...pools.map((p) => p.name), ...gone.map((p) => p.name)])];
     let released = 0;
     if (names.length > 0) {
       for (const c of await store.commands.listClaimedBy(names)) {
         if (await store.commands.release(c.commandId, c.workerId ?? undefined)) released++;
       }
     }
-    if (n + released > 0) this.logger.info({ republished: n, released }, 'sweep repaired commands');
+    // Published right away (attempt + 1 gives them a new de-dup id), not on the next pass.
+    const unstarted = await store.commands.releaseUnstarted({
+      olderThanMs: s.unstartedAfterMs ?? s.workerOfflineAfterMs,
+      limit: 500,
+    });
+    const reissued = await this.republish(unstarted);
+    if (n + released + reissued > 0) {
+      this.logger.info({ republished: n, released, unstarted: reissued }, 'sweep repaired commands');
+    }
   }
 
   /**

@@ -111,6 +111,19 @@ export const COMMAND_SQL = {
     UPDATE {{schema}}.command SET published_at = now()
     WHERE command_id = ANY ($1::bigint[])`,
 
+  releaseUnstarted: `
+    UPDATE {{schema}}.command c SET status = 'PENDING', worker_id = NULL, claimed_at = NULL,
+      started_at = NULL, attempt = c.attempt + 1, published_at = NULL, updated_at = now()
+    WHERE c.command_id IN (
+      SELECT command_id FROM {{schema}}.command
+      WHERE status = 'CLAIMED'
+        AND claimed_at <= now() - $1::double precision * interval '1 millisecond'
+      ORDER BY claimed_at
+      LIMIT $2::integer
+      FOR UPDATE SKIP LOCKED)
+    AND c.status = 'CLAIMED'
+    RETURNING ${C_COMMAND_COLUMNS}`,
+
   release: `
     UPDATE {{schema}}.command SET status = 'PENDING', worker_id = NULL, claimed_at = NULL,
       started_at = NULL, attempt = attempt + 1, published_at = NULL, updated_at = now()

@@ -52,6 +52,10 @@ export class SqlCommandStore implements CommandStore {
     return result.rowCount > 0;
   }
 
+  async releaseUnstarted(options: SweepOptions): Promise<CommandRecord[]> {
+    return this.many(this.ctx.sql.commands.releaseUnstarted, sweepParams(options));
+  }
+
   private async one(text: string, params: readonly unknown[]): Promise<CommandRecord | undefined> {
     const row = (await this.ctx.db.query(text, params)).rows[0];
     return row ? toCommand(row) : undefined;
