@@ -175,13 +175,14 @@ async function main() {
   const poll = async () => {
     while (waiting.size > 0) {
       await sleep(25);
-      const rows = await api('GET', '/api/executions?limit=1000');
-      for (const row of rows) {
-        const w = waiting.get(row.execution_id);
-        if (w && row.status !== 'RUNNING') {
-          waiting.delete(row.execution_id);
-          w(row);
-        }
+      // Only running executions come back; one missing from the answer has finished.
+      const running = new Set(
+        (await api('GET', '/api/executions?status=RUNNING&limit=1000')).map((r) => r.execution_id),
+      );
+      for (const [id, resolve] of waiting) {
+        if (running.has(id)) continue;
+        waiting.delete(id);
+        resolve(await api('GET', `/api/executions/${id}/status`));
       }
     }
     poller = undefined;
@@ -228,6 +229,20 @@ async function main() {
         if (e.event_type === 'command.issued') issued.set(cid, Date.parse(e.created_at));
         if (e.event_type === 'command.completed' && issued.has(cid))
           latencies.push(Date.parse(e.created_at) - issued.get(cid));
+      }
+      const at = new Map();
+      for (const e of events) {
+        const cid = e.meta?.command_id;
+        if (cid) at.set(`${cid}:${e.event_type}`, Date.parse(e.created_at));
+      }
+      for (const cid of issued.keys()) {
+        const t = (type) => at.get(`${cid}:${type}`);
+        if (t('command.claimed') !== undefined)
+          phases.queued.push(t('command.claimed') - t('command.issued'));
+        if (t('command.started') !== undefined && t('command.claimed') !== undefined)
+          phases.claimedToStarted.push(t('command.started') - t('command.claimed'));
+        if (t('command.completed') !== undefined && t('command.started') !== undefined)
+          phases.startedToDone.push(t('command.completed') - t('command.started'));
       }
     }
   }

@@ -4,6 +4,7 @@
  * workers; outcomes match `noetl run` (test/conformance/data-tools.test.ts).
  */
 import { readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeApi, type FakeApi } from '../helpers/fake-api.js';
@@ -127,5 +128,55 @@ describe('data-tool conformance through the server', () => {
     const r = await viaApi('broken_sql.yaml');
     expect(r.status).toBe('FAILED');
     expect(r.error).toContain('syntax error at or near "FROM"');
+  });
+
+  it('a secret used by a step is in no event and nowhere under NOETL_HOME', async () => {
+    const secret = 'Very-Secret-Value-9137';
+    expect(
+      (await server.post('/api/credentials', { name: 'api_cred', type: 'bearer', data: { token: secret } }))
+        .status,
+    ).toBe(200);
+    const yaml = `apiVersion: noetl.io/v2
+kind: Playbook
+metadata: { name: uses_secret, path: tests/uses_secret }
+keychain:
+  - name: api
+    kind: credential
+    credential: api_cred
+workflow:
+  - step: start
+    tool:
+      kind: python
+      input: { token: "{{ keychain.api.token }}" }
+      code: |
+        print("the token is", token)
+        result = {"echo": token, "length": len(token)}
+`;
+    const path = await server.register(yaml);
+    const started = await server.post<{ execution_id: string }>('/api/execute', { path });
+    const status = await server.waitFor(started.body.execution_id);
+    expect(status['status']).toBe('COMPLETED');
+    const result = await server.get<{ step_results: Record<string, { length: number }> }>(
+      `/api/executions/${started.body.execution_id}/result`,
+    );
+    expect(result.body.step_results['start']?.length).toBe(secret.length); // the tool saw the real value
+    const events = await server.get(`/api/executions/${started.body.execution_id}/events?limit=10000`);
+    expect(JSON.stringify(events.body)).not.toContain(secret);
+    const dump = await server.handle.store.query(
+      `SELECT string_agg(t::text, ' ') AS all FROM (SELECT context, result, meta, error FROM noetl.event) t`,
+    );
+    expect(String(dump.rows[0]?.['all'])).not.toContain(secret);
+    await server.handle.store.query('CHECKPOINT');
+    const files = (await readdir(server.home, { recursive: true, withFileTypes: true })).filter((e) =>
+      e.isFile(),
+    );
+    expect(files.length).toBeGreaterThan(10);
+    for (const f of files) {
+      const content = await readFile(join(f.parentPath, f.name));
+      expect({ file: f.name, hit: content.includes(Buffer.from(secret)) }).toEqual({
+        file: f.name,
+        hit: false,
+      });
+    }
   });
 });
