@@ -81,48 +81,65 @@ for (let r = 0; r < RUNS; r++) {
   for (const d of [fakeHome, home1, home2]) rmSync(d, { recursive: true, force: true });
 }
 
-// POST /api/events: informative events on 16 executions, 32 connections, for SECONDS.
-const home = mkdtempSync(join(tmpdir(), 'noetl-bench-'));
-const s = await start(home, { NOETL_EMBEDDED_WORKERS: '0' });
-const post = async (path, body) => {
-  const r = await fetch(`${s.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+// POST /api/events: informative events on 16 executions, 32 connections, for SECONDS; once on the
+// embedded store (PGlite, fsync on) and once on PostgreSQL (127.0.0.1:5432/test, private schema).
+async function eventsRate(env) {
+  const home = mkdtempSync(join(tmpdir(), 'noetl-bench-'));
+  const s = await start(home, { NOETL_EMBEDDED_WORKERS: '0', ...env });
+  const post = async (path, body) => {
+    const r = await fetch(`${s.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+    return r.json();
+  };
+  await post('/api/catalog/register', {
+    content:
+      'apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: idle, path: bench/idle }\nworkflow:\n  - step: start\n    tool: { kind: noop }\n',
   });
-  if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-  return r.json();
-};
-await post('/api/catalog/register', {
-  content:
-    'apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: idle, path: bench/idle }\nworkflow:\n  - step: start\n    tool: { kind: noop }\n',
+  const executions = [];
+  for (let i = 0; i < 16; i++)
+    executions.push((await post('/api/execute', { path: 'bench/idle' })).execution_id);
+  let count = 0;
+  let seq = 1;
+  const deadline = performance.now() + SECONDS * 1000;
+  const latencies = [];
+  await Promise.all(
+    Array.from({ length: 32 }, async (_, i) => {
+      while (performance.now() < deadline) {
+        const t0 = performance.now();
+        await post('/api/events', {
+          execution_id: executions[i % executions.length],
+          step: 'start',
+          event_type: 'command.heartbeat',
+          event_id: String(1e15 + seq++),
+          payload: { note: 'bench' },
+        });
+        latencies.push(performance.now() - t0);
+        count++;
+      }
+    }),
+  );
+  await stop(s.child);
+  rmSync(home, { recursive: true, force: true });
+  return { rps: count / SECONDS, p50: median(latencies) };
+}
+
+const embedded = await eventsRate({});
+const schema = `bench_srv_${process.pid}`;
+const pgUrl = process.env.NOETL_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const onPg = await eventsRate({
+  NOETL_DATABASE_URL: pgUrl,
+  NOETL_SCHEMA: schema,
+  NOETL_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
 });
-const executions = [];
-for (let i = 0; i < 16; i++)
-  executions.push((await post('/api/execute', { path: 'bench/idle' })).execution_id);
-let count = 0;
-let seq = 1;
-const deadline = performance.now() + SECONDS * 1000;
-const latencies = [];
-await Promise.all(
-  Array.from({ length: 32 }, async (_, i) => {
-    while (performance.now() < deadline) {
-      const t0 = performance.now();
-      await post('/api/events', {
-        execution_id: executions[i % executions.length],
-        step: 'start',
-        event_type: 'command.heartbeat',
-        event_id: String(1e15 + seq++),
-        payload: { note: 'bench' },
-      });
-      latencies.push(performance.now() - t0);
-      count++;
-    }
-  }),
-);
-const rps = count / SECONDS;
-await stop(s.child);
-rmSync(home, { recursive: true, force: true });
+const { default: pg } = await import('pg');
+const client = new pg.Client({ connectionString: pgUrl });
+await client.connect();
+await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+await client.end();
 
 const f = (x) => x.toFixed(0);
 console.log(`runs: ${RUNS} (medians)`);
@@ -135,5 +152,8 @@ console.log(
 console.log(`start, warm (restart): ${f(median(warm))} ms (${warm.map(f).join(', ')})`);
 console.log(`idle RSS after warm start (with 4 in-process worker slots): ${median(idle).toFixed(1)} MB`);
 console.log(
-  `POST /api/events: ${f(rps)} requests/s over ${SECONDS} s, 32 connections; p50 ${median(latencies).toFixed(1)} ms`,
+  `POST /api/events, embedded (PGlite, fsync on): ${f(embedded.rps)} requests/s over ${SECONDS} s, 32 connections; p50 ${embedded.p50.toFixed(1)} ms`,
+);
+console.log(
+  `POST /api/events, PostgreSQL store: ${f(onPg.rps)} requests/s over ${SECONDS} s, 32 connections; p50 ${onPg.p50.toFixed(1)} ms`,
 );
