@@ -40,4 +40,9 @@ export interface RootDb extends Db {
    * connection instead of parsing and planning it on every call (pg: named statements).
    */
   nameStatements?(texts: Iterable<string>): void;
+  /**
+   * Optional power: `tx` whose BEGIN is sent together with `prelude` (statements without
+   * parameters) in one round trip; `fn` gets the prelude's results, one per statement.
+   */
+  txWithPrelude?<T>(prelude: string, fn: (db: Db, results: readonly DbResult[]) => Promise<T>): Promise<T>;
 }

@@ -70,6 +70,11 @@ export interface ClaimResult {
   readonly claimEventId: string | null;
   /** The same worker had claimed it before: nothing was written. */
   readonly alreadyClaimed: boolean;
+  /**
+   * The execution's `event_count` right after this claim's event was counted (null when nothing
+   * was written): a cache of the execution knows whether the claim event is all it missed.
+   */
+  readonly executionEventCount: number | null;
 }
 
 export interface SweepOptions {
@@ -208,6 +213,13 @@ export interface ExecutionStore {
   listRunningOlderThan(olderThanMs: number): Promise<ExecutionRecord[]>;
 }
 
+/** Where an execution's log stands (its projection row), read under the execution's lock. */
+export interface ExecutionHead {
+  /** Events in the log; every appended or claim event counts once. */
+  readonly eventCount: number;
+  readonly lastEventId: string | null;
+}
+
 export interface RawQueryResult {
   readonly rows: Record<string, unknown>[];
   readonly rowCount: number;
@@ -267,8 +279,15 @@ export interface Store extends StoreTx {
   tx<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** `tx` holding a lock named `name`, across processes sharing the database. */
   withLock<T>(name: string, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
-  /** Serialises decisions for one execution across server replicas. */
-  withExecutionLock<T>(executionId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * Serialises decisions for one execution across server replicas. `fn` also gets the
+   * execution's head as the lock was taken (undefined for an unknown execution): a caller that
+   * knows how many events it has seen can tell whether anyone wrote since.
+   */
+  withExecutionLock<T>(
+    executionId: string,
+    fn: (tx: StoreTx, head: ExecutionHead | undefined) => Promise<T>,
+  ): Promise<T>;
   /** Applies pending migrations (idempotent; safe when several replicas start at once). */
   migrate(): Promise<MigrateResult>;
   validate(): Promise<ValidateResult>;

@@ -1,6 +1,6 @@
 import { NoetlError, SnowflakeIdGenerator, errorMessage, systemClock } from '../shared/index.js';
 import type { IdGenerator, JsonValue } from '../shared/index.js';
-import type { Db, DbResult, RootDb } from './db.js';
+import type { Db, DbResult, DbRow, RootDb } from './db.js';
 import { isDriverError, toDbError } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { loadMigrations, pendingMigrations, runMigrations, type Migration } from './migrate.js';
@@ -9,6 +9,7 @@ import type {
   CommandStore,
   CredentialStore,
   EventStore,
+  ExecutionHead,
   ExecutionStore,
   HealthResult,
   KeychainStore,
@@ -21,6 +22,7 @@ import type {
   ValidateResult,
   VarStore,
 } from './ports.js';
+import { executionLockPrelude } from './queries/admin.js';
 import { assertSchemaName } from './queries/bind.js';
 import { SqlCatalogStore } from './repos/catalog.js';
 import { SqlCommandStore } from './repos/commands.js';
@@ -31,7 +33,7 @@ import { SqlExecutionStore } from './repos/executions.js';
 import { SqlKeychainStore } from './repos/keychain.js';
 import { SqlRuntimeStore } from './repos/runtime.js';
 import { SqlVarStore } from './repos/vars.js';
-import { text } from './rows.js';
+import { num, text, textOrNull } from './rows.js';
 
 /** Tables `validate()` requires (contract 4.1 /api/db/validate, plus ours). */
 export const REQUIRED_TABLES = [
@@ -90,6 +92,12 @@ class SqlStoreTx implements StoreTx {
       throw userSqlError(error);
     }
   }
+}
+
+function toHead(row: DbRow | undefined): ExecutionHead | undefined {
+  return row
+    ? { eventCount: num(row, 'event_count'), lastEventId: textOrNull(row, 'last_event_id') }
+    : undefined;
 }
 
 /** A user's SQL failing on bad syntax, data or constraints is bad input, not a server fault. */
@@ -152,8 +160,23 @@ export class SqlStore extends SqlStoreTx implements Store {
     );
   }
 
-  withExecutionLock<T>(executionId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.withLock(`execution:${executionId}`, fn);
+  withExecutionLock<T>(
+    executionId: string,
+    fn: (tx: StoreTx, head: ExecutionHead | undefined) => Promise<T>,
+  ): Promise<T> {
+    const key = `${this.ctx.lockPrefix}execution:${executionId}`;
+    const prelude = executionLockPrelude(this.schema, executionId);
+    const txWithPrelude = this.root.txWithPrelude?.bind(this.root);
+    return this.mutex.run(key, () =>
+      txWithPrelude && prelude !== undefined
+        ? // BEGIN, the lock and the head in one round trip.
+          txWithPrelude(prelude, (db, results) => fn(this.view(db), toHead(results.at(-1)?.rows[0])))
+        : this.root.tx(async (db) => {
+            await db.query(this.sql.admin.lock, [key]);
+            const head = await db.query(this.sql.admin.executionHead, [executionId]);
+            return fn(this.view(db), toHead(head.rows[0]));
+          }),
+    );
   }
 
   private loadMigrations(): Promise<Migration[]> {

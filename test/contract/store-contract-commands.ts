@@ -85,6 +85,65 @@ export function commandContract(get: () => StoreFixture): void {
       expect((await store.commands.get(s.commandId))?.status).toBe('COMPLETED');
     });
 
+    it('folds a whole worker batch and its decision in one append, as if written one by one', async () => {
+      const { store } = get();
+      const s = await startExecution(store);
+      const claimed = await store.commands.claim(s.commandId, 'w1');
+      expect(claimed.executionEventCount).toBe(4);
+      const meta = { command_id: s.commandKey };
+      const started = event(s.executionId, 'command.started', { meta, workerId: 'w1', idempotencyKey: 'st' });
+      const again = { ...started, eventId: ids.next() }; // same idempotency key: not inserted
+      const done = [
+        event(s.executionId, 'call.done', { meta }),
+        event(s.executionId, 'command.completed', { meta }),
+      ];
+      const exit = event(s.executionId, 'step.exit');
+      const next = command(s.executionId, ids.next(), 'step2'); // the newest id
+      const issued = {
+        ...event(s.executionId, 'command.issued', { nodeName: 'step2' }),
+        eventId: next.commandId,
+      };
+      const r = await store.events.append({
+        events: [started, again, ...done, exit, issued],
+        commands: [next],
+      });
+      expect(r.commandsInserted).toBe(1);
+      expect(r.events.map((e) => e.inserted)).toEqual([true, false, true, true, true, true]);
+      expect(r.events[1]?.eventId).toBe(started.eventId);
+      const c = await store.commands.get(s.commandId);
+      expect(c).toMatchObject({ status: 'COMPLETED', workerId: 'w1' });
+      expect(c?.startedAt).not.toBeNull();
+      expect(c?.completedAt).not.toBeNull();
+      expect((await store.commands.get(next.commandId))?.status).toBe('PENDING');
+      const x = await store.executions.get(s.executionId);
+      expect(x?.eventCount).toBe(9);
+      expect(x?.lastEventType).toBe('command.issued');
+      await store.withExecutionLock(s.executionId, (_tx, head) => {
+        expect(head).toEqual({ eventCount: 9, lastEventId: next.commandId });
+        return Promise.resolve();
+      });
+    });
+
+    it('a terminal event in a batch cancels the unfinished commands it does not finish', async () => {
+      const { store } = get();
+      const s = await startExecution(store);
+      const other = command(s.executionId, ids.next(), 'step2');
+      await store.events.append({ events: [], commands: [other] });
+      const meta = { command_id: s.commandKey };
+      await store.events.append({
+        events: [
+          event(s.executionId, 'command.failed', { meta, error: 'boom' }),
+          event(s.executionId, 'playbook.failed', { nodeName: 'playbook', error: 'Failed steps: step1' }),
+        ],
+      });
+      expect(await store.commands.get(s.commandId)).toMatchObject({ status: 'FAILED', error: 'boom' });
+      expect((await store.commands.get(other.commandId))?.status).toBe('CANCELLED');
+      expect(await store.executions.get(s.executionId)).toMatchObject({
+        status: 'FAILED',
+        error: 'Failed steps: step1',
+      });
+    });
+
     it('refuses to claim a command of a cancelled execution', async () => {
       const { store } = get();
       const s = await startExecution(store);

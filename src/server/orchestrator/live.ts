@@ -1,21 +1,44 @@
 import { parsePlaybook, type Playbook } from '../../dsl/index.js';
 import { applyEvent, replay, type ExecutionEvent, type ExecutionState } from '../../engine/index.js';
 import { compareIds, NoetlError, NotFoundError } from '../../shared/index.js';
-import type { StoreTx } from '../../store/index.js';
-import { fromEventRecord } from './mapping.js';
+import type { ClaimResult, EventRecord, ExecutionHead, StoreTx } from '../../store/index.js';
+import { claimEventOf, fromEventRecord } from './mapping.js';
+
+/** Where a claim event was folded from: its claim in this process, or a read of the log. */
+type ClaimOrigin = 'claim' | 'read';
 
 export interface LiveExecution {
   readonly state: ExecutionState;
   lastEventId: string;
+  /**
+   * Events of the log this cache accounts for: the log's count when it last read it under the
+   * lock, plus what it appended or claimed since; -1 when unknown. Equal to the head's count
+   * under the lock, nobody else has written: no read is needed.
+   */
+  knownCount: number;
+  /** Recent claim events and where they were folded from, so none is folded twice. */
+  readonly claims: Map<string, ClaimOrigin>;
 }
 
 const MAX_PLAYBOOKS = 500;
 const MAX_LIVE = 5_000;
+/** Claims remembered per execution: a claim's answer and a read race for a moment only. */
+const MAX_CLAIMS = 256;
+
+function noteClaim(live: LiveExecution, eventId: string, origin: ClaimOrigin): void {
+  live.claims.set(eventId, origin);
+  if (live.claims.size > MAX_CLAIMS) {
+    const oldest = live.claims.keys().next();
+    if (oldest.done !== true) live.claims.delete(oldest.value);
+  }
+}
 
 /**
  * Folded state of live executions, kept in memory (DESIGN.md section 2): a decision reads only
- * the events appended since it last looked (one indexed query), never the whole log. After a
- * restart an execution's state is rebuilt from its log on first use.
+ * the events appended since it last looked (one indexed query), and none when the log's event
+ * count shows that nobody else wrote; never the whole log. The claims of this process are
+ * folded as they happen. After a restart an execution's state is rebuilt from its log on first
+ * use.
  */
 export class LiveExecutions {
   private readonly live = new Map<string, LiveExecution>();
@@ -42,12 +65,18 @@ export class LiveExecutions {
     this.playbooks.set(catalogId, playbook);
   }
 
-  /** Current state of an execution, folding events other writers appended (claims, replicas). */
-  async load(tx: StoreTx, executionId: string): Promise<LiveExecution | undefined> {
+  /**
+   * Current state of an execution, folding events other writers appended (claims, replicas).
+   * With the `head` read under the execution's lock, a cache that accounts for every event
+   * reads nothing.
+   */
+  async load(tx: StoreTx, executionId: string, head?: ExecutionHead): Promise<LiveExecution | undefined> {
     const cached = this.live.get(executionId);
     if (cached) {
+      if (head !== undefined && head.eventCount === cached.knownCount) return cached;
       const rows = await tx.events.list(executionId, { afterEventId: cached.lastEventId });
-      for (const row of rows) this.fold(cached, fromEventRecord(row), row.eventId);
+      for (const row of rows) this.foldRead(cached, row);
+      if (head !== undefined) cached.knownCount = head.eventCount;
       return cached;
     }
     const rows = await tx.events.list(executionId);
@@ -62,18 +91,29 @@ export class LiveExecutions {
     if (!catalogId)
       throw new NoetlError('INTERNAL', `execution ${executionId} has no playbook_started event`);
     const playbook = await this.playbook(tx, catalogId);
-    const live: LiveExecution = {
-      state: replay(playbook, events),
-      lastEventId: rows[rows.length - 1]!.eventId,
-    };
-    this.remember(executionId, live);
+    const live = this.start(
+      executionId,
+      replay(playbook, events),
+      rows[rows.length - 1]!.eventId,
+      head?.eventCount ?? -1,
+    );
+    // A claim answered while this was read must not be folded again.
+    const claims = rows.filter((r) => r.eventType === 'command.claimed').slice(-MAX_CLAIMS);
+    for (const row of claims) noteClaim(live, row.eventId, 'read');
     return live;
   }
 
   /** Loads an execution or throws NOT_FOUND. */
-  async require(tx: StoreTx, executionId: string): Promise<LiveExecution> {
-    const live = await this.load(tx, executionId);
+  async require(tx: StoreTx, executionId: string, head?: ExecutionHead): Promise<LiveExecution> {
+    const live = await this.load(tx, executionId, head);
     if (!live) throw new NotFoundError(`execution ${executionId} not found`);
+    return live;
+  }
+
+  /** Caches a new execution's state; `knownCount`: the events its log holds (-1: unknown). */
+  start(executionId: string, state: ExecutionState, lastEventId: string, knownCount: number): LiveExecution {
+    const live: LiveExecution = { state, lastEventId, knownCount, claims: new Map() };
+    this.remember(executionId, live);
     return live;
   }
 
@@ -89,6 +129,45 @@ export class LiveExecutions {
   fold(live: LiveExecution, event: ExecutionEvent | undefined, eventId: string): void {
     if (event) applyEvent(live.state, event);
     if (compareIds(eventId, live.lastEventId) > 0) live.lastEventId = eventId;
+  }
+
+  /** Counts events this process appended to the log. */
+  appended(live: LiveExecution, count: number): void {
+    if (live.knownCount >= 0) live.knownCount += count;
+  }
+
+  /**
+   * Folds the event of a claim made in this process, so the next decision need not read it
+   * back: when the claim's count of the log shows it is the only event the cache missed, the
+   * cache accounts for it. Otherwise the next decision reads what it missed (from
+   * `lastEventId`, which stays where it was so as not to skip other writers' events) and skips
+   * this one.
+   */
+  foldClaim(claim: ClaimResult): void {
+    const eventId = claim.claimEventId;
+    if (claim.alreadyClaimed || eventId === null) return;
+    const live = this.live.get(claim.command.executionId);
+    if (!live) return;
+    if (live.claims.has(eventId)) {
+      live.claims.delete(eventId); // read back already
+      return;
+    }
+    const event = claimEventOf(claim, eventId);
+    if (event) applyEvent(live.state, event);
+    noteClaim(live, eventId, 'claim');
+    const count = claim.executionEventCount;
+    if (count !== null && live.knownCount === count - 1) live.knownCount = count;
+  }
+
+  private foldRead(live: LiveExecution, row: EventRecord): void {
+    const origin = live.claims.get(row.eventId);
+    if (origin === 'claim') {
+      live.claims.delete(row.eventId); // folded when claimed
+      this.fold(live, undefined, row.eventId);
+      return;
+    }
+    this.fold(live, fromEventRecord(row), row.eventId);
+    if (row.eventType === 'command.claimed') noteClaim(live, row.eventId, 'read');
   }
 
   forget(executionId: string): void {

@@ -1,7 +1,7 @@
 import type { CommandNotification } from '../../bus/index.js';
 import { canonicalEventType, type Command, type ExecutionEvent } from '../../engine/index.js';
 import { scrubSecrets, type JsonObject, type JsonValue } from '../../shared/index.js';
-import type { CommandInput, EventInput, EventRecord } from '../../store/index.js';
+import type { ClaimResult, CommandInput, EventInput, EventRecord } from '../../store/index.js';
 
 function asObject(value: unknown): JsonObject | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
@@ -74,6 +74,37 @@ export function fromEventRecord(row: EventRecord): ExecutionEvent | undefined {
     ...(row.workerId !== null ? { worker_id: row.workerId } : {}),
     ...(row.duration !== null ? { duration: row.duration } : {}),
   };
+}
+
+/**
+ * The `command.claimed` event a claim wrote (queries/commands.ts `claim`), as reading it back
+ * would give it: its time is the command's `claimed_at` (both are the claim's `now()`).
+ */
+export function claimEventOf(claim: ClaimResult, eventId: string): ExecutionEvent | undefined {
+  const c = claim.command;
+  const by = { command_id: c.commandKey, worker_id: c.workerId };
+  return fromEventRecord({
+    executionId: c.executionId,
+    eventId,
+    eventType: 'command.claimed',
+    catalogId: c.catalogId,
+    parentEventId: c.eventId,
+    parentExecutionId: c.parentExecutionId,
+    createdAt: c.claimedAt ?? c.updatedAt,
+    nodeId: c.stepName,
+    nodeName: c.stepName,
+    nodeType: c.toolKind,
+    status: 'RUNNING',
+    duration: null,
+    context: null,
+    result: { status: 'RUNNING', context: by },
+    meta: { ...by, actionable: false },
+    error: null,
+    workerId: c.workerId,
+    commandKey: c.commandKey,
+    idempotencyKey: null,
+    currentIndex: null,
+  });
 }
 
 /** The command row written with a `command.issued` event. */

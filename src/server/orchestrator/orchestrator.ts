@@ -2,13 +2,10 @@ import { resolvePool, type CommandBus } from '../../bus/index.js';
 import type { Playbook } from '../../dsl/index.js';
 import {
   cancelExecution,
-  decide,
   effectiveWorkload,
   resumeExecution,
   startExecution,
-  TRIGGER_EVENT_TYPES,
   type Command,
-  type Decision,
   type EngineDeps,
   type ExecutionEvent,
   type StartOptions,
@@ -23,10 +20,12 @@ import {
   type Logger,
 } from '../../shared/index.js';
 import type { TemplateRenderer } from '../../template/index.js';
-import type { CatalogRecord, CommandRecord, Store, StoreTx } from '../../store/index.js';
+import type { CatalogRecord, ClaimResult, CommandRecord, Store, StoreTx } from '../../store/index.js';
+import { ingestBatch, persistDecision, planIngest, RepeatedEvents, type IngestDeps } from './ingest.js';
 import { LiveExecutions, type LiveExecution } from './live.js';
-import { notificationFor, toCommandInput, toEventInput } from './mapping.js';
-import { normalizeWireEvent, type WireEvent } from './wire.js';
+import { toCommandInput, toEventInput } from './mapping.js';
+import { Publisher } from './publisher.js';
+import type { WireEvent } from './wire.js';
 
 export interface OrchestratorDeps {
   readonly store: Store;
@@ -66,21 +65,6 @@ export interface IngestResult {
 const DEFAULT_DEDUP_WINDOW_MS = 24 * 3600 * 1000;
 
 /**
- * The bus de-dup id of a re-publish. The bus drops a publish whose id it saw within its window
- * (JetStream: 2 minutes), and the first publish used the command id. So:
- * - never published, first attempt (crash between commit and publish): the command id, so a
- *   publish that did reach the stream is not stored twice;
- * - released by the reaper or a stopping worker (attempt + 1, published_at cleared): one id per
- *   attempt, or the re-issue would be dropped and the command would wait minutes;
- * - published but never claimed (the stream's copy is presumed lost): one id per sweep round.
- * The ids are derived from the row, so replicas sweeping the same row publish it once.
- */
-function republishDedupId(c: CommandRecord): string | undefined {
-  if (c.publishedAt === null) return c.attempt <= 1 ? undefined : `${c.commandKey}#${c.attempt}`;
-  return `${c.commandKey}#${c.attempt}@${Date.parse(c.publishedAt)}`;
-}
-
-/**
  * Drives executions on the server (DESIGN.md section 3): every write for one execution happens
  * under that execution's lock in one transaction (events, decisions and command rows together),
  * then the new commands' notifications are published. A crash between commit and publish is
@@ -89,9 +73,13 @@ function republishDedupId(c: CommandRecord): string | undefined {
 export class Orchestrator {
   readonly live = new LiveExecutions();
   private readonly engine: EngineDeps;
+  private readonly publisher: Publisher;
+  private readonly ingestDeps: IngestDeps;
 
   constructor(readonly deps: OrchestratorDeps) {
     this.engine = { ids: deps.ids, clock: deps.clock, templates: deps.templates };
+    this.publisher = new Publisher(deps);
+    this.ingestDeps = { live: this.live, engine: this.engine, ids: deps.ids, now: () => this.now() };
   }
 
   private now(): string {
@@ -158,7 +146,7 @@ export class Orchestrator {
         },
         this.engine,
       );
-      await tx.events.append({
+      const appended = await tx.events.append({
         execution: {
           executionId,
           catalogId: entry.catalogId,
@@ -171,7 +159,7 @@ export class Orchestrator {
         commands: decision.commands.map(toCommandInput),
       });
       const last = decision.events[decision.events.length - 1]!;
-      this.live.remember(executionId, { state, lastEventId: last.event_id });
+      this.live.start(executionId, state, last.event_id, appended.events.length);
       return {
         response: {
           execution_id: executionId,
@@ -191,33 +179,23 @@ export class Orchestrator {
   /**
    * `POST /api/events[/batch]`: appends worker events; on a trigger (`command.completed`,
    * `command.failed`) decides what follows, in the same transaction. A repeated event changes
-   * nothing.
+   * nothing. The usual batch (events of one command, its completion last) is written with its
+   * decision in one statement; should it repeat stored events after all, it is rolled back and
+   * ingested event by event.
    */
   async ingest(executionId: string, wire: readonly WireEvent[]): Promise<IngestResult> {
-    const result = await this.withExecution(executionId, async (tx, live) => {
-      const eventIds: string[] = [];
-      const commands: Command[] = [];
-      let duplicates = 0;
-      for (const w of wire) {
-        const { event, idempotencyKey } = normalizeWireEvent(w, this.deps.ids.next(), this.now());
-        if (event.execution_id !== executionId) {
-          throw new NoetlError('BAD_REQUEST', 'all events of a batch must belong to one execution');
-        }
-        const appended = await tx.events.append({ events: [toEventInput(event, idempotencyKey)] });
-        const stored = appended.events[0]!;
-        eventIds.push(stored.eventId);
-        if (!stored.inserted) {
-          duplicates++;
-          continue;
-        }
-        this.live.fold(live, event, event.event_id);
-        if (!TRIGGER_EVENT_TYPES.has(event.event_type)) continue;
-        const decision = decide(live.state, event, this.engine);
-        await this.persist(tx, live, decision);
-        commands.push(...decision.commands);
-      }
-      return { eventIds, commands, duplicates };
-    });
+    const plan = planIngest(wire);
+    const run = (p: typeof plan) =>
+      this.withExecution(executionId, (tx, live) =>
+        ingestBatch(this.ingestDeps, tx, live, executionId, wire, p),
+      );
+    let result: Awaited<ReturnType<typeof run>>;
+    try {
+      result = await run(plan);
+    } catch (err) {
+      if (!(err instanceof RepeatedEvents)) throw err;
+      result = await run('each');
+    }
     await this.publish(result.value.commands, result.pool);
     return {
       event_ids: result.value.eventIds,
@@ -226,14 +204,15 @@ export class Orchestrator {
     };
   }
 
-  /** Appends a decision's events and command rows (already folded by the engine). */
-  private async persist(tx: StoreTx, live: LiveExecution, decision: Decision): Promise<void> {
-    if (decision.events.length === 0) return;
-    await tx.events.append({
-      events: decision.events.map((e) => toEventInput(e)),
-      commands: decision.commands.map(toCommandInput),
-    });
-    for (const e of decision.events) this.live.fold(live, undefined, e.event_id);
+  /**
+   * `POST /api/commands/{id}/claim`: the store's exactly-once gate; the claim event is folded
+   * into the cached state at once, so the decision on the command's completion need not read
+   * it back.
+   */
+  async claim(commandId: string, workerId: string): Promise<ClaimResult> {
+    const result = await this.deps.store.commands.claim(commandId, workerId);
+    this.live.foldClaim(result);
+    return result;
   }
 
   /**
@@ -248,9 +227,9 @@ export class Orchestrator {
   ): Promise<{ value: T; pool: string }> {
     let runs = 0;
     try {
-      return await this.deps.store.withExecutionLock(executionId, async (tx) => {
+      return await this.deps.store.withExecutionLock(executionId, async (tx, head) => {
         if (runs++ > 0) this.live.invalidate(executionId);
-        const live = await this.live.require(tx, executionId);
+        const live = await this.live.require(tx, executionId, head);
         this.deps.ids.observe?.(live.lastEventId);
         const value = await fn(tx, live);
         return { value, pool: live.state.executionPool ?? 'shared' };
@@ -261,74 +240,19 @@ export class Orchestrator {
     }
   }
 
-  /**
-   * Publishes notifications of committed commands. Marking them published is batched off the
-   * request path (one UPDATE per flush): a command whose mark is lost in a crash is at worst
-   * published again by the sweep, and the claim gate makes that harmless.
-   */
-  async publish(commands: readonly Command[], pool: string): Promise<void> {
-    if (commands.length === 0) return;
-    try {
-      for (const c of commands) {
-        await this.deps.bus.publish(notificationFor(c, this.deps.serverUrl, c.execution_pool ?? pool));
-        this.published.push(c.event_id);
-      }
-    } catch (err) {
-      this.deps.logger.warn({ err: String(err) }, 'publish failed; the outbox sweep will retry');
-    }
-    this.flushPublishedSoon();
-  }
-
-  private readonly published: string[] = [];
-  private flushTimer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
-
-  private flushPublishedSoon(): void {
-    if (this.flushTimer || this.published.length === 0) return;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = undefined;
-      void this.flushPublished();
-    }, 20);
+  /** Publishes notifications of committed commands (marked published off the request path). */
+  publish(commands: readonly Command[], pool: string): Promise<void> {
+    return this.publisher.publish(commands, pool);
   }
 
   /** Marks published commands in the store (also on shutdown). */
-  async flushPublished(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (this.published.length === 0) return;
-    const ids = this.published.splice(0, this.published.length);
-    this.flushing = this.deps.store.commands
-      .markPublished(ids)
-      .then(() => undefined)
-      .catch((err: unknown) => {
-        this.deps.logger.warn(
-          { err: String(err), commands: ids.length },
-          'marking commands published failed',
-        );
-      })
-      .finally(() => {
-        this.flushing = undefined;
-      });
-    await this.flushing;
+  flushPublished(): Promise<void> {
+    return this.publisher.flush();
   }
 
   /** Publishes notifications for stored command rows again (sweeps, release). */
-  async republish(commands: readonly CommandRecord[]): Promise<number> {
-    const done: string[] = [];
-    for (const c of commands) {
-      const pool = resolvePool({ ...(c.executionPool ? { execution_pool: c.executionPool } : {}) });
-      const dedupId = republishDedupId(c);
-      await this.deps.bus.publish(
-        notificationFor(
-          { execution_id: c.executionId, event_id: c.commandId, command_id: c.commandKey, step: c.stepName },
-          this.deps.serverUrl,
-          pool,
-        ),
-        dedupId === undefined ? {} : { dedupId },
-      );
-      done.push(c.commandId);
-    }
-    if (done.length > 0) await this.deps.store.commands.markPublished(done);
-    return done.length;
+  republish(commands: readonly CommandRecord[]): Promise<number> {
+    return this.publisher.republish(commands);
   }
 
   /** `POST /api/executions/{id}/cancel`: `playbook_cancelled`; with `cascade`, children too. */
@@ -339,7 +263,7 @@ export class Orchestrator {
           details: { status: live.state.status },
         });
       }
-      await this.persist(tx, live, cancelExecution(live.state, reason, this.engine));
+      await persistDecision(this.ingestDeps, tx, live, cancelExecution(live.state, reason, this.engine));
       return true;
     });
     void value;
@@ -378,8 +302,9 @@ export class Orchestrator {
         meta: { status, finalized: true, ...(error !== undefined ? { error } : {}) },
         ...(error !== undefined ? { error } : {}),
       };
-      await tx.events.append({ events: [toEventInput(event)] });
+      const appended = await tx.events.append({ events: [toEventInput(event)] });
       this.live.fold(live, event, event.event_id);
+      this.live.appended(live, appended.events.filter((e) => e.inserted).length);
       return status;
     });
     return value;
@@ -418,7 +343,7 @@ export class Orchestrator {
         },
         this.engine,
       );
-      await tx.events.append({
+      const appended = await tx.events.append({
         execution: {
           executionId: newId,
           catalogId: prev.catalogId,
@@ -428,10 +353,12 @@ export class Orchestrator {
         events: decision.events.map((e) => toEventInput(e)),
         commands: decision.commands.map(toCommandInput),
       });
-      this.live.remember(newId, {
+      this.live.start(
+        newId,
         state,
-        lastEventId: decision.events[decision.events.length - 1]!.event_id,
-      });
+        decision.events[decision.events.length - 1]!.event_id,
+        appended.events.length,
+      );
       return { id: newId, commands: decision.commands, pool: prev.executionPool ?? 'shared' };
     });
     await this.publish(out.commands, out.pool);

@@ -221,7 +221,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
       '/api/commands/:event_id/claim',
       { schema: { params: eventIdParams, body: workerBody } },
       async (req) => {
-        const { command, claimEventId } = await store.commands.claim(req.params.event_id, req.body.worker_id);
+        const { command, claimEventId } = await orchestrator.claim(req.params.event_id, req.body.worker_id);
         return {
           status: 'ok',
           event_id: command.eventId,

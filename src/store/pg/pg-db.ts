@@ -99,9 +99,17 @@ export class PgPoolDb implements RootDb {
     }
   }
 
-  async tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    return this.txWithPrelude('', (db) => fn(db));
+  }
+
+  /** BEGIN and the prelude go as one simple query: one round trip. */
+  async txWithPrelude<T>(
+    prelude: string,
+    fn: (db: Db, results: readonly DbResult[]) => Promise<T>,
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const outcome = await this.txOnce(fn);
+      const outcome = await this.txOnce(prelude, fn);
       if (outcome.ok) return outcome.value;
       // Retry only when the connection died before COMMIT was sent: nothing was committed.
       if (attempt < this.connectionRetries && !outcome.commitSent && isLostConnection(outcome.error))
@@ -111,7 +119,8 @@ export class PgPoolDb implements RootDb {
   }
 
   private async txOnce<T>(
-    fn: (db: Db) => Promise<T>,
+    prelude: string,
+    fn: (db: Db, results: readonly DbResult[]) => Promise<T>,
   ): Promise<{ ok: true; value: T } | { ok: false; error: unknown; commitSent: boolean }> {
     let client: PoolClient;
     try {
@@ -128,8 +137,11 @@ export class PgPoolDb implements RootDb {
     client.on('error', onError);
     let commitSent = false;
     try {
-      await client.query('BEGIN');
-      const value = await fn(new PgClientDb(client, this.names));
+      let begun: DbResult[] = [];
+      if (prelude === '') await client.query('BEGIN');
+      else
+        begun = toResults((await client.query(`BEGIN; ${prelude}`)) as QueryResult | QueryResult[]).slice(1);
+      const value = await fn(new PgClientDb(client, this.names), begun);
       commitSent = true;
       await client.query('COMMIT');
       client.off('error', onError);

@@ -1,8 +1,14 @@
+import { assertSchemaName } from './bind.js';
+
 /** Migration bookkeeping, locks and validation. */
 
 export const ADMIN_SQL = {
   /** Blocks until this transaction holds the named lock (released at commit or rollback). */
   lock: `SELECT pg_advisory_xact_lock(hashtext($1::text))`,
+
+  /** Where an execution's log stands; read after its lock is taken (a fresh snapshot). */
+  executionHead: `
+    SELECT event_count, last_event_id FROM {{schema}}.execution WHERE execution_id = $1::bigint`,
 
   createSchema: `CREATE SCHEMA IF NOT EXISTS {{schema}}`,
 
@@ -29,3 +35,21 @@ export const ADMIN_SQL = {
 
   ping: `SELECT 1 AS ok`,
 } as const;
+
+const BIGINT_MAX = 9223372036854775807n;
+
+/**
+ * `lock` and `executionHead` of one execution as text without parameters, to travel with BEGIN
+ * in one simple-protocol round trip (which takes no parameters). Only a schema name checked by
+ * `assertSchemaName` and a decimal id checked here reach the text; any other id gets undefined
+ * (the caller then runs the parameterised statements).
+ */
+export function executionLockPrelude(schema: string, executionId: string): string | undefined {
+  if (!/^[0-9]{1,19}$/.test(executionId) || BigInt(executionId) > BIGINT_MAX) return undefined;
+  // The same key as `lock` with `<schema>:execution:<id>`, so replicas agree on it.
+  const key = `${assertSchemaName(schema)}:execution:${executionId}`;
+  return (
+    `SELECT pg_advisory_xact_lock(hashtext('${key}'));` +
+    ` SELECT event_count, last_event_id FROM ${schema}.execution WHERE execution_id = ${executionId}::bigint`
+  );
+}

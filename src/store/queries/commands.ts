@@ -32,7 +32,8 @@ export const COMMAND_SQL = {
    *   claimer fails fast instead of queueing on the row lock);
    * - claimed: the gate itself. `status = 'PENDING'` is re-checked under the row lock, so
    *   exactly one claimer wins, also where advisory locks mean nothing (PGlite's one session);
-   * - event: the winner's `command.claimed` event ($3 is its id), folded into the execution.
+   * - event: the winner's `command.claimed` event ($3 is its id), folded into the execution
+   *   (whose new event_count is returned).
    * Returns one row when the command exists; its `command_id` column is NULL when the claim
    * did not happen, and head_* say why.
    */
@@ -76,9 +77,11 @@ export const COMMAND_SQL = {
         updated_at = now()
       FROM event
       WHERE x.execution_id = event.execution_id
+      RETURNING x.event_count
     )
     SELECT head.locked AS head_locked, head.execution_status AS head_execution_status,
-      head.command_key AS head_command_key, claimed.*
+      head.command_key AS head_command_key, (SELECT event_count FROM projected) AS execution_event_count,
+      claimed.*
     FROM head LEFT JOIN claimed ON true`,
 
   listClaimedBy: `

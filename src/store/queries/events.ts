@@ -6,41 +6,119 @@ const EVENT_COLUMNS = `execution_id, event_id, catalog_id, parent_event_id, pare
 
 export const EVENT_SQL = {
   /**
-   * Writes one event and folds it into the execution and command projections, in one statement
-   * (so a single event needs no explicit transaction and one round trip). Idempotent on
-   * (execution_id, event_id), on (execution_id, idempotency_key) and on a second completion of
-   * one command: then no row is returned and nothing changes.
-   *
-   * $21 is the terminal status the event gives its execution (NULL for none): the first one
-   * wins, and the execution's unfinished commands become CANCELLED. $22 is the status the event
-   * gives its command ($18); finished commands keep theirs.
+   * Writes a batch of events and command rows and folds them into the execution and command
+   * projections, in one statement (atomic without BEGIN/COMMIT, one round trip). The effect is
+   * that of writing the events one by one in input order, then the command rows:
+   * - an event is idempotent on (execution_id, event_id), on (execution_id, idempotency_key) and
+   *   on a second completion of one command (unique indexes): then it is not inserted and moves
+   *   nothing; a later row of the batch that repeats an earlier one is a duplicate of it;
+   * - the execution row (created by `$2`, the optional ExecutionInit, or by its first event)
+   *   counts the inserted events, takes catalog and parent ids from the first that has them,
+   *   last_event_* from the newest, and from the first terminal event (`execution_status`) its
+   *   status, end time and error unless it is already finished;
+   * - each command row is folded over the inserted events about it (`command_key`, with
+   *   `command_status`) and over the terminal events of its execution, in order: a terminal
+   *   event cancels it while unfinished (unless the event is about the command itself: then it
+   *   moves it as any event about it does, as the one-event statement did);
+   *   the first completion or failure sets completed_at (and error); finished rows keep their
+   *   status; started_at is set by the first `RUNNING`; worker_id by the first worker;
+   * - command rows of `$3` are inserted after all of that (a known command_id is skipped), so
+   *   events of the batch do not touch them.
+   * Returns the 1-based positions of the inserted events and the number of commands inserted.
    */
   append: `
-    WITH ins AS (
+    WITH input AS (
+      SELECT t.ord::integer AS ord,
+        (t.e->>'execution_id')::bigint AS execution_id,
+        (t.e->>'event_id')::bigint AS event_id,
+        (t.e->>'catalog_id')::bigint AS catalog_id,
+        (t.e->>'parent_event_id')::bigint AS parent_event_id,
+        (t.e->>'parent_execution_id')::bigint AS parent_execution_id,
+        COALESCE((t.e->>'created_at')::timestamptz, now()) AS created_at,
+        t.e->>'event_type' AS event_type,
+        t.e->>'node_id' AS node_id,
+        t.e->>'node_name' AS node_name,
+        t.e->>'node_type' AS node_type,
+        t.e->>'status' AS status,
+        (t.e->>'duration')::double precision AS duration,
+        t.e->'context' AS context,
+        t.e->'result' AS result,
+        t.e->'meta' AS meta,
+        t.e->>'error' AS error,
+        t.e->>'worker_id' AS worker_id,
+        t.e->>'command_key' AS command_key,
+        t.e->>'idempotency_key' AS idempotency_key,
+        (t.e->>'current_index')::integer AS current_index,
+        t.e->>'execution_status' AS execution_status,
+        t.e->>'command_status' AS command_status
+      FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, ord)
+    ),
+    ins AS (
       INSERT INTO {{schema}}.event (execution_id, event_id, catalog_id, parent_event_id,
         parent_execution_id, created_at, event_type, node_id, node_name, node_type, status,
         duration, context, result, meta, error, worker_id, command_key, idempotency_key,
         current_index)
-      VALUES ($1::bigint, $2::bigint, $3::bigint, $4::bigint, $5::bigint,
-        COALESCE($6::timestamptz, now()), $7::text, $8::text, $9::text, $10::text, $11::text,
-        $12::double precision, $13::jsonb, $14::jsonb, $15::jsonb, $16::text, $17::text,
-        $18::text, $19::text, $20::integer)
+      SELECT execution_id, event_id, catalog_id, parent_event_id, parent_execution_id, created_at,
+        event_type, node_id, node_name, node_type, status, duration, context, result, meta, error,
+        worker_id, command_key, idempotency_key, current_index
+      FROM input ORDER BY ord
       ON CONFLICT DO NOTHING
-      RETURNING created_at
+      RETURNING execution_id, event_id, event_type, command_key, idempotency_key
+    ),
+    -- Rows equal in every unique column are inserted first-come: the earliest is the one in.
+    inserted AS (
+      SELECT i.* FROM ins
+      CROSS JOIN LATERAL (
+        SELECT * FROM input
+        WHERE input.execution_id = ins.execution_id AND input.event_id = ins.event_id
+          AND input.event_type = ins.event_type
+          AND input.command_key IS NOT DISTINCT FROM ins.command_key
+          AND input.idempotency_key IS NOT DISTINCT FROM ins.idempotency_key
+        ORDER BY input.ord LIMIT 1) i
+    ),
+    init AS (
+      SELECT (j->>'execution_id')::bigint AS execution_id, (j->>'catalog_id')::bigint AS catalog_id,
+        (j->>'parent_execution_id')::bigint AS parent_execution_id, j->>'path' AS path,
+        j->'workload' AS workload, j->>'idempotency_key' AS idempotency_key
+      FROM (SELECT $2::jsonb AS j) s
+      WHERE j IS NOT NULL
+    ),
+    agg AS (
+      SELECT execution_id, count(*)::integer AS n,
+        (array_agg(catalog_id ORDER BY ord) FILTER (WHERE catalog_id IS NOT NULL))[1] AS catalog_id,
+        (array_agg(parent_execution_id ORDER BY ord)
+          FILTER (WHERE parent_execution_id IS NOT NULL))[1] AS parent_execution_id,
+        (array_agg(created_at ORDER BY ord))[1] AS first_at,
+        max(event_id) AS last_event_id,
+        (array_agg(event_type ORDER BY event_id DESC))[1] AS last_event_type,
+        (array_agg(node_name ORDER BY event_id DESC))[1] AS last_node_name,
+        (array_agg(execution_status ORDER BY ord)
+          FILTER (WHERE execution_status IS NOT NULL))[1] AS terminal_status,
+        (array_agg(created_at ORDER BY ord) FILTER (WHERE execution_status IS NOT NULL))[1] AS terminal_at,
+        (array_agg(error ORDER BY ord) FILTER (WHERE execution_status IS NOT NULL))[1] AS terminal_error
+      FROM inserted
+      GROUP BY execution_id
     ),
     execution AS (
-      INSERT INTO {{schema}}.execution AS x (execution_id, catalog_id, parent_execution_id,
-        status, start_time, last_event_type, last_node_name, last_event_id, event_count,
-        end_time, error)
-      SELECT $1::bigint, $3::bigint, $5::bigint, COALESCE($21::text, 'RUNNING'), ins.created_at,
-        $7::text, $9::text, $2::bigint, 1,
-        CASE WHEN $21::text IS NOT NULL THEN ins.created_at END,
-        CASE WHEN $21::text IS NOT NULL THEN $16::text END
-      FROM ins
+      INSERT INTO {{schema}}.execution AS x (execution_id, catalog_id, parent_execution_id, path,
+        workload, idempotency_key, status, start_time, last_event_type, last_node_name,
+        last_event_id, event_count, end_time, error)
+      SELECT COALESCE(a.execution_id, i.execution_id),
+        -- The init's ids count only where it creates the row (it does nothing on a known one).
+        CASE WHEN old.execution_id IS NULL THEN COALESCE(i.catalog_id, a.catalog_id) ELSE a.catalog_id END,
+        CASE WHEN old.execution_id IS NULL THEN COALESCE(i.parent_execution_id, a.parent_execution_id)
+          ELSE a.parent_execution_id END,
+        i.path, i.workload, i.idempotency_key, COALESCE(a.terminal_status, 'RUNNING'),
+        CASE WHEN i.execution_id IS NOT NULL THEN now() ELSE a.first_at END,
+        a.last_event_type, a.last_node_name, a.last_event_id, COALESCE(a.n, 0),
+        a.terminal_at, a.terminal_error
+      FROM agg a
+      FULL JOIN init i ON i.execution_id = a.execution_id
+      LEFT JOIN {{schema}}.execution old ON old.execution_id = COALESCE(a.execution_id, i.execution_id)
       ON CONFLICT (execution_id) DO UPDATE SET
         catalog_id = COALESCE(x.catalog_id, EXCLUDED.catalog_id),
         parent_execution_id = COALESCE(x.parent_execution_id, EXCLUDED.parent_execution_id),
-        event_count = x.event_count + 1,
+        event_count = x.event_count + EXCLUDED.event_count,
         last_event_type = CASE WHEN x.last_event_id IS NULL OR EXCLUDED.last_event_id > x.last_event_id
           THEN EXCLUDED.last_event_type ELSE x.last_event_type END,
         last_node_name = CASE WHEN x.last_event_id IS NULL OR EXCLUDED.last_event_id > x.last_event_id
@@ -50,32 +128,90 @@ export const EVENT_SQL = {
         end_time = CASE WHEN x.status = 'RUNNING' THEN EXCLUDED.end_time ELSE x.end_time END,
         error = CASE WHEN x.status = 'RUNNING' THEN EXCLUDED.error ELSE x.error END,
         updated_at = now()
+      WHERE EXCLUDED.event_count > 0
     ),
-    cancelled AS (
-      UPDATE {{schema}}.command SET status = 'CANCELLED', updated_at = now()
-      WHERE $21::text IS NOT NULL AND execution_id = $1::bigint
-        AND status IN ('PENDING', 'CLAIMED', 'RUNNING') AND EXISTS (SELECT 1 FROM ins)
+    -- Every (command, inserted event) pair that moves the command: events about it, and
+    -- terminal events of its execution while it is unfinished. A terminal event about the
+    -- command itself moves it as an event about it, not as a cancellation.
+    touch AS (
+      SELECT command_id, ord, event_id, created_at, worker_id, error, command_status,
+        bool_or(about) AS about, bool_or(kills) AND NOT bool_or(about) AS kills
+      FROM (
+        SELECT c.command_id, e.ord, e.event_id, e.created_at, e.worker_id, e.error, e.command_status,
+          true AS about, false AS kills
+        FROM inserted e JOIN {{schema}}.command c ON c.command_key = e.command_key
+        UNION ALL
+        SELECT c.command_id, e.ord, e.event_id, e.created_at, e.worker_id, e.error, e.command_status,
+          false, true
+        FROM inserted e JOIN {{schema}}.command c ON c.execution_id = e.execution_id
+          AND c.status IN ('PENDING', 'CLAIMED', 'RUNNING')
+        WHERE e.execution_status IS NOT NULL
+      ) pairs
+      GROUP BY command_id, ord, event_id, created_at, worker_id, error, command_status
+    ),
+    -- The event that finishes an unfinished command: the first terminal or completion.
+    finish AS (
+      SELECT DISTINCT ON (t.command_id) t.command_id, t.ord, t.kills, t.command_status,
+        t.created_at, t.error
+      FROM touch t JOIN {{schema}}.command c ON c.command_id = t.command_id
+      WHERE c.status IN ('PENDING', 'CLAIMED', 'RUNNING')
+        AND (t.kills OR (t.about AND t.command_status IN ('COMPLETED', 'FAILED')))
+      ORDER BY t.command_id, t.ord
+    ),
+    effects AS (
+      SELECT t.command_id,
+        (array_agg(t.worker_id ORDER BY t.ord) FILTER (WHERE t.worker_id IS NOT NULL))[1] AS worker_id,
+        (array_agg(t.created_at ORDER BY t.ord) FILTER (WHERE t.command_status = 'RUNNING'))[1] AS started_at,
+        (array_agg(t.command_status ORDER BY t.ord DESC)
+          FILTER (WHERE t.command_status IS NOT NULL))[1] AS last_status,
+        max(t.event_id) AS latest_event_id
+      FROM touch t
+      WHERE t.about
+      GROUP BY t.command_id
     ),
     command AS (
       UPDATE {{schema}}.command c SET
-        status = CASE WHEN c.status IN ('COMPLETED', 'FAILED', 'CANCELLED') OR $22::text IS NULL
-          THEN c.status ELSE $22::text END,
-        worker_id = COALESCE(c.worker_id, $17::text),
-        started_at = CASE WHEN $22::text = 'RUNNING' THEN COALESCE(c.started_at, ins.created_at)
-          ELSE c.started_at END,
-        completed_at = CASE WHEN $22::text IN ('COMPLETED', 'FAILED')
-            AND c.status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED')
-          THEN ins.created_at ELSE c.completed_at END,
-        error = CASE WHEN $22::text = 'FAILED' AND c.status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED')
-          THEN $16::text ELSE c.error END,
-        latest_event_id = GREATEST(c.latest_event_id, $2::bigint),
+        status = CASE WHEN c.status IN ('COMPLETED', 'FAILED', 'CANCELLED') THEN c.status
+          WHEN f.command_id IS NULL THEN COALESCE(e.last_status, c.status)
+          WHEN f.kills THEN 'CANCELLED' ELSE f.command_status END,
+        worker_id = COALESCE(c.worker_id, e.worker_id),
+        started_at = COALESCE(c.started_at, e.started_at),
+        completed_at = CASE WHEN f.command_id IS NOT NULL AND NOT f.kills THEN f.created_at
+          ELSE c.completed_at END,
+        error = CASE WHEN f.command_id IS NOT NULL AND NOT f.kills AND f.command_status = 'FAILED'
+          THEN f.error ELSE c.error END,
+        latest_event_id = GREATEST(c.latest_event_id, e.latest_event_id),
         updated_at = now()
-      FROM ins
-      WHERE c.command_key = $18::text
+      FROM (SELECT DISTINCT command_id FROM touch) moved
+      LEFT JOIN effects e ON e.command_id = moved.command_id
+      LEFT JOIN finish f ON f.command_id = moved.command_id
+      WHERE c.command_id = moved.command_id
+    ),
+    command_input AS (
+      SELECT t.ord, (t.c->>'command_id')::bigint AS command_id, t.c->>'command_key' AS command_key,
+        (t.c->>'execution_id')::bigint AS execution_id, (t.c->>'catalog_id')::bigint AS catalog_id,
+        (t.c->>'parent_execution_id')::bigint AS parent_execution_id,
+        (t.c->>'parent_command_id')::bigint AS parent_command_id, t.c->>'step_name' AS step_name,
+        t.c->>'tool_kind' AS tool_kind, t.c->>'execution_pool' AS execution_pool,
+        t.c->'context' AS context, t.c->'meta' AS meta, (t.c->>'attempt')::integer AS attempt,
+        (t.c->>'iter_index')::integer AS iter_index, (t.c->>'loop_event_id')::bigint AS loop_event_id
+      FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS t(c, ord)
+    ),
+    command_ins AS (
+      INSERT INTO {{schema}}.command (command_id, command_key, event_id, execution_id, catalog_id,
+        parent_execution_id, parent_command_id, step_name, tool_kind, execution_pool, context, meta,
+        attempt, iter_index, loop_event_id, latest_event_id)
+      SELECT command_id, command_key, command_id, execution_id, catalog_id, parent_execution_id,
+        parent_command_id, step_name, tool_kind, execution_pool, context, meta, attempt, iter_index,
+        loop_event_id, command_id
+      FROM command_input ORDER BY ord
+      ON CONFLICT DO NOTHING
+      RETURNING 1
     )
-    SELECT created_at FROM ins`,
+    SELECT (SELECT array_agg(ord ORDER BY ord) FROM inserted) AS inserted,
+      (SELECT count(*) FROM command_ins)::integer AS commands`,
 
-  /** The event that made an insert a no-op. */
+  /** The event that made an insert a no-op; $6: events of the same batch written after it. */
   findDuplicate: `
     SELECT event_id FROM {{schema}}.event
     WHERE execution_id = $1::bigint
@@ -83,6 +219,7 @@ export const EVENT_SQL = {
         OR idempotency_key = $3::text
         OR ($5::text IN ('command.completed', 'command.failed') AND command_key = $4::text
             AND event_type IN ('command.completed', 'command.failed')))
+      AND event_id <> ALL ($6::bigint[])
     ORDER BY event_id
     LIMIT 1`,
 

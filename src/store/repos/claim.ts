@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError } from '../../shared/index.js';
 import type { ClaimResult } from '../ports.js';
-import { text, textOrNull } from '../rows.js';
+import { numOrNull, text, textOrNull } from '../rows.js';
 import type { RepoContext } from './context.js';
 import { toCommand } from './mappers.js';
 
@@ -18,7 +18,12 @@ export async function claimCommand(
   const row = (await ctx.db.query(ctx.sql.commands.claim, [commandId, workerId, claimEventId])).rows[0];
   if (!row) throw notFound(commandId);
   if (row['command_id'] !== null && row['command_id'] !== undefined) {
-    return { command: toCommand(row), claimEventId, alreadyClaimed: false };
+    return {
+      command: toCommand(row),
+      claimEventId,
+      alreadyClaimed: false,
+      executionEventCount: numOrNull(row, 'execution_event_count'),
+    };
   }
   if (textOrNull(row, 'head_execution_status') === 'CANCELLED') {
     throw conflict(commandId, 'its execution is cancelled', 'execution_cancelled');
@@ -54,7 +59,12 @@ async function explainLostClaim(
       }
       const found = await ctx.db.query(ctx.sql.events.findClaim, [commandKey, workerId]);
       const claim = found.rows[0];
-      return { command, claimEventId: claim ? text(claim, 'event_id') : null, alreadyClaimed: true };
+      return {
+        command,
+        claimEventId: claim ? text(claim, 'event_id') : null,
+        alreadyClaimed: true,
+        executionEventCount: null,
+      };
     }
     case 'PENDING':
       // Released between the claim and this read: the caller may simply claim again.

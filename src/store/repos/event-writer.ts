@@ -1,87 +1,123 @@
+import type { JsonValue } from '../../shared/index.js';
 import type { AppendBatch, AppendedEvent, AppendResult } from '../ports.js';
 import type { CommandInput, EventInput, ExecutionInit } from '../records.js';
-import { jsonParam, opt, text } from '../rows.js';
+import { text } from '../rows.js';
 import type { RepoContext } from './context.js';
 import { commandKeyOf, commandStatusOf, executionStatusOf } from './projection.js';
 
 /**
- * Writes events and command rows and folds them into the projections. Runs inside the caller's
- * transaction: everything of one batch commits together or not at all.
+ * Writes a batch of events and command rows and folds them into the projections in one
+ * statement (queries/events.ts `append`): atomic on its own, one round trip whatever the size.
+ * Only a repeated event costs one more query, to find the event it repeats.
  */
 export async function writeBatch(ctx: RepoContext, batch: AppendBatch): Promise<AppendResult> {
-  if (batch.execution) await initExecution(ctx, batch.execution);
+  const commands = batch.commands ?? [];
+  if (batch.events.length === 0 && commands.length === 0 && !batch.execution) {
+    return { events: [], commandsInserted: 0 };
+  }
+  const result = await ctx.db.query(ctx.sql.events.append, [
+    JSON.stringify(batch.events.map(eventRow)),
+    batch.execution ? JSON.stringify(initRow(batch.execution)) : null,
+    JSON.stringify(commands.map(commandRow)),
+  ]);
+  const row = result.rows[0] ?? {};
+  const inserted = new Set(positions(row['inserted']));
   const events: AppendedEvent[] = [];
-  for (const event of batch.events) events.push(await writeEvent(ctx, event));
-  let commandsInserted = 0;
-  for (const command of batch.commands ?? []) commandsInserted += await insertCommand(ctx, command);
-  return { events, commandsInserted };
+  for (const [index, event] of batch.events.entries()) {
+    if (inserted.has(index + 1)) {
+      events.push({ eventId: event.eventId, inserted: true });
+      continue;
+    }
+    // What the event repeats was there before it: events the batch wrote after it are not.
+    const later = batch.events
+      .filter((e, i) => i > index && inserted.has(i + 1) && e.executionId === event.executionId)
+      .map((e) => e.eventId);
+    events.push({ eventId: await findDuplicate(ctx, event, later), inserted: false });
+  }
+  return { events, commandsInserted: Number(row['commands'] ?? 0) };
 }
 
-async function initExecution(ctx: RepoContext, init: ExecutionInit): Promise<void> {
-  await ctx.db.query(ctx.sql.executions.init, [
-    init.executionId,
-    opt(init.catalogId),
-    opt(init.parentExecutionId),
-    opt(init.path),
-    jsonParam(init.workload),
-    opt(init.idempotencyKey),
-  ]);
+/** 1-based positions as the drivers return an integer[] (numbers; strings to be safe). */
+function positions(value: unknown): number[] {
+  return Array.isArray(value) ? value.map((v) => Number(v)) : [];
 }
 
-export async function writeEvent(ctx: RepoContext, event: EventInput): Promise<AppendedEvent> {
-  const commandKey = commandKeyOf(event);
-  const inserted = await ctx.db.query(ctx.sql.events.append, [
-    event.executionId,
-    event.eventId,
-    opt(event.catalogId),
-    opt(event.parentEventId),
-    opt(event.parentExecutionId),
-    opt(event.createdAt),
-    event.eventType,
-    opt(event.nodeId),
-    opt(event.nodeName),
-    opt(event.nodeType),
-    opt(event.status),
-    opt(event.duration),
-    jsonParam(event.context),
-    jsonParam(event.result),
-    jsonParam(event.meta),
-    opt(event.error),
-    opt(event.workerId),
-    opt(commandKey),
-    opt(event.idempotencyKey),
-    opt(event.currentIndex),
-    opt(executionStatusOf(event.eventType)),
-    opt(commandStatusOf(event.eventType)),
-  ]);
-  if (inserted.rows.length > 0) return { eventId: event.eventId, inserted: true };
+/** The id of the event that made an insert a no-op (the input's own when none is visible). */
+async function findDuplicate(ctx: RepoContext, event: EventInput, later: string[]): Promise<string> {
   const found = await ctx.db.query(ctx.sql.events.findDuplicate, [
     event.executionId,
     event.eventId,
-    opt(event.idempotencyKey),
-    opt(commandKey),
+    event.idempotencyKey ?? null,
+    commandKeyOf(event) ?? null,
     event.eventType,
+    later,
   ]);
   const existing = found.rows[0];
-  return { eventId: existing ? text(existing, 'event_id') : event.eventId, inserted: false };
+  return existing ? text(existing, 'event_id') : event.eventId;
 }
 
-async function insertCommand(ctx: RepoContext, command: CommandInput): Promise<number> {
-  const result = await ctx.db.query(ctx.sql.commands.insert, [
-    command.commandId,
-    command.commandKey,
-    command.executionId,
-    opt(command.catalogId),
-    opt(command.parentExecutionId),
-    opt(command.parentCommandId),
-    command.stepName,
-    command.toolKind,
-    opt(command.executionPool),
-    jsonParam(command.context),
-    jsonParam(command.meta),
-    command.attempt ?? 1,
-    opt(command.iterIndex),
-    opt(command.loopEventId),
-  ]);
-  return result.rowCount;
+/** A number column as JSON: non-finite values as the text PostgreSQL reads back. */
+function float(value: number | undefined): number | string | undefined {
+  return value === undefined || Number.isFinite(value) ? value : String(value);
+}
+
+/**
+ * One element of the statement's event array. Absent keys are SQL NULL; a JSON `null` context
+ * stays the jsonb value `null`, as a jsonb parameter would store it.
+ */
+function eventRow(event: EventInput): Record<string, JsonValue | undefined> {
+  return {
+    execution_id: event.executionId,
+    event_id: event.eventId,
+    catalog_id: event.catalogId,
+    parent_event_id: event.parentEventId,
+    parent_execution_id: event.parentExecutionId,
+    created_at: event.createdAt,
+    event_type: event.eventType,
+    node_id: event.nodeId,
+    node_name: event.nodeName,
+    node_type: event.nodeType,
+    status: event.status,
+    duration: float(event.duration),
+    context: event.context,
+    result: event.result,
+    meta: event.meta,
+    error: event.error,
+    worker_id: event.workerId,
+    command_key: commandKeyOf(event),
+    idempotency_key: event.idempotencyKey,
+    current_index: float(event.currentIndex),
+    execution_status: executionStatusOf(event.eventType),
+    command_status: commandStatusOf(event.eventType),
+  };
+}
+
+function initRow(init: ExecutionInit): Record<string, JsonValue | undefined> {
+  return {
+    execution_id: init.executionId,
+    catalog_id: init.catalogId,
+    parent_execution_id: init.parentExecutionId,
+    path: init.path,
+    workload: init.workload,
+    idempotency_key: init.idempotencyKey,
+  };
+}
+
+function commandRow(command: CommandInput): Record<string, JsonValue | undefined> {
+  return {
+    command_id: command.commandId,
+    command_key: command.commandKey,
+    execution_id: command.executionId,
+    catalog_id: command.catalogId,
+    parent_execution_id: command.parentExecutionId,
+    parent_command_id: command.parentCommandId,
+    step_name: command.stepName,
+    tool_kind: command.toolKind,
+    execution_pool: command.executionPool,
+    context: command.context,
+    meta: command.meta,
+    attempt: command.attempt ?? 1,
+    iter_index: float(command.iterIndex),
+    loop_event_id: command.loopEventId,
+  };
 }

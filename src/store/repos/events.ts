@@ -2,19 +2,15 @@ import type { AppendBatch, AppendResult, EventListOptions, EventStore } from '..
 import type { EventRecord } from '../records.js';
 import { num, opt, text } from '../rows.js';
 import type { RepoContext } from './context.js';
-import { writeBatch, writeEvent } from './event-writer.js';
+import { writeBatch } from './event-writer.js';
 import { toEvent } from './mappers.js';
 
 export class SqlEventStore implements EventStore {
   constructor(private readonly ctx: RepoContext) {}
 
-  async append(batch: AppendBatch): Promise<AppendResult> {
-    const [only, ...rest] = batch.events;
-    if (only && rest.length === 0 && !batch.execution && !batch.commands?.length) {
-      // One event is one statement: atomic without BEGIN/COMMIT, one round trip.
-      return { events: [await writeEvent(this.ctx, only)], commandsInserted: 0 };
-    }
-    return this.ctx.db.tx((db) => writeBatch({ ...this.ctx, db }, batch));
+  /** One statement whatever the batch holds: atomic without a transaction of its own. */
+  append(batch: AppendBatch): Promise<AppendResult> {
+    return writeBatch(this.ctx, batch);
   }
 
   async list(executionId: string, options: EventListOptions = {}): Promise<EventRecord[]> {
