@@ -20,6 +20,12 @@ const arg = (name, dflt) => {
 };
 const RUNS = arg('--runs', 5);
 const SOAK_MINUTES = arg('--soak-minutes', 0);
+// Concurrent 20-step chains in the throughput runs: one load level each (a latency curve).
+const LOADS = (() => {
+  const i = process.argv.indexOf('--chains');
+  return i > 0 ? process.argv[i + 1].split(',').map(Number) : [8, 16, 30];
+})();
+const SLOTS = arg('--slots', 4);
 const DB_URL = process.env.NOETL_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const id = `bench_${randomBytes(4).toString('hex')}`;
@@ -164,7 +170,7 @@ async function main() {
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
     return r.json();
   };
-  const w1 = await startWorker(serverUrl, 'w1', 4);
+  const w1 = await startWorker(serverUrl, 'w1', SLOTS);
   await sleep(1000);
   const idleRss = rssMb(w1.child.pid);
 
@@ -210,41 +216,41 @@ async function main() {
   const fan = [];
   for (let r = 0; r < RUNS; r++) fan.push((await run('bench/fanout')).ms);
 
-  // ---- throughput with 2 workers ------------------------------------------------------------
-  const w2 = await startWorker(serverUrl, 'w2', 4);
-  const throughput = [];
-  const latencies = [];
-  const phases = { queued: [], claimedToStarted: [], startedToDone: [], doneToNextIssued: [] };
-  for (let r = 0; r < Math.max(3, Math.min(RUNS, 5)); r++) {
-    const N = 30;
-    const t0 = performance.now();
-    const results = await Promise.all(Array.from({ length: N }, () => run('bench/chain20')));
-    const seconds = (performance.now() - t0) / 1000;
-    throughput.push((N * 20) / seconds);
-    for (const { events } of results) {
-      const issued = new Map();
-      for (const e of events) {
-        const cid = e.meta?.command_id;
-        if (!cid) continue;
-        if (e.event_type === 'command.issued') issued.set(cid, Date.parse(e.created_at));
-        if (e.event_type === 'command.completed' && issued.has(cid))
-          latencies.push(Date.parse(e.created_at) - issued.get(cid));
-      }
-      const at = new Map();
-      for (const e of events) {
-        const cid = e.meta?.command_id;
-        if (cid) at.set(`${cid}:${e.event_type}`, Date.parse(e.created_at));
-      }
-      for (const cid of issued.keys()) {
-        const t = (type) => at.get(`${cid}:${type}`);
-        if (t('command.claimed') !== undefined)
-          phases.queued.push(t('command.claimed') - t('command.issued'));
-        if (t('command.started') !== undefined && t('command.claimed') !== undefined)
-          phases.claimedToStarted.push(t('command.started') - t('command.claimed'));
-        if (t('command.completed') !== undefined && t('command.started') !== undefined)
-          phases.startedToDone.push(t('command.completed') - t('command.started'));
+  // ---- throughput with 2 workers, at several load levels ------------------------------------
+  const w2 = await startWorker(serverUrl, 'w2', SLOTS);
+  const levels = [];
+  for (const N of LOADS) {
+    const throughput = [];
+    const latencies = [];
+    const phases = { queued: [], claimedToStarted: [], startedToDone: [] };
+    for (let r = 0; r < Math.max(3, Math.min(RUNS, 5)); r++) {
+      const t0 = performance.now();
+      const results = await Promise.all(Array.from({ length: N }, () => run('bench/chain20')));
+      const seconds = (performance.now() - t0) / 1000;
+      throughput.push((N * 20) / seconds);
+      for (const { events } of results) {
+        const at = new Map();
+        const issued = [];
+        for (const e of events) {
+          const cid = e.meta?.command_id;
+          if (!cid) continue;
+          at.set(`${cid}:${e.event_type}`, Date.parse(e.created_at));
+          if (e.event_type === 'command.issued') issued.push(cid);
+        }
+        for (const cid of issued) {
+          const t = (type) => at.get(`${cid}:${type}`);
+          if (t('command.completed') !== undefined)
+            latencies.push(t('command.completed') - t('command.issued'));
+          if (t('command.claimed') !== undefined)
+            phases.queued.push(t('command.claimed') - t('command.issued'));
+          if (t('command.started') !== undefined && t('command.claimed') !== undefined)
+            phases.claimedToStarted.push(t('command.started') - t('command.claimed'));
+          if (t('command.completed') !== undefined && t('command.started') !== undefined)
+            phases.startedToDone.push(t('command.completed') - t('command.started'));
+        }
       }
     }
+    levels.push({ N, throughput, latencies, phases });
   }
 
   // ---- soak ---------------------------------------------------------------------------------
@@ -278,16 +284,15 @@ async function main() {
     `40-step no-op chain, 1 worker: ${f(median(perStep))} ms/step (runs: ${perStep.map(f).join(', ')})  = ${f(median(perStep) / median(floor))}x the floor`,
   );
   console.log(`1 -> 400 -> join, 1 worker: ${f(median(fan))} ms total, ${f(median(fan) / 402)} ms/step`);
-  console.log(
-    `throughput, 2 workers x 4 slots, 30 concurrent 20-step chains: ${f(median(throughput))} steps/s (runs: ${throughput.map((x) => x.toFixed(0)).join(', ')})`,
-  );
-  console.log(
-    `step latency (command.issued -> command.completed): p50 ${f(pct(latencies, 0.5))} ms, p99 ${f(pct(latencies, 0.99))} ms (n=${latencies.length})`,
-  );
+  for (const { N, throughput, latencies, phases } of levels) {
+    console.log(
+      `throughput, 2 workers x ${SLOTS} slots, ${N} concurrent 20-step chains: ${f(median(throughput))} steps/s (runs: ${throughput.map((x) => x.toFixed(0)).join(', ')}); step latency (command.issued -> command.completed) p50 ${f(pct(latencies, 0.5))} ms, p99 ${f(pct(latencies, 0.99))} ms (n=${latencies.length})`,
+    );
+    console.log(
+      `  phases (p50): issued->claimed ${f(pct(phases.queued, 0.5))} ms, claimed->started ${f(pct(phases.claimedToStarted, 0.5))} ms, started->completed ${f(pct(phases.startedToDone, 0.5))} ms`,
+    );
+  }
   console.log(`worker idle RSS: ${f(idleRss)} MB`);
-  console.log(
-    `  phases (p50): issued->claimed ${f(pct(phases.queued, 0.5))} ms, claimed->started ${f(pct(phases.claimedToStarted, 0.5))} ms, started->completed ${f(pct(phases.startedToDone, 0.5))} ms`,
-  );
   if (soak) {
     console.log(
       `soak ${SOAK_MINUTES} min, ${soak.steps} steps at ~100 steps/s: worker RSS ${f(soak.first.w1)} -> ${f(soak.last.w1)} MB (w1), ${f(soak.first.w2)} -> ${f(soak.last.w2)} MB (w2)`,

@@ -1,4 +1,5 @@
 import { ConflictError, NoetlError, NotFoundError, type ErrorCode } from '../shared/index.js';
+import { HttpTransport, type HttpReply } from './http-transport.js';
 
 /** What `POST /api/commands/{event_id}/claim` returns (contract 3.6). */
 export interface ClaimResponse {
@@ -128,6 +129,10 @@ const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
   422: 'PLAYBOOK_INVALID',
 };
 
+/** Worker calls the server dedups, so sending one twice changes nothing. */
+const IDEMPOTENT_POSTS =
+  /^\/api\/(commands\/[^/]+\/(claim|release)|events(\/batch)?|worker\/pool\/(register|heartbeat|deregister))$/;
+
 /**
  * The control plane's HTTP API as a worker (and the CLI) uses it. Errors come back as
  * NoetlErrors with the server's code; network failures and 5xx are `retryable`.
@@ -139,34 +144,54 @@ export class ControlPlaneClient {
     this.baseUrl = options.serverUrl.replace(/\/+$/, '');
   }
 
-  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 30_000);
+  private readonly transport = new HttpTransport();
+
+  /** Closes kept-alive connections (a process exits without it too: sockets are unref'ed). */
+  close(): void {
+    this.transport.close();
+  }
+
+  /**
+   * One API call. `idempotent` (default: GET, and the worker's own calls, which the server
+   * dedups: claims by the same worker, events by id, pool heartbeats) lets a request that met a
+   * kept-alive connection closed under it be sent once more.
+   */
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+    idempotent = method === 'GET' || IDEMPOTENT_POSTS.test(path),
+  ): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.options.apiToken) headers['authorization'] = `Bearer ${this.options.apiToken}`;
-    let res: Response;
+    let res: HttpReply;
     try {
-      res = await fetch(`${this.baseUrl}${path}`, {
+      res = await this.transport.send({
         method,
+        url: new URL(`${this.baseUrl}${path}`),
         headers,
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        timeoutMs: this.options.timeoutMs ?? 30_000,
+        idempotent,
+        ...(signal ? { signal } : {}),
       });
     } catch (err) {
-      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
+      const cause = err instanceof Error ? err.message : String(err);
       throw new NoetlError('UNAVAILABLE', `cannot reach the server at ${this.baseUrl}: ${cause}`, {
         retryable: true,
         cause: err,
       });
     }
-    const text = await res.text();
+    const text = res.text;
     let json: unknown;
     try {
       json = text === '' ? undefined : JSON.parse(text);
     } catch {
       json = undefined;
     }
-    if (res.ok) return json as T;
+    if (res.status >= 200 && res.status < 300) return json as T;
     const err = json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : {};
     const message =
       typeof err['error'] === 'string' ? err['error'] : `HTTP ${res.status} from ${method} ${path}`;
