@@ -159,7 +159,7 @@ async function main() {
   // ---- cluster ---------------------------------------------------------------------------------
   const port = await freePort();
   const serverUrl = `http://127.0.0.1:${port}`;
-  start(SERVER, ['--host', '127.0.0.1', '--port', String(port)], baseEnv);
+  const server = start(SERVER, ['--host', '127.0.0.1', '--port', String(port)], baseEnv);
   await waitHttp(`${serverUrl}/api/health`);
   const api = async (method, path, body) => {
     const r = await fetch(`${serverUrl}${path}`, {
@@ -193,17 +193,23 @@ async function main() {
     }
     poller = undefined;
   };
-  const run = async (path) => {
+  // Starts an execution and waits for its end; its events are read afterwards (`eventsOf`), so
+  // the benchmark's reads do not load the control plane while other executions are timed.
+  const finish = async (path) => {
     const { execution_id } = await api('POST', '/api/execute', { path });
     const row = await new Promise((resolve) => {
       waiting.set(execution_id, resolve);
       poller ??= poll();
     });
     if (row.status !== 'COMPLETED') throw new Error(`${path} ${row.status}: ${row.error}`);
-    const { events } = await api('GET', `/api/executions/${execution_id}/events?limit=10000`);
+    return execution_id;
+  };
+  const eventsOf = async (executionId) => {
+    const { events } = await api('GET', `/api/executions/${executionId}/events?limit=10000`);
     const t = (e) => Date.parse(e.created_at);
     return { events, ms: t(events.at(-1)) - t(events[0]) };
   };
+  const run = async (path) => eventsOf(await finish(path));
 
   await api('POST', '/api/catalog/register', { content: chain(40, 'chain40') });
   await api('POST', '/api/catalog/register', { content: fanout(400) });
@@ -225,8 +231,10 @@ async function main() {
     const phases = { queued: [], claimedToStarted: [], startedToDone: [] };
     for (let r = 0; r < Math.max(3, Math.min(RUNS, 5)); r++) {
       const t0 = performance.now();
-      const results = await Promise.all(Array.from({ length: N }, () => run('bench/chain20')));
+      const done = await Promise.all(Array.from({ length: N }, () => finish('bench/chain20')));
       const seconds = (performance.now() - t0) / 1000;
+      const results = [];
+      for (const executionId of done) results.push(await eventsOf(executionId));
       throughput.push((N * 20) / seconds);
       for (const { events } of results) {
         const at = new Map();
@@ -261,18 +269,31 @@ async function main() {
     let steps = 0;
     while (Date.now() < end) {
       const t0 = Date.now();
-      await Promise.all(Array.from({ length: 5 }, () => run('bench/chain20'))); // 100 steps
+      await Promise.all(Array.from({ length: 5 }, () => finish('bench/chain20'))); // 100 steps
       steps += 100;
-      samples.push({ t: Date.now(), w1: rssMb(w1.child.pid), w2: rssMb(w2.child.pid) });
+      samples.push({
+        t: Date.now(),
+        w1: rssMb(w1.child.pid),
+        w2: rssMb(w2.child.pid),
+        server: rssMb(server.pid),
+      });
       const wait = 1000 - (Date.now() - t0);
       if (wait > 0) await sleep(wait);
     }
-    soak = {
-      steps,
-      first: samples[Math.min(5, samples.length - 1)],
-      last: samples.at(-1),
-      samples: samples.length,
+    // From the first minute on (JIT and caches warm): RSS then, at the end, the peak, and the
+    // least-squares slope in MB per minute.
+    const warm = samples.filter((x) => x.t - samples[0].t >= 60_000);
+    const slope = (key) => {
+      const xs = warm.map((x) => (x.t - warm[0].t) / 60_000);
+      const ys = warm.map((x) => x[key]);
+      const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+      const num = xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0);
+      const den = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+      return den === 0 ? 0 : num / den;
     };
+    const seconds = (samples.at(-1).t - samples[0].t) / 1000;
+    soak = { steps, seconds, warm, slope, peak: (key) => Math.max(...warm.map((x) => x[key])) };
   }
 
   const f = (x) => x.toFixed(2);
@@ -293,10 +314,13 @@ async function main() {
     );
   }
   console.log(`worker idle RSS: ${f(idleRss)} MB`);
-  if (soak) {
-    console.log(
-      `soak ${SOAK_MINUTES} min, ${soak.steps} steps at ~100 steps/s: worker RSS ${f(soak.first.w1)} -> ${f(soak.last.w1)} MB (w1), ${f(soak.first.w2)} -> ${f(soak.last.w2)} MB (w2)`,
-    );
+  if (soak && soak.warm.length > 1) {
+    console.log(`soak ${SOAK_MINUTES} min: ${soak.steps} steps, ${f(soak.steps / soak.seconds)} steps/s`);
+    for (const key of ['w1', 'w2', 'server']) {
+      console.log(
+        `  ${key} RSS: ${f(soak.warm[0][key])} MB at 1 min -> ${f(soak.warm.at(-1)[key])} MB at the end, peak ${f(soak.peak(key))} MB, slope ${f(soak.slope(key))} MB/min`,
+      );
+    }
   }
   await nc.close();
   await client.query(`DROP SCHEMA IF EXISTS ${id} CASCADE`);
