@@ -64,7 +64,7 @@ const baseEnv = {
   NATS_CONSUMER: `${id}_wp`,
   NATS_SUBJECT: `${id}.commands`,
   NOETL_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-  NOETL_LOG_LEVEL: 'warn',
+  NOETL_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
   NOETL_HOME: `/tmp/${id}`,
 };
 
@@ -179,17 +179,23 @@ async function main() {
   const waiting = new Map();
   let poller;
   const poll = async () => {
-    while (waiting.size > 0) {
-      await sleep(25);
-      // Only running executions come back; one missing from the answer has finished.
-      const running = new Set(
-        (await api('GET', '/api/executions?status=RUNNING&limit=1000')).map((r) => r.execution_id),
-      );
-      for (const [id, resolve] of waiting) {
-        if (running.has(id)) continue;
-        waiting.delete(id);
-        resolve(await api('GET', `/api/executions/${id}/status`));
+    try {
+      while (waiting.size > 0) {
+        await sleep(25);
+        // Only running executions come back; one missing from the answer has finished.
+        const running = new Set(
+          (await api('GET', '/api/executions?status=RUNNING&limit=1000')).map((r) => r.execution_id),
+        );
+        for (const [id, { resolve }] of waiting) {
+          if (running.has(id)) continue;
+          waiting.delete(id);
+          resolve(await api('GET', `/api/executions/${id}/status`));
+        }
       }
+    } catch (err) {
+      // The control plane went away: every waiting run fails with the reason, none hangs.
+      for (const { reject } of waiting.values()) reject(err);
+      waiting.clear();
     }
     poller = undefined;
   };
@@ -197,8 +203,8 @@ async function main() {
   // the benchmark's reads do not load the control plane while other executions are timed.
   const finish = async (path) => {
     const { execution_id } = await api('POST', '/api/execute', { path });
-    const row = await new Promise((resolve) => {
-      waiting.set(execution_id, resolve);
+    const row = await new Promise((resolve, reject) => {
+      waiting.set(execution_id, { resolve, reject });
       poller ??= poll();
     });
     if (row.status !== 'COMPLETED') throw new Error(`${path} ${row.status}: ${row.error}`);
@@ -267,10 +273,24 @@ async function main() {
     const samples = [];
     const end = Date.now() + SOAK_MINUTES * 60_000;
     let steps = 0;
-    while (Date.now() < end) {
+    // Open loop: five 20-step chains start every second whether or not earlier ones are done,
+    // so the offered load is 100 steps/s however long a chain takes.
+    const inFlight = new Set();
+    let failure;
+    while (Date.now() < end && failure === undefined) {
       const t0 = Date.now();
-      await Promise.all(Array.from({ length: 5 }, () => finish('bench/chain20'))); // 100 steps
-      steps += 100;
+      for (let i = 0; i < 5; i++) {
+        const p = finish('bench/chain20').then(
+          () => {
+            steps += 20;
+            inFlight.delete(p);
+          },
+          (err) => {
+            failure ??= err;
+          },
+        );
+        inFlight.add(p);
+      }
       samples.push({
         t: Date.now(),
         w1: rssMb(w1.child.pid),
@@ -280,6 +300,8 @@ async function main() {
       const wait = 1000 - (Date.now() - t0);
       if (wait > 0) await sleep(wait);
     }
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure;
     // From the first minute on (JIT and caches warm): RSS then, at the end, the peak, and the
     // least-squares slope in MB per minute.
     const warm = samples.filter((x) => x.t - samples[0].t >= 60_000);

@@ -48,22 +48,8 @@ async function connectBus(
 ): Promise<{ bus: CommandBus; kind: 'memory' | 'nats' }> {
   if (!config.nats) return { bus: new MemoryBus(), kind: 'memory' };
   const n = config.nats;
-  const bus = await NatsBus.connect({
-    url: n.url,
-    stream: n.stream,
-    subject: n.subject,
-    consumer: n.consumer,
-    ackWaitMs: n.ackWaitMs,
-    maxAckPending: n.maxAckPending,
-    maxDeliver: n.maxDeliver,
-    fetchExpiresMs: n.fetchExpiresMs,
-    fetchHeartbeatMs: n.fetchHeartbeatMs,
-    name: `noetl-server-${hostname()}`,
-    logger,
-    ...(n.user !== undefined ? { user: n.user } : {}),
-    ...(n.password !== undefined ? { password: n.password } : {}),
-    ...(n.token !== undefined ? { token: n.token } : {}),
-  });
+  // NatsSettings uses NatsBusOptions' names: the settings go over as they are.
+  const bus = await NatsBus.connect({ ...n, name: `noetl-server-${hostname()}`, logger });
   return { bus, kind: 'nats' };
 }
 
@@ -211,6 +197,7 @@ $NOETL_HOME/data (embedded PostgreSQL, PGlite) and runs in-process workers; with
 NOETL_DATABASE_URL (or POSTGRES_*) and NATS_URL it is the distributed control plane.
 Environment: see docs/configuration.md (NOETL_HOST, NOETL_PORT, NOETL_HOME,
 NOETL_DATABASE_URL, POSTGRES_*, NATS_URL, NOETL_ENCRYPTION_KEY, NOETL_API_TOKEN, ...).
+Pending migrations are always applied at start; --init-db is accepted for compatibility.
 `;
 
 function parseFlags(argv: readonly string[]): Record<string, string> {

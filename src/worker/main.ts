@@ -109,22 +109,8 @@ export async function startWorker(
   const metricsUrl =
     typeof address === 'object' && address ? `http://${config.metricsBind.host}:${address.port}` : '';
   const n = config.nats;
-  const bus = await NatsBus.connect({
-    url: n.url,
-    stream: n.stream,
-    subject: n.subject,
-    consumer: n.consumer,
-    ackWaitMs: n.ackWaitMs,
-    maxAckPending: n.maxAckPending,
-    maxDeliver: n.maxDeliver,
-    fetchExpiresMs: n.fetchExpiresMs,
-    fetchHeartbeatMs: n.fetchHeartbeatMs,
-    name: `noetl-worker-${config.workerId}`,
-    logger,
-    ...(n.user !== undefined ? { user: n.user } : {}),
-    ...(n.password !== undefined ? { password: n.password } : {}),
-    ...(n.token !== undefined ? { token: n.token } : {}),
-  });
+  // NatsSettings uses NatsBusOptions' names: the settings go over as they are.
+  const bus = await NatsBus.connect({ ...n, name: `noetl-worker-${config.workerId}`, logger });
   const worker = new Worker({
     workerId: config.workerId,
     ...(config.poolName !== 'default' ? { pool: config.poolName } : {}),

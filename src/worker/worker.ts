@@ -76,15 +76,6 @@ export class Worker {
   async start(): Promise<void> {
     if (this.stateValue !== 'idle') return;
     const o = this.options;
-    await this.withRetry('register', () =>
-      o.client.registerWorker({
-        name: o.workerId,
-        kind: 'worker_pool',
-        status: 'active',
-        capacity: o.maxConcurrent,
-        labels: { pool: o.pool ?? '*' },
-      }),
-    );
     const register = () =>
       o.client.registerWorker({
         name: o.workerId,
@@ -93,6 +84,7 @@ export class Worker {
         capacity: o.maxConcurrent,
         labels: { pool: o.pool ?? '*' },
       });
+    await this.withRetry('register', register);
     this.heartbeat = setInterval(() => {
       o.client.heartbeat(o.workerId).catch((err: unknown) => {
         // The control plane lost our registration (a new database): register again.

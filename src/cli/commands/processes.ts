@@ -17,7 +17,7 @@ function registerServer(program: Command, ctx: CliContext): void {
     server
       .command('start')
       .description('start the server in the background and wait until it is healthy')
-      .option('--init-db', 'apply database migrations at start')
+      .option('--init-db', 'accepted for NoETL compatibility (migrations are always applied at start)')
       .option('--foreground', 'run attached to this terminal (Ctrl-C stops it)')
       .option('--timeout <seconds>', 'how long to wait for /api/health (default 120)')
       .option('-j, --json', JSON_HELP),

@@ -22,6 +22,11 @@ export interface LiveExecution {
 
 const MAX_PLAYBOOKS = 500;
 const MAX_LIVE = 5_000;
+/**
+ * Finished executions kept cached (late duplicates, reruns, status reads); older ones are dropped
+ * and rebuilt from the log if asked for again, so a long-running server's cache stays small.
+ */
+const MAX_FINISHED = 256;
 /** Claims remembered per execution: a claim's answer and a read race for a moment only. */
 const MAX_CLAIMS = 256;
 
@@ -42,6 +47,8 @@ function noteClaim(live: LiveExecution, eventId: string, origin: ClaimOrigin): v
  */
 export class LiveExecutions {
   private readonly live = new Map<string, LiveExecution>();
+  /** Finished executions in the order they finished (oldest first). */
+  private readonly finished = new Set<string>();
   private readonly playbooks = new Map<string, Playbook>();
 
   /** The parsed playbook of a catalog entry (cached: catalog versions are immutable). */
@@ -120,7 +127,7 @@ export class LiveExecutions {
   remember(executionId: string, live: LiveExecution): void {
     if (this.live.size >= MAX_LIVE) {
       // Drop finished executions first; they are rebuilt from the log if asked for again.
-      for (const [id, l] of this.live) if (l.state.status !== 'RUNNING') this.live.delete(id);
+      for (const [id, l] of this.live) if (l.state.status !== 'RUNNING') this.forget(id);
     }
     this.live.set(executionId, live);
   }
@@ -170,12 +177,33 @@ export class LiveExecutions {
     if (row.eventType === 'command.claimed') noteClaim(live, row.eventId, 'read');
   }
 
+  /**
+   * After a committed decision: a finished execution joins the finished ones, the oldest of
+   * which leaves the cache.
+   */
+  settled(executionId: string): void {
+    const live = this.live.get(executionId);
+    if (!live || live.state.status === 'RUNNING' || this.finished.has(executionId)) return;
+    this.finished.add(executionId);
+    if (this.finished.size <= MAX_FINISHED) return;
+    const oldest = this.finished.values().next();
+    if (oldest.done === true) return;
+    this.finished.delete(oldest.value);
+    this.live.delete(oldest.value);
+  }
+
+  /** Executions cached (finished ones included). */
+  get size(): number {
+    return this.live.size;
+  }
+
   forget(executionId: string): void {
     this.live.delete(executionId);
+    this.finished.delete(executionId);
   }
 
   /** Drops everything cached (after a transaction that may have failed half-way). */
   invalidate(executionId: string): void {
-    this.live.delete(executionId);
+    this.forget(executionId);
   }
 }

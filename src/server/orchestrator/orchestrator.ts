@@ -172,6 +172,7 @@ export class Orchestrator {
     };
     const out =
       req.dedupKey !== undefined ? await store.withLock(`dedup:${req.dedupKey}`, run) : await store.tx(run);
+    this.live.settled(out.response.execution_id);
     await this.publish(out.commands, out.pool);
     return out.response;
   }
@@ -227,13 +228,15 @@ export class Orchestrator {
   ): Promise<{ value: T; pool: string }> {
     let runs = 0;
     try {
-      return await this.deps.store.withExecutionLock(executionId, async (tx, head) => {
+      const out = await this.deps.store.withExecutionLock(executionId, async (tx, head) => {
         if (runs++ > 0) this.live.invalidate(executionId);
         const live = await this.live.require(tx, executionId, head);
         this.deps.ids.observe?.(live.lastEventId);
         const value = await fn(tx, live);
         return { value, pool: live.state.executionPool ?? 'shared' };
       });
+      this.live.settled(executionId);
+      return out;
     } catch (err) {
       this.live.invalidate(executionId);
       throw err;
@@ -361,6 +364,7 @@ export class Orchestrator {
       );
       return { id: newId, commands: decision.commands, pool: prev.executionPool ?? 'shared' };
     });
+    this.live.settled(out.id);
     await this.publish(out.commands, out.pool);
     return { execution_id: out.id, status: 'started', commands_generated: out.commands.length };
   }
