@@ -1,6 +1,7 @@
 import type { PGlite, Results, Transaction } from '@electric-sql/pglite';
 import type { Db, DbPoolStats, DbResult, DbRow, RootDb } from '../db.js';
 import { isDriverError, toDbError } from '../errors.js';
+import { PreparedStatements } from './prepared.js';
 
 function toResult<R extends DbRow>(r: Results): DbResult<R> {
   return {
@@ -20,9 +21,12 @@ async function run<R extends DbRow>(
   on: Queryable,
   text: string,
   params: readonly unknown[],
+  statements: PreparedStatements,
+  inTx: boolean,
 ): Promise<DbResult<R>> {
   try {
-    return toResult<R>(await on.query(text, [...params]));
+    const prepared = params.length > 0 ? await statements.run(on, text, params, inTx) : undefined;
+    return toResult<R>(prepared ?? (await on.query(text, [...params])));
   } catch (error) {
     throw wrap(error);
   }
@@ -38,10 +42,13 @@ async function runMany(on: Queryable, text: string): Promise<DbResult[]> {
 
 /** Inside `PGlite.transaction`: nested `tx` calls join it. */
 class PgliteTxDb implements Db {
-  constructor(private readonly t: Transaction) {}
+  constructor(
+    private readonly t: Transaction,
+    private readonly statements: PreparedStatements,
+  ) {}
 
   query<R extends DbRow = DbRow>(text: string, params: readonly unknown[] = []): Promise<DbResult<R>> {
-    return run<R>(this.t, text, params);
+    return run<R>(this.t, text, params, this.statements, true);
   }
 
   exec(text: string): Promise<DbResult[]> {
@@ -59,6 +66,7 @@ class PgliteTxDb implements Db {
  */
 export class PgliteRootDb implements RootDb {
   private waiting = 0;
+  private readonly statements = new PreparedStatements();
 
   constructor(
     private readonly pg: PGlite,
@@ -66,7 +74,12 @@ export class PgliteRootDb implements RootDb {
   ) {}
 
   async query<R extends DbRow = DbRow>(text: string, params: readonly unknown[] = []): Promise<DbResult<R>> {
-    return this.counted(() => run<R>(this.pg, text, params));
+    return this.counted(() => run<R>(this.pg, text, params, this.statements, false));
+  }
+
+  /** The store's parameterised statements: prepared in the session on first use. */
+  nameStatements(texts: Iterable<string>): void {
+    this.statements.register(texts);
   }
 
   exec(text: string): Promise<DbResult[]> {
@@ -76,7 +89,7 @@ export class PgliteRootDb implements RootDb {
   async tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     return this.counted(async () => {
       try {
-        return await this.pg.transaction((t) => fn(new PgliteTxDb(t)));
+        return await this.pg.transaction((t) => fn(new PgliteTxDb(t, this.statements)));
       } catch (error) {
         throw wrap(error);
       }
