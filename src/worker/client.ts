@@ -329,15 +329,16 @@ export class ControlPlaneClient {
     );
   }
 
+  /** `cascade` (default true) also cancels running child executions. */
   cancel(
     executionId: string,
     reason?: string,
+    cascade = true,
   ): Promise<{ execution_id: string; status: string; message: string; cancelled_executions?: unknown }> {
-    return this.request(
-      'POST',
-      `/api/executions/${encodeURIComponent(executionId)}/cancel`,
-      reason !== undefined ? { reason } : {},
-    );
+    return this.request('POST', `/api/executions/${encodeURIComponent(executionId)}/cancel`, {
+      ...(reason !== undefined ? { reason } : {}),
+      cascade,
+    });
   }
 
   rerun(

@@ -2,6 +2,8 @@
 // the server-address precedence, usage errors.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasStack, noetl } from '../helpers/cli.js';
@@ -168,6 +170,36 @@ describe('contexts', () => {
     expect(json(before)).toMatchObject({ server_url: 'http://flag.example:5' });
     const bad = await run(['context', 'current', '--server-url', 'ftp://x']);
     expect(bad.code, show(bad)).toBe(2);
+  });
+});
+
+describe('cancel', () => {
+  it('asks the server to cascade unless --no-cascade', async () => {
+    const bodies: unknown[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        bodies.push({ url: req.url, body: JSON.parse(body) as unknown });
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ execution_id: '7', status: 'cancelled', message: 'cancelled' }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      for (const args of [[], ['--no-cascade'], ['--cascade', '-r', 'stop it']]) {
+        const r = await run(['cancel', '7', '--server-url', url, ...args]);
+        expect(r.code, show(r)).toBe(0);
+      }
+    } finally {
+      server.close();
+    }
+    expect(bodies).toEqual([
+      { url: '/api/executions/7/cancel', body: { cascade: true } },
+      { url: '/api/executions/7/cancel', body: { cascade: false } },
+      { url: '/api/executions/7/cancel', body: { reason: 'stop it', cascade: true } },
+    ]);
   });
 });
 

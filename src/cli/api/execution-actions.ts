@@ -94,11 +94,11 @@ export async function cancelAction(
   ctx: CliContext,
   flags: GlobalFlags,
   rawId: string,
-  opts: { reason?: string; json?: boolean },
+  opts: { reason?: string; cascade?: boolean; json?: boolean },
 ): Promise<number> {
   const id = executionId(rawId);
   const { client } = await connectApi(ctx, flags);
-  const r = await client.cancel(id, opts.reason);
+  const r = await client.cancel(id, opts.reason, opts.cascade !== false);
   if (opts.json) printJson(r);
   else print(r.message || `execution ${id} cancelled`);
   return EXIT.ok;

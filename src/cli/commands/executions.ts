@@ -70,6 +70,8 @@ ${ENV}`,
       .description('cancel a running execution')
       .argument('<execution_id>', 'execution id')
       .option('-r, --reason <text>', 'why (recorded in the event log)')
+      .option('--cascade', 'also cancel its running child executions (the default)')
+      .option('--no-cascade', 'cancel this execution only, not its children')
       .option('-j, --json', JSON_HELP),
   )
     .addHelpText(
@@ -77,10 +79,12 @@ ${ENV}`,
       `\nExit: 0 cancelled, 4 unknown execution, 5 already finished.
 ${ENV}`,
     )
-    .action(async (id: string, opts: { reason?: string; json?: boolean }, cmd: Command) => {
-      const { cancelAction } = await import('../api/execution-actions.js');
-      ctx.exitCode = await cancelAction(ctx, globalFlags(cmd), id, opts);
-    });
+    .action(
+      async (id: string, opts: { reason?: string; cascade?: boolean; json?: boolean }, cmd: Command) => {
+        const { cancelAction } = await import('../api/execution-actions.js');
+        ctx.exitCode = await cancelAction(ctx, globalFlags(cmd), id, opts);
+      },
+    );
 
   withServerOptions(
     program
