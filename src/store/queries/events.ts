@@ -139,12 +139,15 @@ export const EVENT_SQL = {
       FROM (
         SELECT c.command_id, e.ord, e.event_id, e.created_at, e.worker_id, e.error, e.command_status,
           true AS about, false AS kills
-        FROM inserted e JOIN {{schema}}.command c ON c.command_key = e.command_key
+        FROM inserted e CROSS JOIN LATERAL (
+          SELECT command_id FROM {{schema}}.command WHERE command_key = e.command_key OFFSET 0) c
         UNION ALL
         SELECT c.command_id, e.ord, e.event_id, e.created_at, e.worker_id, e.error, e.command_status,
           false, true
-        FROM inserted e JOIN {{schema}}.command c ON c.execution_id = e.execution_id
-          AND c.status IN ('PENDING', 'CLAIMED', 'RUNNING')
+        FROM inserted e CROSS JOIN LATERAL (
+          SELECT command_id FROM {{schema}}.command
+          WHERE execution_id = e.execution_id AND status IN ('PENDING', 'CLAIMED', 'RUNNING')
+          OFFSET 0) c
         WHERE e.execution_status IS NOT NULL
       ) pairs
       GROUP BY command_id, ord, event_id, created_at, worker_id, error, command_status
@@ -153,9 +156,10 @@ export const EVENT_SQL = {
     finish AS (
       SELECT DISTINCT ON (t.command_id) t.command_id, t.ord, t.kills, t.command_status,
         t.created_at, t.error
-      FROM touch t JOIN {{schema}}.command c ON c.command_id = t.command_id
-      WHERE c.status IN ('PENDING', 'CLAIMED', 'RUNNING')
-        AND (t.kills OR (t.about AND t.command_status IN ('COMPLETED', 'FAILED')))
+      FROM touch t CROSS JOIN LATERAL (
+        SELECT 1 FROM {{schema}}.command
+        WHERE command_id = t.command_id AND status IN ('PENDING', 'CLAIMED', 'RUNNING') OFFSET 0) c
+      WHERE t.kills OR (t.about AND t.command_status IN ('COMPLETED', 'FAILED'))
       ORDER BY t.command_id, t.ord
     ),
     effects AS (
@@ -186,6 +190,8 @@ export const EVENT_SQL = {
       LEFT JOIN effects e ON e.command_id = moved.command_id
       LEFT JOIN finish f ON f.command_id = moved.command_id
       WHERE c.command_id = moved.command_id
+        -- An index scan of the few rows, whatever the estimates of the CTEs above.
+        AND c.command_id = ANY (ARRAY(SELECT command_id FROM touch))
     ),
     command_input AS (
       SELECT t.ord, (t.c->>'command_id')::bigint AS command_id, t.c->>'command_key' AS command_key,
