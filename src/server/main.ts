@@ -135,8 +135,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     cleanup.unshift(() => runtimeSweeper.stop());
     cleanup.unshift(() => orchestrator.flushPublished());
     if (kind === 'memory' && config.embeddedWorkers > 0) {
+      const workerId = `embedded-${hostname()}-${process.pid}`;
       const worker = new Worker({
-        workerId: `embedded-${hostname()}-${process.pid}`,
+        workerId,
         maxConcurrent: config.embeddedWorkers,
         heartbeatMs: 15_000,
         client: new ControlPlaneClient({
@@ -145,7 +146,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         }),
         bus,
         registry: defaultRegistry(),
-        logger: logger.child({ component: 'worker' }),
+        logger: logger.child({ component: 'worker', workerId }),
         env: options.env ?? {},
       });
       await worker.start();

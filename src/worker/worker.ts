@@ -103,7 +103,8 @@ export class Worker {
     );
     this.stateValue = 'running';
     o.logger.info(
-      { workerId: o.workerId, pool: o.pool ?? '*', maxConcurrent: o.maxConcurrent },
+      // The logger carries workerId (worker/main.ts and the embedded pool bind it).
+      { pool: o.pool ?? '*', maxConcurrent: o.maxConcurrent },
       'worker started',
     );
   }

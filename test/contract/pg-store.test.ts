@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { EVENT_SQL } from '../../src/store/queries/events.js';
 import { PgStore, openStore, type Store } from '../../src/store/index.js';
 import { storeContract } from './store.contract.js';
 
@@ -88,6 +89,48 @@ describe('postgres adapter', () => {
       expect((await store.health()).ok).toBe(false);
     } finally {
       await store.close();
+    }
+  });
+  it('appends without scanning the command table, however many commands it holds', async () => {
+    // A batch is estimated at 100 rows (jsonb_array_elements), which once made the planner
+    // hash-join it against sequential scans of the whole command table: an append's cost grew
+    // with every command ever stored. Its reads of `command` must stay index lookups.
+    const schema = newSchema();
+    const store = await openStore({ databaseUrl: url, schema });
+    await store.close();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`
+        INSERT INTO ${schema}.command (command_id, command_key, event_id, execution_id, step_name,
+          tool_kind, status, latest_event_id)
+        SELECT n, 'x:s:' || n, n, n / 10, 's', 'noop',
+          (ARRAY['PENDING', 'COMPLETED', 'RUNNING'])[n % 3 + 1], n
+        FROM generate_series(1, 20000) AS n`);
+      await client.query(`ANALYZE ${schema}.command`);
+      const ev = (id: number, type: string, extra: Record<string, unknown> = {}) => ({
+        execution_id: '77',
+        event_id: String(1_000_000 + id),
+        event_type: type,
+        node_name: 's',
+        ...extra,
+      });
+      const events = [
+        ev(1, 'command.started', { command_key: 'x:s:5', command_status: 'RUNNING' }),
+        ev(2, 'command.completed', { command_key: 'x:s:5', command_status: 'COMPLETED' }),
+        ev(3, 'playbook.failed', { execution_status: 'FAILED' }),
+      ];
+      const sql = EVENT_SQL.append.replaceAll('{{schema}}', schema);
+      const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, [
+        JSON.stringify(events),
+        null,
+        '[]',
+      ]);
+      const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(text).toMatch(/Index (Only )?Scan using \w+ on command/);
+      expect(text).not.toMatch(/Seq Scan on command/);
+    } finally {
+      await client.end();
     }
   });
 });
