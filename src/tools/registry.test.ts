@@ -32,6 +32,27 @@ describe('ToolRegistry', () => {
     expect(kinds).toEqual([...kinds].sort());
   });
 
+  it('a lazy tool whose module cannot load (an optional dependency missing) is a clear step error, tried again next time', async () => {
+    let loads = 0;
+    const registry = new ToolRegistry().registerLazy('duckdb', 'DuckDB', () => {
+      loads++;
+      return loads === 1
+        ? Promise.reject(new Error("Cannot find package '@duckdb/node-api'"))
+        : Promise.resolve({
+            kind: 'duckdb',
+            description: 'DuckDB',
+            execute: () => Promise.resolve({ data: 1 }),
+          });
+    });
+    const tool = registry.get('duckdb');
+    await expect(tool.execute(ctx, {})).rejects.toMatchObject({
+      code: 'TOOL_UNSUPPORTED',
+      message: "tool 'duckdb' could not be loaded: Cannot find package '@duckdb/node-api'",
+    });
+    await expect(tool.execute(ctx, {})).resolves.toEqual({ data: 1 });
+    expect(loads).toBe(2);
+  });
+
   it('declares the credential mapping of lazy tools before loading them', () => {
     expect(defaultRegistry().get('postgres').authTarget).toBe('postgres');
     expect(defaultRegistry().get('http').authTarget).toBe('http');
