@@ -165,7 +165,7 @@ export class SqlStore extends SqlStoreTx implements Store {
     fn: (tx: StoreTx, head: ExecutionHead | undefined) => Promise<T>,
   ): Promise<T> {
     const key = `${this.ctx.lockPrefix}execution:${executionId}`;
-    const prelude = executionLockPrelude(this.schema, executionId);
+    const prelude = executionLockPrelude(this.schema, executionId, key);
     const txWithPrelude = this.root.txWithPrelude?.bind(this.root);
     return this.mutex.run(key, () =>
       txWithPrelude && prelude !== undefined

@@ -13,6 +13,17 @@ async function serve(handler: http.RequestListener): Promise<URL> {
   return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/x`);
 }
 
+/** Answers every request but the second, which arrives on the kept-alive socket: dropped unanswered. */
+async function dropsSecondRequest(): Promise<{ url: URL; calls: () => number }> {
+  let calls = 0;
+  const url = await serve((req, res) => {
+    calls++;
+    if (calls === 2) req.socket.destroy();
+    else res.end('ok');
+  });
+  return { url, calls: () => calls };
+}
+
 function transport(): HttpTransport {
   const t = new HttpTransport();
   transports.push(t);
@@ -55,33 +66,27 @@ describe('HttpTransport', () => {
   });
 
   it('sends an idempotent request again when the reused connection was closed under it', async () => {
-    let calls = 0;
-    const url = await serve((req, res) => {
-      calls++;
-      // The second request arrives on the kept-alive socket: drop it without an answer.
-      if (calls === 2) req.socket.destroy();
-      else res.end('ok');
-    });
+    const server = await dropsSecondRequest();
     const t = transport();
-    await t.send({ method: 'GET', url, headers: {}, timeoutMs: 5000 });
-    const again = await t.send({ method: 'GET', url, headers: {}, timeoutMs: 5000, idempotent: true });
+    await t.send({ method: 'GET', url: server.url, headers: {}, timeoutMs: 5000 });
+    const again = await t.send({
+      method: 'GET',
+      url: server.url,
+      headers: {},
+      timeoutMs: 5000,
+      idempotent: true,
+    });
     expect(again).toEqual({ status: 200, text: 'ok' });
-    expect(calls).toBe(3);
+    expect(server.calls()).toBe(3);
   });
 
   it('does not send a non-idempotent request twice', async () => {
-    let calls = 0;
-    const url = await serve((req, res) => {
-      calls++;
-      if (calls === 2) req.socket.destroy();
-      else res.end('ok');
-    });
+    const server = await dropsSecondRequest();
     const t = transport();
-    await t.send({ method: 'POST', url, headers: {}, body: '{}', timeoutMs: 5000 });
-    await expect(t.send({ method: 'POST', url, headers: {}, body: '{}', timeoutMs: 5000 })).rejects.toThrow(
-      /socket hang up|ECONNRESET/,
-    );
-    expect(calls).toBe(2);
+    const post = { method: 'POST', url: server.url, headers: {}, body: '{}', timeoutMs: 5000 };
+    await t.send(post);
+    await expect(t.send(post)).rejects.toThrow(/socket hang up|ECONNRESET/);
+    expect(server.calls()).toBe(2);
   });
 
   it('gives up after the timeout', async () => {

@@ -119,17 +119,13 @@ export class LiveExecutions {
 
   /** Caches a new execution's state; `knownCount`: the events its log holds (-1: unknown). */
   start(executionId: string, state: ExecutionState, lastEventId: string, knownCount: number): LiveExecution {
-    const live: LiveExecution = { state, lastEventId, knownCount, claims: new Map() };
-    this.remember(executionId, live);
-    return live;
-  }
-
-  remember(executionId: string, live: LiveExecution): void {
     if (this.live.size >= MAX_LIVE) {
       // Drop finished executions first; they are rebuilt from the log if asked for again.
       for (const [id, l] of this.live) if (l.state.status !== 'RUNNING') this.forget(id);
     }
+    const live: LiveExecution = { state, lastEventId, knownCount, claims: new Map() };
     this.live.set(executionId, live);
+    return live;
   }
 
   /** Folds one event this process appended (or read back) into the cached state. */
@@ -197,13 +193,9 @@ export class LiveExecutions {
     return this.live.size;
   }
 
+  /** Drops an execution's cached state (also after a transaction that may have failed half-way). */
   forget(executionId: string): void {
     this.live.delete(executionId);
     this.finished.delete(executionId);
-  }
-
-  /** Drops everything cached (after a transaction that may have failed half-way). */
-  invalidate(executionId: string): void {
-    this.forget(executionId);
   }
 }

@@ -229,7 +229,7 @@ export class Orchestrator {
     let runs = 0;
     try {
       const out = await this.deps.store.withExecutionLock(executionId, async (tx, head) => {
-        if (runs++ > 0) this.live.invalidate(executionId);
+        if (runs++ > 0) this.live.forget(executionId);
         const live = await this.live.require(tx, executionId, head);
         this.deps.ids.observe?.(live.lastEventId);
         const value = await fn(tx, live);
@@ -238,7 +238,7 @@ export class Orchestrator {
       this.live.settled(executionId);
       return out;
     } catch (err) {
-      this.live.invalidate(executionId);
+      this.live.forget(executionId);
       throw err;
     }
   }

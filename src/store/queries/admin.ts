@@ -39,17 +39,17 @@ export const ADMIN_SQL = {
 const BIGINT_MAX = 9223372036854775807n;
 
 /**
- * `lock` and `executionHead` of one execution as text without parameters, to travel with BEGIN
- * in one simple-protocol round trip (which takes no parameters). Only a schema name checked by
- * `assertSchemaName` and a decimal id checked here reach the text; any other id gets undefined
- * (the caller then runs the parameterised statements).
+ * `lock` (on `key`, the caller's lock name for the execution) and `executionHead` of one
+ * execution as text without parameters, to travel with BEGIN in one simple-protocol round trip
+ * (which takes no parameters). Only a key of name characters and a decimal id checked here
+ * reach the text; anything else gets undefined (the caller then runs the parameterised
+ * statements).
  */
-export function executionLockPrelude(schema: string, executionId: string): string | undefined {
+export function executionLockPrelude(schema: string, executionId: string, key: string): string | undefined {
   if (!/^[0-9]{1,19}$/.test(executionId) || BigInt(executionId) > BIGINT_MAX) return undefined;
-  // The same key as `lock` with `<schema>:execution:<id>`, so replicas agree on it.
-  const key = `${assertSchemaName(schema)}:execution:${executionId}`;
+  if (!/^[A-Za-z0-9_:.-]+$/.test(key)) return undefined;
   return (
     `SELECT pg_advisory_xact_lock(hashtext('${key}'));` +
-    ` SELECT event_count, last_event_id FROM ${schema}.execution WHERE execution_id = ${executionId}::bigint`
+    ` SELECT event_count, last_event_id FROM ${assertSchemaName(schema)}.execution WHERE execution_id = ${executionId}::bigint`
   );
 }

@@ -9,15 +9,6 @@ const COMMAND_COLUMNS = `command_id, command_key, event_id, execution_id, catalo
 const C_COMMAND_COLUMNS = COMMAND_COLUMNS.replace(/(\w+)/g, 'c.$1');
 
 export const COMMAND_SQL = {
-  insert: `
-    INSERT INTO {{schema}}.command (command_id, command_key, event_id, execution_id, catalog_id,
-      parent_execution_id, parent_command_id, step_name, tool_kind, execution_pool, context, meta,
-      attempt, iter_index, loop_event_id, latest_event_id)
-    VALUES ($1::bigint, $2::text, $1::bigint, $3::bigint, $4::bigint, $5::bigint, $6::bigint,
-      $7::text, $8::text, $9::text, $10::jsonb, $11::jsonb, $12::integer, $13::integer,
-      $14::bigint, $1::bigint)
-    ON CONFLICT DO NOTHING`,
-
   get: `SELECT ${COMMAND_COLUMNS} FROM {{schema}}.command WHERE command_id = $1::bigint`,
 
   getByKey: `SELECT ${COMMAND_COLUMNS} FROM {{schema}}.command WHERE command_key = $1::text`,

@@ -5,12 +5,6 @@ const EXECUTION_COLUMNS = `execution_id, catalog_id, parent_execution_id, path, 
   workload, idempotency_key, updated_at`;
 
 export const EXECUTION_SQL = {
-  init: `
-    INSERT INTO {{schema}}.execution (execution_id, catalog_id, parent_execution_id, path,
-      workload, idempotency_key)
-    VALUES ($1::bigint, $2::bigint, $3::bigint, $4::text, $5::jsonb, $6::text)
-    ON CONFLICT (execution_id) DO NOTHING`,
-
   get: `SELECT ${EXECUTION_COLUMNS} FROM {{schema}}.execution WHERE execution_id = $1::bigint`,
 
   list: `
