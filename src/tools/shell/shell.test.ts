@@ -1,9 +1,11 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { SecretRegistry } from '../../shared/index.js';
 import { templates } from '../../template/index.js';
 import type { ToolContext } from '../types.js';
 import { executeShell } from './execute.js';
 
-function ctx(signal = new AbortController().signal): ToolContext {
+function ctx(signal = new AbortController().signal, secrets?: SecretRegistry): ToolContext {
   return {
     executionId: 'e1',
     step: 'sh',
@@ -12,8 +14,23 @@ function ctx(signal = new AbortController().signal): ToolContext {
     attempt: 1,
     signal,
     templates: templates(),
-    services: {},
+    services: secrets ? { secrets } : {},
   };
+}
+
+/** The command lines of every process of this machine that holds `needle` in its own. */
+function cmdlinesWith(needle: string): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    try {
+      const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (line.includes(needle)) out.push(`${pid}: ${line}`);
+    } catch {
+      // gone
+    }
+  }
+  return out;
 }
 
 describe('shell tool', () => {
@@ -69,5 +86,36 @@ describe('shell tool background jobs', () => {
     const out = await executeShell(ctx(), { command: 'sleep 3 & echo started' });
     expect((out.data as { stdout: string }).stdout).toBe('started\n');
     expect(Date.now() - started).toBeLessThan(2500);
+  });
+});
+
+describe('shell tool and secrets', () => {
+  it('keeps a rendered credential off the command line of its processes (ps, /proc/<pid>/cmdline)', async () => {
+    const secret = `pw-${process.pid}-${Date.now()}-cmdline`;
+    const secrets = new SecretRegistry();
+    secrets.add(secret);
+    // The command as a template rendered it: the credential's value is in its text.
+    const run = executeShell(ctx(undefined, secrets), {
+      command: `PASS='${secret}'; sleep 0.6; echo "len=\${#PASS}"; echo "$__NOETL_SHELL_SCRIPT" | wc -c`,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const seen = cmdlinesWith(secret);
+    const out = await run;
+    expect(seen).toEqual([]);
+    // it ran as written, and its children did not inherit the text
+    expect((out.data as { stdout: string }).stdout).toBe(`len=${secret.length}\n1\n`);
+  });
+
+  it('refuses a secret on the command line of a shell that cannot take it by environment', async () => {
+    const secrets = new SecretRegistry();
+    secrets.add('hunter2-secret');
+    await expect(
+      executeShell(ctx(undefined, secrets), { command: 'print("hunter2-secret")', shell: 'python3' }),
+    ).rejects.toMatchObject({
+      code: 'TOOL_FAILED',
+      message: expect.stringContaining('visible in ps') as string,
+    });
+    const out = await executeShell(ctx(undefined, secrets), { command: 'print("ok")', shell: 'python3' });
+    expect((out.data as { stdout: string }).stdout).toBe('ok\n');
   });
 });
