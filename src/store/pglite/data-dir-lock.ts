@@ -1,10 +1,12 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { NoetlError } from '../../shared/index.js';
 
 /**
  * PGlite does not stop two processes (or two instances in one process) from opening the same
  * data directory, and both would then write it: corruption. `<dataDir>.lock` holds the owner's
- * pid; a lock whose process is gone is stale and taken over.
+ * pid; a lock whose process is gone is stale and taken over. A killed process stays a zombie
+ * until its parent reaps it (a detached server's parent is init, which may take seconds): that
+ * counts as gone, since a zombie holds no files and will never write again.
  */
 
 export interface DataDirLock {
@@ -17,9 +19,23 @@ function isAlive(pid: number): boolean {
   if (pid === process.pid) return false; // ours would be in heldInThisProcess
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+/**
+ * True when /proc says `pid` has exited and waits to be reaped (state Z), or vanished since the
+ * signal check; false where there is no /proc.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) S ...": comm may hold spaces and parentheses, the state follows the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' && existsSync('/proc/self/stat');
   }
 }
 

@@ -1,0 +1,123 @@
+/**
+ * The embedded server's files and disk (issue 10, items 9, 10, 19): what it leaves under
+ * NOETL_HOME, how it behaves on a full disk, and how it restarts after a SIGKILL. Runs the built
+ * server as users do (`node dist/server/main.js`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../../dist/server/main.js', import.meta.url));
+const homes: string[] = [];
+const children = new Set<ChildProcess>();
+
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL');
+  for (const h of homes) rmSync(h, { recursive: true, force: true });
+});
+
+function tempHome(prefix: string): string {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  homes.push(home);
+  return home;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Started {
+  /** The process to signal: the shell's `sleep` when started under a parent that never reaps. */
+  readonly child: ChildProcess;
+  /** The server's pid. */
+  readonly pid: number;
+  stderr(): string;
+}
+
+function serverEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NOETL_HOME: home,
+    NOETL_LOG_LEVEL: 'warn',
+    NOETL_EMBEDDED_WORKERS: '1',
+    ...extra,
+  };
+}
+
+/**
+ * Starts `node dist/server/main.js` and waits for /api/health. With `orphanParent` the server's
+ * parent is a `sleep` that never reaps it: a killed server stays a zombie, as a detached server
+ * does until init gets round to it.
+ */
+async function startServer(
+  home: string,
+  port: number,
+  options: { orphanParent?: boolean; env?: Record<string, string> } = {},
+): Promise<Started> {
+  const args = [MAIN, '--host', '127.0.0.1', '--port', String(port)];
+  const child = options.orphanParent
+    ? spawn('sh', ['-c', `"${process.execPath}" "$@" & echo $!; exec sleep 600`, 'sh', ...args], {
+        env: serverEnv(home, options.env),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawn(process.execPath, args, {
+        env: serverEnv(home, options.env),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const pid = options.orphanParent
+    ? await new Promise<number>((resolve) =>
+        child.stdout?.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))),
+      )
+    : child.pid!;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/api/health`);
+      if (r.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${stderr}`);
+    if (Date.now() > deadline) throw new Error(`server did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, pid, stderr: () => stderr };
+}
+
+function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
+describe('restart after SIGKILL (item 19)', () => {
+  it('a server started right after another was killed on the same NOETL_HOME starts', async () => {
+    const home = tempHome('noetl-sigkill-');
+    const port = await freePort();
+    const first = await startServer(home, port, { orphanParent: true });
+    process.kill(first.pid, 'SIGKILL');
+    // The killed server is a zombie now (its parent never reaps it): it holds nothing.
+    const second = await startServer(home, port);
+    const health = await fetch(`http://127.0.0.1:${port}/api/health`);
+    expect(health.status).toBe(200);
+    await stopChild(second.child);
+    await stopChild(first.child, 'SIGKILL');
+  }, 180_000);
+});
