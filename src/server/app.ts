@@ -21,6 +21,7 @@ import { registerKeychainRoutes } from './routes/keychain.js';
 import { registerRuntimeRoutes } from './routes/runtime.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerVarRoutes } from './routes/vars.js';
+import { uiStatic } from './ui-static.js';
 
 /** The package version (package.json is two levels up from src/server and dist/server). */
 export const SERVER_VERSION = (
@@ -49,6 +50,8 @@ export interface AppDeps {
    */
   readonly plugins?: readonly FastifyPluginAsync[];
   readonly clock?: Clock;
+  /** Directory of the built web UI (`index.html`, `assets/`); default `<package>/dist/ui`. */
+  readonly uiDir?: string;
 }
 
 function installCors(app: FastifyInstance): void {
@@ -128,5 +131,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerVarRoutes(app, ctx);
   registerRuntimeRoutes(app, ctx);
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
+  await app.register(uiStatic({ ...config, ...(deps.uiDir === undefined ? {} : { dir: deps.uiDir }) }));
   return app;
 }
