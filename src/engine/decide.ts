@@ -243,9 +243,18 @@ class Pass {
     const reentry = opts.from !== undefined && onOneCycle(this.graph, name, opts.from);
     if (st && (st.status === 'completed' || st.status === 'failed') && !reentry) return;
     const backEdge = opts.from !== undefined && this.graph.backEdges.has(edgeKey(opts.from, name));
-    if (!backEdge && this.liveUpstreams(name, opts.from).length > 0) {
-      state.waiting.add(name);
-      return;
+    if (!backEdge) {
+      const live = this.liveUpstreams(name, opts.from);
+      if (live.length > 0) {
+        // Recorded, so a replay knows the target is held (and not skipped) while the others run.
+        if (!state.waiting.has(name)) {
+          this.emit('step.waiting', name, {
+            status: 'PENDING',
+            context: { ...(opts.from !== undefined ? { from: opts.from } : {}), waiting_for: live },
+          });
+        }
+        return;
+      }
     }
     const overlay = opts.set ? { ...opts.set, ctx: opts.set } : undefined;
     if (def.when !== undefined && !this.deps.templates.condition(def.when, executionScope(state, overlay))) {
@@ -419,13 +428,13 @@ class Pass {
     });
   }
 
-  /** Barrier targets whose last live upstream went away (skipped or failed) may go now. */
+  /**
+   * Barrier targets whose last live upstream went away (skipped or failed) may go now. A target
+   * leaves `waiting` only by an event (`step.enter`, `step.skipped`), so a replay agrees.
+   */
   recheckWaiting(): void {
     for (const name of [...this.state.waiting]) {
-      if (this.liveUpstreams(name, undefined).length === 0) {
-        this.state.waiting.delete(name);
-        this.dispatch(name, {});
-      }
+      if (this.liveUpstreams(name, undefined).length === 0) this.dispatch(name, {});
     }
   }
 
@@ -474,6 +483,8 @@ function startEvents(
       workload: options.workload,
       ...(options.catalogId !== undefined ? { catalog_id: options.catalogId } : {}),
       ...(options.version !== undefined ? { version: options.version } : {}),
+      // A chosen entry is recorded, so a replay (which has only the log) knows it.
+      ...(options.entry !== undefined ? { entry_step: entry } : {}),
       ...extra,
     },
     meta: {

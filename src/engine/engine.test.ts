@@ -396,3 +396,75 @@ describe('resume', () => {
     expect(decision.events[0]?.context?.['resumed_from']).toBe('1');
   });
 });
+
+describe('replay of a prefix decides like the live run', () => {
+  // `a` reaches the barrier while `b` runs, so `join` waits; `b`'s arc to `join` does not match.
+  // Live, `join` runs once `b` is done; a replay of the log up to `b`'s completion must remember
+  // that `join` was waiting (it used to forget, skip `join` and complete without it).
+  const fanIn = `${head}workflow:
+  - step: start
+    tool: { kind: noop }
+    next: { spec: { mode: inclusive }, arcs: [ { step: a }, { step: b } ] }
+  - step: a
+    tool: { kind: noop }
+    next: [ join ]
+  - step: b
+    tool: { kind: noop }
+    next: { arcs: [ { step: join, when: "{{ false }}" } ] }
+  - step: join
+    tool: { kind: noop }
+`;
+
+  it('keeps a fan-in target waiting across a replay', async () => {
+    const { decide } = await import('./decide.js');
+    const { applyEvent } = await import('./state.js');
+    const { counterIds, fixedClock } = await import('../../test/helpers/engine-driver.js');
+    const { templates } = await import('../template/index.js');
+    const playbook = playbookOf(fanIn);
+    const live = drive(playbook, () => ok()); // FIFO: a completes before b
+    expect(live.state.executed).toEqual(['start', 'a', 'b', 'join']);
+    const bCompleted = live.events.findIndex(
+      (e) => e.event_type === 'command.completed' && e.node_name === 'b',
+    );
+    const replayed = replay(playbook, live.events.slice(0, bCompleted));
+    const trigger = live.events[bCompleted]!;
+    applyEvent(replayed, trigger);
+    const deps = { ids: counterIds(), clock: fixedClock(), templates: templates() };
+    const decision = decide(replayed, trigger, deps);
+    const liveDecision = live.events.slice(bCompleted + 1, bCompleted + 1 + decision.events.length);
+    expect(decision.events.map((e) => `${e.event_type} ${e.node_name}`)).toEqual(
+      liveDecision.map((e) => `${e.event_type} ${e.node_name}`),
+    );
+    expect(decision.commands.map((c) => c.step)).toEqual(['join']);
+  });
+});
+
+describe('entry step', () => {
+  const cycle = `${head}workflow:
+  - step: start
+    tool: { kind: noop }
+    next: [ a ]
+  - step: a
+    tool: { kind: noop }
+    next: [ b ]
+  - step: b
+    tool: { kind: noop }
+    next: { arcs: [ { step: a, when: "{{ false }}" } ] }
+`;
+
+  it('computes back-edges from the entry asked for, not the first one cached', async () => {
+    const { graphOf } = await import('./graph.js');
+    const playbook = playbookOf(cycle);
+    expect([...graphOf(playbook, 'a').backEdges]).toEqual(['b->a']);
+    expect([...graphOf(playbook, 'b').backEdges]).toEqual(['a->b']);
+    expect([...graphOf(playbook, 'a').backEdges]).toEqual(['b->a']);
+  });
+
+  it('records a chosen entry step so a replay knows it', () => {
+    const playbook = playbookOf(cycle);
+    const { state, events } = drive(playbook, () => ok(), { entry: 'b' });
+    expect(state.executed).toEqual(['b']);
+    expect(replay(playbook, events).entry).toBe('b');
+    expect(replay(playbook, drive(playbook, () => ok()).events).entry).toBe('start');
+  });
+});

@@ -13,6 +13,7 @@ export const EVENT_TYPES = [
   'command.heartbeat',
   'step.exit',
   'step.skipped',
+  'step.waiting',
   'ctx.updated',
   'playbook.completed',
   'playbook.failed',
@@ -113,7 +114,7 @@ export function derivedStatus(eventType: string): string {
   if (/error|failed/.test(eventType)) return 'FAILED';
   if (/cancelled/.test(eventType)) return 'CANCELLED';
   if (/skipped/.test(eventType)) return 'SKIPPED';
-  if (eventType === 'command.issued') return 'PENDING';
+  if (eventType === 'command.issued' || eventType === 'step.waiting') return 'PENDING';
   return 'RUNNING';
 }
 

@@ -20,14 +20,16 @@ export interface PlaybookGraph {
   readonly selfLoops: ReadonlySet<string>;
 }
 
-const cache = new WeakMap<Playbook, PlaybookGraph>();
+/** By playbook, then by entry step (the DFS that finds back-edges starts at the entry). */
+const cache = new WeakMap<Playbook, Map<string, PlaybookGraph>>();
 
 export function edgeKey(from: string, to: string): string {
   return `${from}->${to}`;
 }
 
 export function graphOf(playbook: Playbook, entry: string): PlaybookGraph {
-  const hit = cache.get(playbook);
+  let byEntry = cache.get(playbook);
+  const hit = byEntry?.get(entry);
   if (hit) return hit;
   const successors = new Map<string, string[]>();
   for (const step of playbook.workflow) {
@@ -83,7 +85,8 @@ export function graphOf(playbook: Playbook, entry: string): PlaybookGraph {
     component: components(successors),
     selfLoops,
   };
-  cache.set(playbook, graph);
+  if (!byEntry) cache.set(playbook, (byEntry = new Map<string, PlaybookGraph>()));
+  byEntry.set(entry, graph);
   return graph;
 }
 

@@ -64,7 +64,8 @@ export interface CommandRecord {
 
 export interface ExecutionState {
   readonly playbook: Playbook;
-  readonly entry: string;
+  /** Entry step: the default, or the one `playbook_started` records (`context.entry_step`). */
+  entry: string;
   executionId: string;
   catalogId?: string;
   path: string;
@@ -211,6 +212,7 @@ export function applyEvent(state: ExecutionState, event: ExecutionEvent): void {
       if (typeof ctx['catalog_id'] === 'string') state.catalogId = ctx['catalog_id'];
       if (typeof ctx['path'] === 'string') state.path = ctx['path'];
       if (typeof ctx['version'] === 'string') state.version = ctx['version'];
+      if (typeof ctx['entry_step'] === 'string') state.entry = ctx['entry_step'];
       const meta = event.meta ?? {};
       if (typeof meta['execution_pool'] === 'string') state.executionPool = meta['execution_pool'];
       if (event.parent_execution_id) state.parentExecutionId = event.parent_execution_id;
@@ -338,7 +340,11 @@ export function applyEvent(state: ExecutionState, event: ExecutionEvent): void {
       complete(state, s, data, event);
       return;
     }
+    case 'step.waiting':
+      state.waiting.add(event.node_name);
+      return;
     case 'step.skipped': {
+      state.waiting.delete(event.node_name);
       const s = stepState(state, event.node_name);
       if (isRunning(s.status)) return;
       if (s.status !== 'completed' && s.status !== 'failed') setStatus(state, s, 'skipped');
