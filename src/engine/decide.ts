@@ -84,6 +84,8 @@ class Pass {
   readonly events: ExecutionEvent[] = [];
   readonly commands: Command[] = [];
   private readonly queued = new Set<string>();
+  /** Steps on the skip chain being followed (a chain that comes back round ends there). */
+  private readonly skipping = new Set<string>();
   private readonly graph: PlaybookGraph;
 
   constructor(
@@ -258,8 +260,11 @@ class Pass {
     }
     const overlay = opts.set ? { ...opts.set, ctx: opts.set } : undefined;
     if (def.when !== undefined && !this.deps.templates.condition(def.when, executionScope(state, overlay))) {
+      if (this.skipping.has(name)) return;
       this.emit('step.skipped', name, { status: 'SKIPPED', context: { reason: 'when' } });
+      this.skipping.add(name);
       this.followSkipChain(def, opts);
+      this.skipping.delete(name);
       return;
     }
     this.queued.add(name);

@@ -468,3 +468,26 @@ describe('entry step', () => {
     expect(replay(playbook, drive(playbook, () => ok()).events).entry).toBe('start');
   });
 });
+
+describe('skip chains', () => {
+  it('ends a skip chain that comes back to a step it skipped', () => {
+    // s1 is skipped by its when; its first matching arc leads back to s1, which used to recurse
+    // until the stack overflowed.
+    const { state, events } = drive(
+      `${head}workload: { flag: false, round: 0 }
+workflow:
+  - step: start
+    tool: { kind: noop }
+    next: [ s1 ]
+  - step: s1
+    when: "{{ flag }}"
+    tool: { kind: noop }
+    set: { ctx.round: "{{ round + 1 }}" }
+    next: { arcs: [ { step: s1, when: "{{ round < 3 }}" } ] }
+`,
+      () => ok(),
+    );
+    expect(state.status).toBe('COMPLETED');
+    expect(typesOf(events, 's1')).toEqual(['step.skipped']);
+  });
+});
