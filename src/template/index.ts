@@ -1,4 +1,10 @@
-export { TemplateRenderer, templates, type TemplateScope } from './renderer.js';
+export {
+  TemplateRenderer,
+  templates,
+  rendererHealth,
+  type RendererHealth,
+  type TemplateScope,
+} from './renderer.js';
 export { isTemplate, scanTemplate, type ScannedTemplate } from './scan.js';
 export { coerceRendered, truthy } from './typed.js';
 export { plain } from './filters.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TemplateRenderer } from './renderer.js';
+import { rendererHealth, TemplateRenderer, templates } from './renderer.js';
 import { scanTemplate } from './scan.js';
 
 const t = new TemplateRenderer();
@@ -136,5 +136,37 @@ describe('scanner', () => {
     expect(s.names).not.toContain('e');
     expect(s.expression).toBeUndefined();
     expect(scanTemplate(' {{ x }} ').expression).toBe('x');
+  });
+});
+
+describe('engine failures', () => {
+  it('a template that breaks the engine does not break the renders after it', () => {
+    const r = new TemplateRenderer();
+    expect(r.render('{{ 1 + 1 }}', {})).toBe('2');
+    const hostile = "{{ ('a' * 3000000000) | length }}";
+    // at registration (minijinja folds the constant while compiling) ...
+    expect(r.syntaxError(hostile)).toMatch(/exceeded/);
+    expect(r.render('{{ x ~ "!" }}', { x: 'still fine' })).toBe('still fine!');
+    // ... and at render time, with the size coming from the context
+    expect(() => r.render("{{ ('a' * n) | length }}", { n: 3_000_000_000 })).toThrowError(
+      expect.objectContaining({ code: 'TEMPLATE_RENDER' }),
+    );
+    expect(r.renderTyped('{{ a + 1 }}', { a: 1 })).toBe(2);
+    expect(r.condition('{{ flag }}', { flag: true })).toBe(true);
+  });
+
+  it('other renderers recover too when one of them resets the engine', () => {
+    const a = new TemplateRenderer();
+    const b = new TemplateRenderer();
+    expect(b.render('{{ v }}', { v: 'b' })).toBe('b');
+    expect(() => a.render("{{ ('a' * n) | length }}", { n: 3_000_000_000 })).toThrow();
+    expect(b.render('{{ v }}', { v: 'b2' })).toBe('b2');
+    expect(a.render('{{ v }}', { v: 'a2' })).toBe('a2');
+  });
+
+  it('health renders a probe through the shared renderer', () => {
+    expect(rendererHealth()).toEqual({ ok: true });
+    expect(() => templates().render("{{ ('a' * n) | length }}", { n: 3_000_000_000 })).toThrow();
+    expect(rendererHealth()).toEqual({ ok: true });
   });
 });

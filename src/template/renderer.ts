@@ -1,5 +1,6 @@
-import minijinja from 'minijinja-js';
+import type minijinja from 'minijinja-js';
 import { NoetlError } from '../shared/index.js';
+import { engineGeneration, isWasmTrap, newEnvironment, recycle } from './engine.js';
 import { CUSTOM_FILTERS } from './filters.js';
 import { isTemplate, scanTemplate, type ScannedTemplate } from './scan.js';
 import { coerceRendered, truthy } from './typed.js';
@@ -21,6 +22,18 @@ interface Compiled {
 
 const MAX_CACHED = 20_000;
 const LOCATION_RE = /\s*\(in [^)]*\)\s*$/;
+/**
+ * Failures of the engine itself rather than of a template: a WASM trap (a Rust panic, an
+ * allocation past the memory cap), wasm-bindgen's guard once an object was left borrowed by a
+ * trap, a stack overflow. After one of these the Environment (and maybe the instance) is unusable.
+ */
+const ENGINE_FAILURE_RE =
+  /recursive use of an object|unreachable|out of bounds|already (mutably )?borrowed|null pointer passed to rust|call stack/i;
+
+function isEngineFailure(err: unknown): boolean {
+  if (isWasmTrap(err) || err instanceof RangeError) return true;
+  return err instanceof Error && ENGINE_FAILURE_RE.test(err.message);
+}
 
 function lookup(scope: TemplateScope, name: string): unknown {
   if (typeof scope === 'function') return scope(name);
@@ -38,31 +51,62 @@ function firstLine(message: string): string {
  * from a template to JavaScript objects' prototypes or to the host.
  */
 export class TemplateRenderer {
-  private readonly env: InstanceType<typeof minijinja.Environment>;
+  private envValue: InstanceType<typeof minijinja.Environment>;
+  private generation: number;
   private readonly cache = new Map<string, Compiled>();
   private counter = 0;
 
   constructor() {
-    const env = new minijinja.Environment();
+    this.generation = engineGeneration();
+    this.envValue = TemplateRenderer.environment();
+  }
+
+  private static environment(): InstanceType<typeof minijinja.Environment> {
+    const env = newEnvironment();
     env.undefinedBehavior = 'chainable';
     env.debug = false;
     env.enablePyCompat();
     for (const [name, fn] of Object.entries(CUSTOM_FILTERS)) env.addFilter(name, fn);
-    this.env = env;
+    return env;
+  }
+
+  /** The Environment, rebuilt (templates compiled again on use) when the engine was replaced. */
+  private get env(): InstanceType<typeof minijinja.Environment> {
+    if (this.generation !== engineGeneration()) this.reset(false);
+    return this.envValue;
+  }
+
+  /**
+   * Drops the Environment and every compiled template, so nothing of a failed render outlives
+   * it. With `fresh`, the WASM instance is replaced too (a trap may have left it inconsistent).
+   */
+  private reset(fresh: boolean): void {
+    if (fresh) recycle();
+    else if (this.generation === engineGeneration()) {
+      try {
+        this.envValue.free();
+      } catch {
+        // a poisoned Environment cannot be freed; it is dropped all the same
+      }
+    }
+    this.generation = engineGeneration();
+    this.envValue = TemplateRenderer.environment();
+    this.cache.clear();
   }
 
   /** Registers `source` once; later renders reuse the compiled template. */
   private compile(source: string): Compiled {
     const hit = this.cache.get(source);
-    if (hit) return hit;
+    if (hit && this.generation === engineGeneration()) return hit;
+    const env = this.env;
     if (this.cache.size >= MAX_CACHED) {
-      this.env.clearTemplates();
+      env.clearTemplates();
       this.cache.clear();
     }
     const scanned = scanTemplate(source);
     const name = `t${this.counter++}`;
     try {
-      this.env.addTemplate(name, scanned.source);
+      env.addTemplate(name, scanned.source);
     } catch (err) {
       throw this.toError(err, source);
     }
@@ -71,12 +115,28 @@ export class TemplateRenderer {
     return compiled;
   }
 
+  /** Renders a compiled template; an engine failure resets the engine before it is reported. */
+  private run(name: string, ctx: Record<string, unknown>, source: string): string {
+    try {
+      return this.env.renderTemplate(name, ctx);
+    } catch (err) {
+      throw this.toError(err, source);
+    }
+  }
+
   private toError(err: unknown, source: string): NoetlError {
+    const details = { template: source.length > 200 ? `${source.slice(0, 200)}...` : source };
+    if (isEngineFailure(err)) {
+      this.reset(true);
+      return new NoetlError(
+        'TEMPLATE_RENDER',
+        'the template exceeded what the engine allows (memory or nesting); the engine was reset',
+        { details: { ...details, limit: 'engine' } },
+      );
+    }
     const message = firstLine(err instanceof Error ? err.message : String(err));
     const syntax = message.startsWith('syntax error');
-    return new NoetlError(syntax ? 'TEMPLATE_SYNTAX' : 'TEMPLATE_RENDER', message, {
-      details: { template: source.length > 200 ? `${source.slice(0, 200)}...` : source },
-    });
+    return new NoetlError(syntax ? 'TEMPLATE_SYNTAX' : 'TEMPLATE_RENDER', message, { details });
   }
 
   private context(scanned: ScannedTemplate, scope: TemplateScope): Record<string, unknown> {
@@ -103,11 +163,7 @@ export class TemplateRenderer {
   render(source: string, scope: TemplateScope): string {
     if (!isTemplate(source)) return source;
     const compiled = this.compile(source);
-    try {
-      return this.env.renderTemplate(compiled.name, this.context(compiled.scanned, scope));
-    } catch (err) {
-      throw this.toError(err, source);
-    }
+    return this.run(compiled.name, this.context(compiled.scanned, scope), source);
   }
 
   /** Evaluates a single-expression template to its native value. */
@@ -123,12 +179,7 @@ export class TemplateRenderer {
       }
       compiled.jsonName = jsonName;
     }
-    let text: string;
-    try {
-      text = this.env.renderTemplate(compiled.jsonName, this.context(compiled.scanned, scope));
-    } catch (err) {
-      throw this.toError(err, source);
-    }
+    const text = this.run(compiled.jsonName, this.context(compiled.scanned, scope), source);
     return JSON.parse(text) as unknown;
   }
 
@@ -206,4 +257,33 @@ let shared: TemplateRenderer | undefined;
 export function templates(): TemplateRenderer {
   shared ??= new TemplateRenderer();
   return shared;
+}
+
+export interface RendererHealth {
+  readonly ok: boolean;
+  /** Why the renderer is unhealthy; absent when ok. */
+  readonly message?: string;
+}
+
+const PROBE = '{{ probe.n + 1 }}-{{ probe.s | upper }}';
+const PROBE_EXPECTED = '42-OK';
+
+/**
+ * Health of the process-wide renderer: it renders a tiny known template and compares the text.
+ * A renderer that fails or answers wrong is reported (health routes turn it into a non-200).
+ */
+export function rendererHealth(): RendererHealth {
+  try {
+    const out = templates().render(PROBE, { probe: { n: 41, s: 'ok' } });
+    if (out === PROBE_EXPECTED) return { ok: true };
+    return {
+      ok: false,
+      message: `template probe rendered ${JSON.stringify(out.slice(0, 80))}, not ${PROBE_EXPECTED}`,
+    };
+  } catch (err) {
+    return {
+      ok: false,
+      message: `template probe failed: ${err instanceof Error ? err.message : String(err)}`,
+    };
+  }
 }

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { errorMessage } from '../../shared/index.js';
 import type { JsonValue } from '../../shared/index.js';
+import { rendererHealth } from '../../template/index.js';
 import { dashboardStats } from './dashboard.js';
 import type { RouteContext } from './context.js';
 
@@ -31,6 +32,9 @@ async function healthReport(
   const [db, bus] = await Promise.all([ctx.store.health(), busReport(ctx)]);
   let healthy = db.ok;
   const components: Record<string, JsonValue> = {};
+  const renderer = rendererHealth();
+  components['templates'] = { ok: renderer.ok, ...(renderer.ok ? {} : { detail: renderer.message ?? '' }) };
+  if (!renderer.ok) healthy = false;
   for (const check of ctx.healthChecks) {
     try {
       const result = await check.check();
