@@ -11,7 +11,7 @@ import {
   toNoetlError,
   type Logger,
 } from '../shared/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { makePrivate, openStore, type Store } from '../store/index.js';
 import { templates } from '../template/index.js';
 import { closeToolResources, defaultRegistry } from '../tools/index.js';
 import { ControlPlaneClient, Worker } from '../worker/index.js';
@@ -60,6 +60,7 @@ async function connectBus(
  */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<ServerHandle> {
   const logger = options.logger ?? createServerLogger({ level: config.logLevel, name: config.serverName });
+  await makePrivate(config.home); // an install from before the umask: older files were 0644/0666
   const ids = new SnowflakeIdGenerator(systemClock, config.machineId);
   const store = await openStore(storeConfigOf(config, { ids, logger }));
   const cleanup: (() => Promise<void>)[] = [() => store.close()];
@@ -218,6 +219,7 @@ function parseFlags(argv: readonly string[]): Record<string, string> {
 
 /** `noetl-server` / `node dist/server/main.js`. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  process.umask(0o077); // everything it writes under NOETL_HOME is private (docs/security.md)
   let flags: Record<string, string>;
   try {
     flags = parseFlags(argv);

@@ -8,6 +8,7 @@ export { openStore, type StoreConfig } from './open-store.js';
 export { SqlStore, REQUIRED_TABLES, type SqlStoreOptions } from './sql-store.js';
 export { PgStore, pgPoolConfig, type PgStoreOptions, type PgConnectionOptions } from './pg/pg-store.js';
 export { PgliteStore, type PgliteStoreOptions } from './pglite/pglite-store.js';
+export { makePrivate } from './pglite/private-files.js';
 export { isRetryableDbError, toDbError } from './errors.js';
 export { defaultMigrationsDir, loadMigrations, type Migration } from './migrate.js';
 export type { Db, DbResult, DbRow, RootDb } from './db.js';

@@ -4,12 +4,13 @@
  * server as users do (`node dist/server/main.js`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { noetl } from '../helpers/cli.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/server/main.js', import.meta.url));
 const homes: string[] = [];
@@ -120,4 +121,110 @@ describe('restart after SIGKILL (item 19)', () => {
     await stopChild(second.child);
     await stopChild(first.child, 'SIGKILL');
   }, 180_000);
+});
+
+/** Every entry under `root` (itself included) whose mode lets group or others in. */
+function openToOthers(root: string): string[] {
+  const found: string[] = [];
+  const walk = (path: string): void => {
+    const st = lstatSync(path);
+    if (st.isSymbolicLink()) return;
+    if ((st.mode & 0o077) !== 0) found.push(`${(st.mode & 0o777).toString(8)} ${path}`);
+    if (st.isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+  };
+  walk(root);
+  return found;
+}
+
+/** Sets every mode under `root` as an install made before the fix had them. */
+function openUp(root: string): void {
+  const walk = (path: string): void => {
+    const st = lstatSync(path);
+    if (st.isSymbolicLink()) return;
+    chmodSync(path, st.isDirectory() ? 0o777 : 0o666);
+    if (st.isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+  };
+  walk(root);
+}
+
+const SHELL_PLAYBOOK = `apiVersion: noetl.io/v2
+kind: Playbook
+metadata: { name: files, path: tests/files/hello }
+workflow:
+  - step: start
+    tool: { kind: shell, command: "echo hello" }
+`;
+
+async function runOnePlaybook(port: number): Promise<void> {
+  const base = `http://127.0.0.1:${port}`;
+  const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+    const r = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return (await r.json()) as Record<string, unknown>;
+  };
+  await post('/api/catalog/register', { content: SHELL_PLAYBOOK });
+  const { execution_id: id } = await post('/api/execute', { path: 'tests/files/hello' });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const s = (await (await fetch(`${base}/api/executions/${String(id)}/status`)).json()) as {
+      status: string;
+    };
+    if (s.status !== 'RUNNING') {
+      expect(s.status).toBe('COMPLETED');
+      return;
+    }
+    if (Date.now() > deadline) throw new Error('execution did not finish');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('files under NOETL_HOME are private (item 9)', () => {
+  it('a server started by the CLI leaves no file or directory open to group or others', async () => {
+    const root = tempHome('noetl-files-');
+    // HOME too: the PGlite template cache (~/.cache/noetl) is made fresh and checked as well.
+    const home = join(root, 'noetl-home');
+    const cache = join(root, '.cache', 'noetl');
+    const port = await freePort();
+    const env = {
+      HOME: root,
+      NOETL_HOME: home,
+      NOETL_HOST: '127.0.0.1',
+      NOETL_PORT: String(port),
+      NOETL_LOG_LEVEL: 'info',
+      NOETL_DATABASE_URL: undefined,
+      POSTGRES_HOST: undefined,
+      NATS_URL: undefined,
+      NOETL_SERVER_URL: undefined,
+    };
+    const started = await noetl(['server', 'start'], { env, timeoutMs: 170_000 });
+    expect(started.code, started.stderr).toBe(0);
+    try {
+      await runOnePlaybook(port);
+    } finally {
+      const stopped = await noetl(['server', 'stop'], { env });
+      expect(stopped.code, stopped.stderr).toBe(0);
+    }
+    expect(openToOthers(home)).toEqual([]);
+    expect(openToOthers(cache)).toEqual([]);
+  }, 240_000);
+
+  it('a start fixes the modes an older install left (0666 files, 0777 directories)', async () => {
+    const home = tempHome('noetl-files-old-');
+    const port = await freePort();
+    const first = await startServer(home, port);
+    await stopChild(first.child);
+    mkdirSync(join(home, 'logs'), { recursive: true });
+    writeFileSync(join(home, 'logs', 'server.log'), 'old log\n');
+    openUp(home);
+    expect(openToOthers(home).length).toBeGreaterThan(900);
+    const second = await startServer(home, port);
+    try {
+      expect(openToOthers(home)).toEqual([]);
+    } finally {
+      await stopChild(second.child);
+    }
+  }, 240_000);
 });

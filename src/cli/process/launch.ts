@@ -44,8 +44,9 @@ function exitedPromise(child: ChildProcess): Launched['exited'] {
  * appended to the log file.
  */
 export async function launchDetached(spec: LaunchSpec): Promise<Launched> {
-  await mkdir(dirname(spec.logFile), { recursive: true });
-  const fd = openSync(spec.logFile, 'a');
+  // Private, as everything under NOETL_HOME (the server makes older files private on start).
+  await mkdir(dirname(spec.logFile), { recursive: true, mode: 0o700 });
+  const fd = openSync(spec.logFile, 'a', 0o600);
   let logOffset: number;
   let child: ChildProcess;
   try {

@@ -66,9 +66,9 @@ export async function readPidFile(path: string, kind: ProcessKind): Promise<PidR
 }
 
 export async function writePidFile(path: string, record: PidRecord): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
+  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`);
+  await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
   await rename(tmp, path);
 }
 

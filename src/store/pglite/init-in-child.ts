@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NoetlError } from '../../shared/index.js';
+import { makePrivate } from './private-files.js';
 
 /**
  * Creating a PGlite cluster runs initdb in a second WASM instance; the process is left with
@@ -66,6 +67,7 @@ export async function initDataDirInChild(
     template = undefined;
   }
   if (template && existsSync(join(template, COMPLETE))) {
+    await makePrivate(template); // a cache from before modes were fixed: 0666 files
     await cp(template, building, { recursive: true });
     await rm(join(building, COMPLETE), { force: true });
   } else {
@@ -73,6 +75,7 @@ export async function initDataDirInChild(
     if (template) await saveTemplate(building, template).catch(() => undefined);
   }
   // The child wrote through PGlite's filesystem, which cannot fsync: flush the new cluster now.
+  await makePrivate(building);
   await fsyncTree(building);
   await rename(building, dataDir);
   await fsyncPath(dirname(dataDir));
@@ -80,10 +83,11 @@ export async function initDataDirInChild(
 
 async function saveTemplate(cluster: string, template: string): Promise<void> {
   const partial = `${template}.${process.pid}.partial`;
-  await mkdir(dirname(template), { recursive: true });
+  await mkdir(dirname(template), { recursive: true, mode: 0o700 });
   await rm(partial, { recursive: true, force: true });
   await cp(cluster, partial, { recursive: true });
-  await writeFile(join(partial, COMPLETE), '');
+  await writeFile(join(partial, COMPLETE), '', { mode: 0o600 });
+  await makePrivate(partial);
   await rename(partial, template).catch(async () => {
     await rm(partial, { recursive: true, force: true }); // another process saved it first
   });

@@ -3,9 +3,10 @@ import { dirname, resolve } from 'node:path';
 import type { PGliteOptions } from '@electric-sql/pglite';
 import { SqlStore, type SqlStoreOptions } from '../sql-store.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
-import { DURABLE_SETTINGS, durableNodeFs } from './durable-fs.js';
+import { DURABLE_SETTINGS, privateNodeFs } from './durable-fs.js';
 import { initDataDirInChild, needsInit } from './init-in-child.js';
 import { PgliteRootDb } from './pglite-db.js';
+import { makePrivate } from './private-files.js';
 
 export interface PgliteStoreOptions extends SqlStoreOptions {
   /** Directory of the database files, created on first open; `memory://` keeps it in memory. */
@@ -41,18 +42,22 @@ export class PgliteStore extends SqlStore {
     const dataDir = inMemory ? options.dataDir : resolve(options.dataDir);
     let lock: DataDirLock | undefined;
     if (!inMemory) {
-      await mkdir(dirname(dataDir), { recursive: true });
+      await mkdir(dirname(dataDir), { recursive: true, mode: 0o700 });
       lock = acquireDataDirLock(dataDir);
     }
     try {
       const params = await startParams(options, durable);
-      if (!inMemory && needsInit(dataDir)) await initDataDirInChild(dataDir, params);
+      if (!inMemory) {
+        if (needsInit(dataDir)) await initDataDirInChild(dataDir, params);
+        // PGlite's cluster files are 0666 whatever the umask: private before anything is stored.
+        await makePrivate(dataDir);
+      }
       const { PGlite } = await import('@electric-sql/pglite');
       const pgOptions: PGliteOptions = {
         startParams: params,
         // bigint columns as decimal strings, like pg (PGlite would give numbers or BigInts)
         parsers: { [INT8_OID]: (value: string) => value },
-        ...(durable ? { fs: await durableNodeFs(dataDir) } : { dataDir }),
+        ...(inMemory ? { dataDir } : { fs: await privateNodeFs(dataDir, durable) }),
       };
       const pg = await PGlite.create(pgOptions);
       return new PgliteStore(new PgliteRootDb(pg, () => lock?.release()), 'pglite', options);
