@@ -6,6 +6,7 @@ import { registerExecutionCommands } from './commands/executions.js';
 import { registerLocalCommands } from './commands/local.js';
 import { registerProcessCommands } from './commands/processes.js';
 import { registerResourceCommands } from './commands/resources.js';
+import { registerScheduleCommands } from './commands/schedules.js';
 import { EXIT } from './exit.js';
 import { reportError } from './report.js';
 
@@ -67,6 +68,7 @@ Docs: docs/cli.md, docs/dsl.md, docs/errors.md`,
   program.commandsGroup('Server API:');
   registerResourceCommands(program, ctx);
   registerExecutionCommands(program, ctx);
+  registerScheduleCommands(program, ctx);
   program.commandsGroup('Setup:');
   registerAdminCommands(program, ctx);
   program.helpCommand(true);

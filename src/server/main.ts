@@ -21,8 +21,10 @@ import { createServerLogger } from './logging.js';
 import { Orchestrator } from './orchestrator/orchestrator.js';
 import { Sweeper } from './orchestrator/sweeps.js';
 import { orchestrationRoutes } from './routes/orchestration.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { storeConfigOf } from './store-config.js';
 import { RuntimeSweeper } from './sweeper.js';
+import { Scheduler } from './triggers/scheduler.js';
 
 export interface ServerHandle {
   readonly app: FastifyInstance;
@@ -97,7 +99,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         status: () =>
           kind === 'memory' ? 'connected' : (bus as NatsBus).isClosed ? 'disconnected' : 'connected',
       },
-      plugins: [orchestrationRoutes({ orchestrator, store })],
+      plugins: [
+        orchestrationRoutes({ orchestrator, store }),
+        scheduleRoutes({ store, runner: orchestrator, clock: systemClock }),
+      ],
       healthChecks: [
         {
           name: 'workers',
@@ -133,6 +138,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       logger,
     });
     runtimeSweeper.start();
+    const scheduler = new Scheduler({ store, runner: orchestrator, clock: systemClock, logger });
+    scheduler.start();
+    cleanup.unshift(() => scheduler.stop());
     cleanup.unshift(() => runtimeSweeper.stop());
     cleanup.unshift(() => orchestrator.flushPublished());
     if (kind === 'memory' && config.embeddedWorkers > 0) {

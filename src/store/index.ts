@@ -4,6 +4,7 @@
  */
 export type * from './ports.js';
 export { COMMAND_STATUSES, EXECUTION_STATUSES, RUNTIME_KINDS, VAR_TYPES } from './records.js';
+export { SCHEDULE_CATCHUP, SCHEDULE_OVERLAP } from './schedule-records.js';
 export { openStore, type StoreConfig } from './open-store.js';
 export { SqlStore, REQUIRED_TABLES, type SqlStoreOptions } from './sql-store.js';
 export { PgStore, pgPoolConfig, type PgStoreOptions, type PgConnectionOptions } from './pg/pg-store.js';

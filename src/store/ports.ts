@@ -22,6 +22,8 @@ import type {
 } from './records.js';
 
 export type * from './records.js';
+export type * from './schedule-records.js';
+import type { ScheduleStore } from './schedule-records.js';
 
 /** What one `append` writes, all in one transaction. */
 export interface AppendBatch {
@@ -236,6 +238,7 @@ export interface StoreTx {
   readonly runtime: RuntimeStore;
   readonly keychain: KeychainStore;
   readonly executions: ExecutionStore;
+  readonly schedules: ScheduleStore;
   /**
    * SQL a user sent (`/api/postgres/execute`), against the store's database. Without params
    * it may hold several statements; the last statement's rows are returned.

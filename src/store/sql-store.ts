@@ -32,6 +32,8 @@ import { SqlEventStore } from './repos/events.js';
 import { SqlExecutionStore } from './repos/executions.js';
 import { SqlKeychainStore } from './repos/keychain.js';
 import { SqlRuntimeStore } from './repos/runtime.js';
+import { SqlScheduleStore } from './repos/schedules.js';
+import type { ScheduleStore } from './schedule-records.js';
 import { SqlVarStore } from './repos/vars.js';
 import { num, text, textOrNull } from './rows.js';
 
@@ -48,6 +50,7 @@ export const REQUIRED_TABLES = [
   'resource',
   'runtime',
   'schedule',
+  'schedule_fire',
   'transient',
 ] as const;
 
@@ -70,6 +73,7 @@ class SqlStoreTx implements StoreTx {
   readonly runtime: RuntimeStore;
   readonly keychain: KeychainStore;
   readonly executions: ExecutionStore;
+  readonly schedules: ScheduleStore;
 
   constructor(protected readonly ctx: RepoContext) {
     this.events = new SqlEventStore(ctx);
@@ -80,6 +84,7 @@ class SqlStoreTx implements StoreTx {
     this.runtime = new SqlRuntimeStore(ctx);
     this.keychain = new SqlKeychainStore(ctx);
     this.executions = new SqlExecutionStore(ctx);
+    this.schedules = new SqlScheduleStore(ctx);
   }
 
   async query(sql: string, params: readonly JsonValue[] = []): Promise<RawQueryResult> {

@@ -9,6 +9,7 @@ import { EVENT_SQL } from '../queries/events.js';
 import { EXECUTION_SQL } from '../queries/executions.js';
 import { KEYCHAIN_SQL } from '../queries/keychain.js';
 import { RUNTIME_SQL } from '../queries/runtime.js';
+import { SCHEDULE_SQL } from '../queries/schedules.js';
 import { VAR_SQL } from '../queries/vars.js';
 
 /** Every query with the schema bound. */
@@ -21,6 +22,7 @@ export interface BoundSql {
   readonly executions: typeof EXECUTION_SQL;
   readonly keychain: typeof KEYCHAIN_SQL;
   readonly runtime: typeof RUNTIME_SQL;
+  readonly schedules: typeof SCHEDULE_SQL;
   readonly vars: typeof VAR_SQL;
 }
 
@@ -34,6 +36,7 @@ export function bindSql(schema: string): BoundSql {
     executions: bindQueries(EXECUTION_SQL, schema),
     keychain: bindQueries(KEYCHAIN_SQL, schema),
     runtime: bindQueries(RUNTIME_SQL, schema),
+    schedules: bindQueries(SCHEDULE_SQL, schema),
     vars: bindQueries(VAR_SQL, schema),
   };
 }
