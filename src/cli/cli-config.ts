@@ -34,7 +34,7 @@ export interface CliConfig {
   readonly context?: string;
   /** The server address given by flags or env, else undefined (then: context, default). */
   readonly explicitServer?: { readonly url: string; readonly from: UrlSource };
-  /** Host and port of `server start`: flags > NOETL_HOST/NOETL_PORT > 0.0.0.0:8082. */
+  /** Host and port of `server start`: flags > NOETL_HOST/NOETL_PORT > 127.0.0.1:8082. */
   readonly bind: { readonly host: string; readonly port: number };
 }
 
@@ -73,7 +73,7 @@ export function loadCliConfig(env: Env, flags: GlobalFlags): CliConfig {
     },
     env,
   });
-  const host = read.stringOr('NOETL_HOST', '0.0.0.0');
+  const host = read.stringOr('NOETL_HOST', '127.0.0.1');
   const port = read.int('NOETL_PORT', 8082, { min: 0, max: 65535 });
   // Flags beat env (STYLE.md 14): --server-url, --host/--port, --context (resolved in
   // context.ts), then NOETL_SERVER_URL, NOETL_HOST/NOETL_PORT; then the current context, the default.

@@ -4,6 +4,8 @@ import { ConfigError, errorMessage, isPlainObject, NoetlError, NotFoundError } f
 import type { CliConfig } from './cli-config.js';
 
 export const DEFAULT_SERVER_URL = 'http://localhost:8082';
+/** The token a server listening beyond loopback generates (server/api-token.ts writes it). */
+export const API_TOKEN_FILE = 'api-token';
 export const RUNTIMES = ['local', 'distributed', 'auto'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
@@ -108,4 +110,31 @@ export async function resolveServer(config: CliConfig): Promise<ResolvedServer> 
     return { url: url.replace(/\/+$/, ''), from: `context '${name}'` };
   }
   return { url: DEFAULT_SERVER_URL, from: 'default' };
+}
+
+function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * The token of `$NOETL_HOME/api-token` when the server is on this machine (a loopback URL) and no
+ * token is configured; undefined when there is no such file. A server started with
+ * `--host 0.0.0.0` and no NOETL_API_TOKEN writes it there (docs/security.md).
+ */
+export async function localApiToken(home: string, serverUrl: string): Promise<string | undefined> {
+  if (!isLoopbackUrl(serverUrl)) return undefined;
+  const file = join(home, API_TOKEN_FILE);
+  try {
+    const token = (await readFile(file, 'utf8')).trim();
+    return token === '' ? undefined : token;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError(`cannot read ${file}: ${errorMessage(err)}`, { cause: err });
+  }
 }

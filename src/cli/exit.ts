@@ -21,6 +21,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'TEMPLATE_SYNTAX':
     case 'BAD_REQUEST':
     case 'PAYLOAD_TOO_LARGE':
+    case 'UNSUPPORTED_MEDIA_TYPE':
       return EXIT.usage;
     case 'UNAVAILABLE':
     case 'UNAUTHORIZED':

@@ -19,7 +19,13 @@ export interface EnvVarSpec {
 
 const TABLE = [
   // HTTP server
-  { name: 'NOETL_HOST', scope: 'server', description: 'address the server binds to', default: '0.0.0.0' },
+  {
+    name: 'NOETL_HOST',
+    scope: 'server',
+    description:
+      'address the server binds to; any address but loopback needs an API token (NOETL_API_TOKEN, else one generated into $NOETL_HOME/api-token) unless NOETL_INSECURE is set',
+    default: '127.0.0.1',
+  },
   { name: 'NOETL_PORT', scope: 'server', description: 'port the server listens on', default: '8082' },
   {
     name: 'NOETL_SERVER_NAME',
@@ -32,6 +38,25 @@ const TABLE = [
     scope: 'server',
     description: 'URL workers use to reach this server (put into command notifications)',
     default: 'http://<NOETL_HOST, or localhost for 0.0.0.0>:<NOETL_PORT>',
+  },
+  {
+    name: 'NOETL_INSECURE',
+    scope: 'server',
+    description:
+      'true = listen on a non-loopback NOETL_HOST without an API token (anyone who can reach the port can run code); logged as a warning. Same as `--insecure`',
+    default: 'false',
+  },
+  {
+    name: 'NOETL_ALLOWED_HOSTS',
+    scope: 'server',
+    description:
+      'comma-separated host names accepted in the Host header besides localhost, 127.0.0.1 and [::1] (and the host of NOETL_PUBLIC_SERVER_URL); other Host headers get 403 (DNS rebinding). On a non-loopback address Host is checked only when this is set',
+  },
+  {
+    name: 'NOETL_CORS_ORIGINS',
+    scope: 'server',
+    description:
+      "comma-separated origins (`https://ui.example:8443`) allowed to call the API from a browser; unset = no CORS, and requests carrying another site's Origin get 403",
   },
   {
     name: 'NOETL_BODY_LIMIT_BYTES',
@@ -153,14 +178,21 @@ const TABLE = [
     name: 'NOETL_API_TOKEN',
     scope: 'both',
     description:
-      'when set, every API route except /health and /api/health requires `Authorization: Bearer <token>`; workers send it',
+      "when set, every API route except /health, /api/health and the web UI's static files requires `Authorization: Bearer <token>`; workers and the CLI send it. Unset on a non-loopback NOETL_HOST: generated into $NOETL_HOME/api-token (mode 0600), which the CLI reads for local servers",
     secret: true,
   },
   {
     name: 'NOETL_INTERNAL_API_TOKEN',
     scope: 'server',
-    description: 'bearer token of internal routes (catalog delete/restore); unset = those routes answer 503',
+    description:
+      'bearer token of internal routes (catalog delete/restore; /api/postgres/execute on a non-loopback server); unset = those routes answer 503',
     secret: true,
+  },
+  {
+    name: 'NOETL_SQL_STATEMENT_TIMEOUT_SECONDS',
+    scope: 'server',
+    description: 'longest a statement of POST /api/postgres/execute may run before it is cancelled (400)',
+    default: '30',
   },
   // ids, observability
   {

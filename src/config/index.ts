@@ -8,7 +8,13 @@ export { ConfigReader, expandPath } from './sources.js';
 export type { ConfigSources, ConfigValues } from './sources.js';
 export { readConfigFile, parseConfigText } from './config-file.js';
 export type { NatsSettings } from './nats-settings.js';
-export { LOG_LEVELS, checkEncryptionKey, describeServerConfig, loadServerConfig } from './server-config.js';
+export {
+  LOG_LEVELS,
+  checkEncryptionKey,
+  describeServerConfig,
+  isLoopbackHost,
+  loadServerConfig,
+} from './server-config.js';
 export type {
   DatabaseConfig,
   LogLevel,

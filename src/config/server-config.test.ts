@@ -17,12 +17,16 @@ describe('loadServerConfig', () => {
   it('has the contract defaults and an embedded database under NOETL_HOME', () => {
     const c = loadServerConfig({ env: {} });
     expect(c).toMatchObject({
-      host: '0.0.0.0',
+      host: '127.0.0.1',
       port: 8082,
       home: join(homedir(), '.noetl'),
       schema: 'noetl',
       database: { kind: 'pglite', dataDir: join(homedir(), '.noetl', 'data') },
-      publicServerUrl: 'http://localhost:8082',
+      publicServerUrl: 'http://127.0.0.1:8082',
+      insecure: false,
+      allowedHosts: [],
+      corsOrigins: [],
+      sqlStatementTimeoutMs: 30_000,
       machineId: 0,
       metricsEnabled: true,
       logLevel: 'info',
@@ -35,6 +39,28 @@ describe('loadServerConfig', () => {
     expect(c.nats).toBeUndefined();
     expect(c.encryptionKey).toBeUndefined();
     expect(c.apiToken).toBeUndefined();
+  });
+
+  it('reads the network safety settings and refuses malformed origins and hosts', () => {
+    const c = loadServerConfig({
+      env: {
+        NOETL_INSECURE: '1',
+        NOETL_ALLOWED_HOSTS: 'noetl.internal, Box.LAN ',
+        NOETL_CORS_ORIGINS: 'https://ui.example:8443,http://localhost:5173/',
+        NOETL_SQL_STATEMENT_TIMEOUT_SECONDS: '2.5',
+      },
+    });
+    expect(c).toMatchObject({
+      insecure: true,
+      allowedHosts: ['noetl.internal', 'box.lan'],
+      corsOrigins: ['https://ui.example:8443', 'http://localhost:5173'],
+      sqlStatementTimeoutMs: 2500,
+    });
+    expect(() => loadServerConfig({ env: { NOETL_CORS_ORIGINS: 'ui.example' } })).toThrow(/NOETL_CORS_ORIGINS/);
+    expect(() => loadServerConfig({ env: { NOETL_CORS_ORIGINS: 'https://ui.example/app' } })).toThrow(
+      /NOETL_CORS_ORIGINS/,
+    );
+    expect(() => loadServerConfig({ env: { NOETL_ALLOWED_HOSTS: 'http://x' } })).toThrow(/NOETL_ALLOWED_HOSTS/);
   });
 
   it('takes flags over env over file', () => {

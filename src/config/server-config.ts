@@ -41,6 +41,14 @@ export interface ServerConfig {
   readonly allowInsecureDefaultKey: boolean;
   readonly apiToken?: string;
   readonly internalApiToken?: string;
+  /** `NOETL_INSECURE` / `--insecure`: a non-loopback host without a token, on purpose. */
+  readonly insecure: boolean;
+  /** `NOETL_ALLOWED_HOSTS`: Host header names accepted besides the loopback ones (lower case). */
+  readonly allowedHosts: readonly string[];
+  /** `NOETL_CORS_ORIGINS`: origins answered with CORS headers (`scheme://host[:port]`). */
+  readonly corsOrigins: readonly string[];
+  /** `NOETL_SQL_STATEMENT_TIMEOUT_SECONDS` of `/api/postgres/execute`, in ms. */
+  readonly sqlStatementTimeoutMs: number;
   readonly publicServerUrl: string;
   readonly machineId: number;
   readonly metricsEnabled: boolean;
@@ -96,6 +104,47 @@ function readDatabase(read: ConfigReader, home: string): DatabaseConfig {
   };
 }
 
+/** True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+function list(read: ConfigReader, name: 'NOETL_ALLOWED_HOSTS' | 'NOETL_CORS_ORIGINS'): string[] {
+  const raw = read.string(name);
+  if (raw === undefined) return [];
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function readCorsOrigins(read: ConfigReader): string[] {
+  return list(read, 'NOETL_CORS_ORIGINS').map((origin) => {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      return read.fail(
+        'NOETL_CORS_ORIGINS',
+        `holds '${origin}', which is not an origin like https://ui.example`,
+      );
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search !== '')
+      read.fail('NOETL_CORS_ORIGINS', `holds '${origin}', which is not an origin like https://ui.example`);
+    return url.origin;
+  });
+}
+
+function readAllowedHosts(read: ConfigReader): string[] {
+  return list(read, 'NOETL_ALLOWED_HOSTS').map((h) => {
+    const host = h.toLowerCase();
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(host))
+      read.fail('NOETL_ALLOWED_HOSTS', `holds '${h}', which is not a host name (no port, no scheme)`);
+    return host;
+  });
+}
+
 function defaultPublicUrl(host: string, port: number): string {
   const shown = host === '0.0.0.0' || host === '::' || host === '' ? 'localhost' : host;
   return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
@@ -108,7 +157,7 @@ function defaultPublicUrl(host: string, port: number): string {
 export function loadServerConfig(sources: ConfigSources): ServerConfig {
   const read = new ConfigReader(sources);
   const home = read.path('NOETL_HOME', '~/.noetl');
-  const host = read.stringOr('NOETL_HOST', '0.0.0.0');
+  const host = read.stringOr('NOETL_HOST', '127.0.0.1');
   const port = read.int('NOETL_PORT', 8082, { min: 0, max: 65535 });
   const schema = read.stringOr('NOETL_SCHEMA', 'noetl');
   if (!SCHEMA_RE.test(schema)) read.fail('NOETL_SCHEMA', 'must be a lower-case SQL identifier');
@@ -130,6 +179,10 @@ export function loadServerConfig(sources: ConfigSources): ServerConfig {
     allowInsecureDefaultKey: read.bool('NOETL_ALLOW_INSECURE_DEFAULT_KEY', false),
     ...(apiToken === undefined ? {} : { apiToken }),
     ...(internalApiToken === undefined ? {} : { internalApiToken }),
+    insecure: read.bool('NOETL_INSECURE', false),
+    allowedHosts: readAllowedHosts(read),
+    corsOrigins: readCorsOrigins(read),
+    sqlStatementTimeoutMs: Math.round(read.seconds('NOETL_SQL_STATEMENT_TIMEOUT_SECONDS', 30) * 1000),
     publicServerUrl: (
       read.url('NOETL_PUBLIC_SERVER_URL', ['http:', 'https:']) ?? defaultPublicUrl(host, port)
     ).replace(/\/+$/, ''),

@@ -11,6 +11,7 @@ import { installErrorHandlers, sendError } from './errors.js';
 import { installJsonBodyParser } from './json-body.js';
 import { createServerLogger } from './logging.js';
 import { createServerMetrics, installMetrics, type ServerMetrics } from './metrics.js';
+import { installNetworkGuard } from './network-guard.js';
 import { installOpenApi } from './openapi.js';
 import { installQueryCoercion } from './query-coercion.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
@@ -54,27 +55,10 @@ export interface AppDeps {
   readonly uiDir?: string;
 }
 
-function installCors(app: FastifyInstance): void {
-  app.addHook('onRequest', (request, reply, done) => {
-    void reply.header('access-control-allow-origin', '*');
-    const preflight = request.method === 'OPTIONS' && request.headers['access-control-request-method'];
-    if (!preflight) {
-      done();
-      return;
-    }
-    const headers = request.headers['access-control-request-headers'];
-    void reply
-      .header('access-control-allow-methods', 'GET, POST, PUT, DELETE, PATCH, OPTIONS')
-      .header('access-control-allow-headers', typeof headers === 'string' ? headers : '*')
-      .header('access-control-max-age', '86400')
-      .code(204)
-      .send();
-  });
-}
-
 /**
  * The HTTP application: every route of contract 4.1 this part owns plus the plugins given, one
- * error handler, bearer-token auth, CORS, metrics and the OpenAPI document. Not listening: call
+ * error handler, the Host / Origin guard (network-guard.ts), bearer-token auth, JSON-only bodies,
+ * metrics and the OpenAPI document. Not listening: call
  * `app.listen({host, port})` (or `app.inject()` in tests); `app.close()` does not close the store.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -93,7 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   installErrorHandlers(app);
   installJsonBodyParser(app);
-  installCors(app);
+  installNetworkGuard(app, config);
   app.addHook('onRequest', apiTokenHook(config));
   installQueryCoercion(app);
   app.addHook('onResponse', (request, reply, done) => {

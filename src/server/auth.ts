@@ -4,13 +4,31 @@ import { NoetlError } from '../shared/index.js';
 
 /**
  * Bearer tokens (contract 4; issue 4): with `NOETL_API_TOKEN` set, every route but the health
- * checks requires `Authorization: Bearer <token>` (401 without, 403 with a wrong one). Internal
- * routes require `NOETL_INTERNAL_API_TOKEN` instead (503 while it is unset). Tokens are compared in
- * constant time over their SHA-256, so neither content nor length leaks through timing.
+ * checks and routes registered with `config: { public: true }` (the web UI's static files, which
+ * hold no data) requires `Authorization: Bearer <token>` (401 without, 403 with a wrong one).
+ * Internal routes require `NOETL_INTERNAL_API_TOKEN` instead (503 while it is unset). Tokens are
+ * compared in constant time over their SHA-256, so neither content nor length leaks through timing.
  */
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Served without the API token (static files of the web UI; never data). */
+    public?: boolean;
+    /**
+     * The route takes bodies of any content type, raw (a Buffer), and verifies them its own way
+     * (webhook ingress). Other routes accept `application/json` only (json-body.ts).
+     */
+    rawBody?: boolean;
+  }
+}
 
 /** Routes anyone may call (probes). Matched against the route pattern, not the raw URL. */
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/health', '/api/health']);
+
+/** True for a route open without the token: the probes and routes flagged `public`. */
+export function isPublicRoute(request: FastifyRequest): boolean {
+  return PUBLIC_ROUTES.has(request.routeOptions.url ?? '') || request.routeOptions.config.public === true;
+}
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
@@ -40,19 +58,16 @@ export interface AuthTokens {
 }
 
 /**
- * onRequest hook enforcing `NOETL_API_TOKEN` on every route except PUBLIC_ROUTES (unknown URLs
- * too, so probing for routes needs the token). The internal token is accepted as well: whoever
- * holds it may call internal routes, which are stronger.
+ * onRequest hook enforcing `NOETL_API_TOKEN` on every route except the public ones (unknown URLs
+ * and methods too, so probing for routes needs the token; CORS preflights of listed origins are
+ * answered before this hook). The internal token is accepted as well: whoever holds it may call
+ * internal routes, which are stronger.
  */
 export function apiTokenHook(tokens: AuthTokens): onRequestHookHandler {
   const { apiToken, internalApiToken } = tokens;
   return (request, reply, done) => {
-    if (apiToken === undefined || PUBLIC_ROUTES.has(request.routeOptions.url ?? '')) {
+    if (apiToken === undefined || isPublicRoute(request)) {
       done();
-      return;
-    }
-    if (request.method === 'OPTIONS') {
-      done(); // CORS preflight carries no credentials
       return;
     }
     const given = bearerToken(request);

@@ -38,6 +38,7 @@ export const HTTP_STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   UNAVAILABLE: 503,
   DB_ERROR: 500,
   BUS_ERROR: 503,
@@ -57,6 +58,8 @@ function codeOfStatus(status: number): ErrorCode {
       return 'CONFLICT';
     case 413:
       return 'PAYLOAD_TOO_LARGE';
+    case 415:
+      return 'UNSUPPORTED_MEDIA_TYPE';
     case 503:
       return 'UNAVAILABLE';
     default:

@@ -2,7 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { NoetlError, errorMessage } from '../shared/index.js';
 
 /**
- * JSON request bodies. NoETL clients send snowflake ids as JSON numbers (i64), above 2^53 where
+ * JSON request bodies, the only kind the API takes (DESIGN.md section 7): `text/plain`, form and
+ * multipart bodies, which a web page can send cross-site without a preflight, are refused with
+ * 415, as is any other content type, except on routes registered with `config: { rawBody: true }`
+ * (webhook ingress), which receive the raw bytes. Nesting deeper than MAX_JSON_DEPTH is refused
+ * with 400 before parsing, so no later recursion (validation, SQL parameters) can overflow.
+ *
+ * NoETL clients send snowflake ids as JSON numbers (i64), above 2^53 where
  * `JSON.parse` would silently round them: integers too large for a double are turned into decimal
  * strings before parsing, so `{"execution_id": 612345678901234567890}` arrives as a string, digit
  * for digit. Bodies without a 16-digit run take the plain fast path. Prototype-poisoning keys
@@ -55,9 +61,43 @@ function refuseProto(key: string, value: unknown): unknown {
   return value;
 }
 
+/** Deepest nesting of arrays and objects a body may have. */
+export const MAX_JSON_DEPTH = 256;
+
+/** The deepest nesting of `[` and `{` in JSON text (outside strings), stopping past `limit`. */
+export function jsonDepth(text: string, limit = Number.POSITIVE_INFINITY): number {
+  let depth = 0;
+  let max = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      i++;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d === 92 /* \ */) i += 2;
+        else if (d === 34) break;
+        else i++;
+      }
+    } else if (c === 91 /* [ */ || c === 123 /* { */) {
+      depth++;
+      if (depth > max) {
+        max = depth;
+        if (max > limit) return max;
+      }
+    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return max;
+}
+
 /** Parses a request body: undefined for an empty one, a 400 NoetlError for invalid JSON. */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') return undefined;
+  if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new NoetlError('BAD_REQUEST', `body is nested deeper than ${MAX_JSON_DEPTH} levels`, {
+      details: { max_depth: MAX_JSON_DEPTH },
+    });
+  }
   const source = LONG_DIGITS.test(text) ? quoteUnsafeIntegers(text) : text;
   try {
     return source.includes('__proto__') ? JSON.parse(source, refuseProto) : JSON.parse(source);
@@ -67,21 +107,33 @@ export function parseJsonBody(text: string): unknown {
   }
 }
 
+function unsupportedMediaType(type: string | undefined): NoetlError {
+  const shown = type === undefined || type === '' ? 'none' : `'${type.slice(0, 100)}'`;
+  return new NoetlError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `request bodies must be application/json (content type ${shown})`,
+  );
+}
+
 /**
- * Parses `application/json` with parseJsonBody; `text/plain` and form-encoded bodies are read as
- * JSON too (`curl -d '{...}'` sends a form content type).
+ * Parses `application/json` with parseJsonBody; every other content type is refused with 415
+ * UNSUPPORTED_MEDIA_TYPE unless the route is flagged `rawBody` (then the body is a Buffer).
  */
 export function installJsonBodyParser(app: FastifyInstance): void {
-  app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser(
-    ['application/json', 'text/plain', 'application/x-www-form-urlencoded'],
-    { parseAs: 'string' },
-    (_request, body, done) => {
-      try {
-        done(null, parseJsonBody(typeof body === 'string' ? body : body.toString('utf8')));
-      } catch (error) {
-        done(error as Error, undefined);
-      }
-    },
-  );
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (request.routeOptions.config.rawBody === true) {
+      done(null, Buffer.from(body));
+      return;
+    }
+    try {
+      done(null, parseJsonBody(typeof body === 'string' ? body : body.toString('utf8')));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+    if (request.routeOptions.config.rawBody === true) done(null, body);
+    else done(unsupportedMediaType(request.headers['content-type']), undefined);
+  });
 }

@@ -15,6 +15,7 @@ import { makePrivate, openStore, type Store } from '../store/index.js';
 import { templates } from '../template/index.js';
 import { closeToolResources, defaultRegistry } from '../tools/index.js';
 import { ControlPlaneClient, Worker } from '../worker/index.js';
+import { resolveApiToken } from './api-token.js';
 import { buildApp } from './app.js';
 import { EnvelopeCipher, resolveEncryptionKey } from './crypto/index.js';
 import { createServerLogger } from './logging.js';
@@ -60,8 +61,10 @@ async function connectBus(
  * or in-process), HTTP API, sweeps; with the in-process bus also a pool of in-process workers, so
  * one command gives a working system (DESIGN.md section 1).
  */
-export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<ServerHandle> {
-  const logger = options.logger ?? createServerLogger({ level: config.logLevel, name: config.serverName });
+export async function startServer(given: ServerConfig, options: StartOptions = {}): Promise<ServerHandle> {
+  const logger = options.logger ?? createServerLogger({ level: given.logLevel, name: given.serverName });
+  // Before anything is opened: a non-loopback address without a token is refused or given one.
+  const { config } = await resolveApiToken(given, logger);
   await makePrivate(config.home); // an install from before the umask: older files were 0644/0666
   const ids = new SnowflakeIdGenerator(systemClock, config.machineId);
   const store = await openStore(storeConfigOf(config, { ids, logger }));
@@ -200,9 +203,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   }
 }
 
-const USAGE = `Usage: noetl-server [--host HOST] [--port PORT] [--init-db]
+const USAGE = `Usage: noetl-server [--host HOST] [--port PORT] [--insecure] [--init-db]
 
-Starts the NoETL control plane. With no database configured it keeps its data under
+Starts the NoETL control plane, on 127.0.0.1 unless --host says otherwise. Any other address
+needs an API token: NOETL_API_TOKEN, else one generated into $NOETL_HOME/api-token (mode 0600);
+--insecure (NOETL_INSECURE=true) starts it without one, on purpose (see docs/security.md). With no database configured it keeps its data under
 $NOETL_HOME/data (embedded PostgreSQL, PGlite) and runs in-process workers; with
 NOETL_DATABASE_URL (or POSTGRES_*) and NATS_URL it is the distributed control plane.
 Environment: see docs/configuration.md (NOETL_HOST, NOETL_PORT, NOETL_HOME,
@@ -216,6 +221,7 @@ function parseFlags(argv: readonly string[]): Record<string, string> {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') flags['help'] = 'true';
     else if (arg === '--init-db') flags['NOETL_INIT_DB'] = 'true';
+    else if (arg === '--insecure') flags['NOETL_INSECURE'] = 'true';
     else if (arg === '--host' || arg === '--port') {
       const value = argv[++i];
       if (value === undefined) throw new NoetlError('USAGE', `${arg} needs a value`);

@@ -3,7 +3,7 @@
 import { ControlPlaneClient } from '../../worker/client.js';
 import { NoetlError } from '../../shared/index.js';
 import { loadCliConfig, type CliConfig, type GlobalFlags } from '../cli-config.js';
-import { resolveServer, type ResolvedServer } from '../context.js';
+import { localApiToken, resolveServer, type ResolvedServer } from '../context.js';
 import type { CliContext } from '../main.js';
 
 export interface Api {
@@ -16,9 +16,11 @@ export interface Api {
 export async function connectApi(ctx: CliContext, flags: GlobalFlags): Promise<Api> {
   const config = loadCliConfig(ctx.env, flags);
   const server = await resolveServer(config);
+  // NOETL_API_TOKEN, else the token a local server generated into $NOETL_HOME/api-token.
+  const apiToken = config.apiToken ?? (await localApiToken(config.home, server.url));
   const client = new ControlPlaneClient({
     serverUrl: server.url,
-    ...(config.apiToken !== undefined ? { apiToken: config.apiToken } : {}),
+    ...(apiToken !== undefined ? { apiToken } : {}),
   });
   if (ctx.debug()) process.stderr.write(`server: ${server.url} (from ${server.from})\n`);
   return { client, server, config };

@@ -29,7 +29,7 @@ export function globalFlags(cmd: Command): GlobalFlags {
 export function withServerOptions(cmd: Command, role: 'client' | 'bind' = 'client'): Command {
   const host =
     role === 'bind'
-      ? 'address the server binds to (env NOETL_HOST, default 0.0.0.0)'
+      ? 'address the server binds to (env NOETL_HOST, default 127.0.0.1; others need a token)'
       : 'server host: talk to http://HOST:PORT (env NOETL_HOST)';
   const port =
     role === 'bind'

@@ -20,12 +20,16 @@ function registerServer(program: Command, ctx: CliContext): void {
       .option('--init-db', 'accepted for NoETL compatibility (migrations are always applied at start)')
       .option('--foreground', 'run attached to this terminal (Ctrl-C stops it)')
       .option('--timeout <seconds>', 'how long to wait for /api/health (default 120)')
+      .option('--insecure', 'listen on a non-loopback --host without an API token, on purpose')
       .option('-j, --json', JSON_HELP),
     'bind',
   )
     .addHelpText(
       'after',
       `
+The server listens on 127.0.0.1. Any other --host needs an API token: NOETL_API_TOKEN, else one
+is generated into $NOETL_HOME/api-token (mode 0600), which this CLI reads for local servers.
+--insecure (NOETL_INSECURE=true) opens it without one (see docs/security.md).
 With no database configured the server is embedded: PGlite under $NOETL_HOME/data and
 in-process workers. With NOETL_DATABASE_URL (or POSTGRES_*) and NATS_URL it is the distributed
 control plane (then NOETL_ENCRYPTION_KEY is required), and \`noetl worker start\` adds workers.
@@ -40,7 +44,13 @@ Examples:
     )
     .action(
       async (
-        opts: { initDb?: boolean; foreground?: boolean; timeout?: string; json?: boolean },
+        opts: {
+          initDb?: boolean;
+          foreground?: boolean;
+          timeout?: string;
+          insecure?: boolean;
+          json?: boolean;
+        },
         cmd: Command,
       ) => {
         const { serverStart } = await import('../process/server-actions.js');

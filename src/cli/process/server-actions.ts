@@ -13,6 +13,7 @@ export interface ServerStartOptions {
   readonly initDb?: boolean;
   readonly foreground?: boolean;
   readonly timeout?: string;
+  readonly insecure?: boolean;
   readonly json?: boolean;
 }
 
@@ -53,7 +54,14 @@ export async function serverStart(
     'stop what listens there, or choose another with --port / NOETL_PORT',
   );
   const url = `http://${connectHost(host)}:${port}`;
-  const args = ['--host', host, '--port', String(port), ...(opts.initDb ? ['--init-db'] : [])];
+  const args = [
+    '--host',
+    host,
+    '--port',
+    String(port),
+    ...(opts.initDb ? ['--init-db'] : []),
+    ...(opts.insecure ? ['--insecure'] : []),
+  ];
   const env = childEnv(config);
   const record = (pid: number, log?: string): PidRecord => ({
     pid,
