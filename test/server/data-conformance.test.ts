@@ -1,7 +1,10 @@
 /**
- * The data-tool conformance playbooks through the embedded server's HTTP API: credentials are
- * registered with POST /api/credentials (encrypted at rest) and resolved by the in-process
- * workers; outcomes match `noetl run` (test/conformance/data-tools.test.ts).
+ * NoETL's upstream data-tool playbooks through the embedded server's HTTP API (present in CI
+ * beside the repository; skipped with a note when absent, the project's own playbooks in
+ * conformance-playbooks.test.ts cover the same): credentials are registered with
+ * POST /api/credentials (encrypted at rest) and resolved by the in-process workers; outcomes
+ * match `noetl run` (test/conformance/data-tools.test.ts). The secrets check needs no upstream
+ * file and always runs.
  */
 import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
@@ -9,9 +12,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeApi, type FakeApi } from '../helpers/fake-api.js';
 import { startTestServer, type RunningServer } from '../helpers/embedded-server.js';
+import { skipUpstream, UPSTREAM_DIR } from '../helpers/upstream.js';
 import { createDatabase, dropDatabase, pgTarget, urlFor, withPg } from '../helpers/pg-scratch.js';
 
-const CONFORMANCE = new URL('../../../shared/conformance/noetl-e2e/', import.meta.url).pathname;
+const CONFORMANCE = UPSTREAM_DIR;
 let server: RunningServer;
 let api: FakeApi;
 let database = '';
@@ -71,65 +75,72 @@ async function viaApi(file: string, payload: Record<string, unknown> = {}) {
   return { id: started.body.execution_id, ...r.body };
 }
 
-describe('data-tool conformance through the server', () => {
-  it('postgres_test reads noetl.catalog with a registered credential', async () => {
-    const r = await viaApi('postgres_test.yaml');
-    expect(r.error).toBeNull();
-    expect(r.step_results['start']).toEqual({
-      query_catalog: {
-        columns: ['kind', 'count'],
-        rows: [
-          { kind: 'Playbook', count: 2 },
-          { kind: 'Credential', count: 1 },
-        ],
-        row_count: 2,
-      },
+describe.skipIf(skipUpstream('test/server/data-conformance.test.ts'))(
+  'upstream data-tool conformance through the server',
+  () => {
+    it('postgres_test reads noetl.catalog with a registered credential', async () => {
+      const r = await viaApi('postgres_test.yaml');
+      expect(r.error).toBeNull();
+      expect(r.step_results['start']).toEqual({
+        query_catalog: {
+          columns: ['kind', 'count'],
+          rows: [
+            { kind: 'Playbook', count: 2 },
+            { kind: 'Credential', count: 1 },
+          ],
+          row_count: 2,
+        },
+      });
     });
-  });
 
-  it('postgres_retry_connection and duckdb_test complete', async () => {
-    expect((await viaApi('postgres_retry_connection.yaml')).status).toBe('COMPLETED');
-    const duck = await viaApi('duckdb_test.yaml');
-    expect(duck.status).toBe('COMPLETED');
-    expect(duck.step_results['start']).toMatchObject({ run_query: { row_count: 2 } });
-  });
-
-  it('playbook_composition runs the child playbook from the catalog for each user', async () => {
-    await server.register(readFileSync(join(CONFORMANCE, 'user_profile_scorer.yaml'), 'utf8'));
-    const r = await viaApi('playbook_composition.yaml');
-    expect(r.error).toBeNull();
-    expect(r.status).toBe('COMPLETED');
-    const rows = await withPg(
-      async (c) =>
-        (
-          await c.query(
-            `SELECT user_name FROM public.user_profile_results WHERE execution_id = $1 ORDER BY user_name`,
-            [r.id],
-          )
-        ).rows as { user_name: string }[],
-      urlFor(database),
-    );
-    expect(rows.map((x) => x.user_name)).toEqual(['Alice', 'Bob', 'Charlie', 'Diana']);
-    const children = await server.get<{ parent_execution_id: string | null }[]>('/api/executions?limit=1000');
-    expect(children.body.filter((e) => e.parent_execution_id === r.id)).toHaveLength(4);
-  });
-
-  it('http_to_postgres_simple loads a local fake API', async () => {
-    const r = await viaApi('http_to_postgres_simple.yaml', { api_url: `${api.url}/posts` });
-    expect(r.error).toBeNull();
-    expect(r.step_results['verify_data']).toEqual({
-      columns: ['total_posts', 'unique_users', 'max_post_id'],
-      rows: [{ total_posts: 3, unique_users: 2, max_post_id: 3 }],
-      row_count: 1,
+    it('postgres_retry_connection and duckdb_test complete', async () => {
+      expect((await viaApi('postgres_retry_connection.yaml')).status).toBe('COMPLETED');
+      const duck = await viaApi('duckdb_test.yaml');
+      expect(duck.status).toBe('COMPLETED');
+      expect(duck.step_results['start']).toMatchObject({ run_query: { row_count: 2 } });
     });
-  });
 
-  it('broken_sql fails with the SQL error', async () => {
-    const r = await viaApi('broken_sql.yaml');
-    expect(r.status).toBe('FAILED');
-    expect(r.error).toContain('syntax error at or near "FROM"');
-  });
+    it('playbook_composition runs the child playbook from the catalog for each user', async () => {
+      await server.register(readFileSync(join(CONFORMANCE, 'user_profile_scorer.yaml'), 'utf8'));
+      const r = await viaApi('playbook_composition.yaml');
+      expect(r.error).toBeNull();
+      expect(r.status).toBe('COMPLETED');
+      const rows = await withPg(
+        async (c) =>
+          (
+            await c.query(
+              `SELECT user_name FROM public.user_profile_results WHERE execution_id = $1 ORDER BY user_name`,
+              [r.id],
+            )
+          ).rows as { user_name: string }[],
+        urlFor(database),
+      );
+      expect(rows.map((x) => x.user_name)).toEqual(['Alice', 'Bob', 'Charlie', 'Diana']);
+      const children = await server.get<{ parent_execution_id: string | null }[]>(
+        '/api/executions?limit=1000',
+      );
+      expect(children.body.filter((e) => e.parent_execution_id === r.id)).toHaveLength(4);
+    });
 
+    it('http_to_postgres_simple loads a local fake API', async () => {
+      const r = await viaApi('http_to_postgres_simple.yaml', { api_url: `${api.url}/posts` });
+      expect(r.error).toBeNull();
+      expect(r.step_results['verify_data']).toEqual({
+        columns: ['total_posts', 'unique_users', 'max_post_id'],
+        rows: [{ total_posts: 3, unique_users: 2, max_post_id: 3 }],
+        row_count: 1,
+      });
+    });
+
+    it('broken_sql fails with the SQL error', async () => {
+      const r = await viaApi('broken_sql.yaml');
+      expect(r.status).toBe('FAILED');
+      expect(r.error).toContain('syntax error at or near "FROM"');
+    });
+  },
+);
+
+describe('secrets through the server', () => {
   it('a secret used by a step is in no event and nowhere under NOETL_HOME', async () => {
     const secret = 'Very-Secret-Value-9137';
     expect(
