@@ -24,6 +24,7 @@ export {
 } from './credentials.js';
 export { resolveKeychain, withKeychain, KEYCHAIN_KINDS, type ResolvedKeychain } from './keychain.js';
 export { runTasks, type RunTasksDeps, type RunTasksInput } from './pipeline.js';
+export { NOETL_SECRET_ENV, TOOL_ENV_ALLOW, workerToolEnv, withoutNoetlSecrets } from './process.js';
 export { abortableSleep, backoffMs, matchRule } from './policy.js';
 export { noopTool } from './noop/index.js';
 export { pythonTool } from './python/index.js';

@@ -122,10 +122,85 @@ export function runProcess(req: ProcessRequest): Promise<ProcessResult> {
   });
 }
 
-/** The host environment overlaid with a tool's `env` map. */
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * noetl's own secrets: never in a tool's environment, whatever the mode (a playbook's `env` map
+ * may still set a variable of the same name on purpose).
+ */
+export const NOETL_SECRET_ENV: readonly string[] = [
+  'NOETL_API_TOKEN',
+  'NOETL_INTERNAL_API_TOKEN',
+  'NOETL_ENCRYPTION_KEY',
+  'NOETL_DATABASE_URL',
+  'NOETL_TEST_DATABASE_URL',
+  'POSTGRES_PASSWORD',
+  'NATS_PASSWORD',
+  'NATS_TOKEN',
+];
+const SECRET_ENV = new Set(NOETL_SECRET_ENV);
+
+/**
+ * What python and shell steps on a worker or server see of its environment (DESIGN.md section
+ * 7); everything else (tokens, keys, database URLs, cloud credentials of the host) stays out.
+ */
+export const TOOL_ENV_ALLOW: readonly string[] = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'TMPDIR',
+  'TMP',
+  'TEMP',
+  'PYTHONPATH',
+  'PYTHONHOME',
+  'PYTHONUSERBASE',
+  'VIRTUAL_ENV',
+  'PYTHON_PATH',
+  'PYENV_ROOT',
+  'PYENV_VERSION',
+  'CONDA_PREFIX',
+  'CONDA_DEFAULT_ENV',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+];
+const ALLOW = new Set(TOOL_ENV_ALLOW);
+
+/** Names an operator adds to the allow-list: `NOETL_KEYCHAIN_ENV_VARS` (comma or space list). */
+export const TOOL_ENV_EXTRA_VAR = 'NOETL_KEYCHAIN_ENV_VARS';
+
+/**
+ * The environment of tools run by a worker or a server: only the allow-listed names, `LC_*`,
+ * and the names listed in `NOETL_KEYCHAIN_ENV_VARS` (never noetl's own secrets).
+ */
+export function workerToolEnv(host: Env): Record<string, string> {
+  const extra = new Set(
+    (host[TOOL_ENV_EXTRA_VAR] ?? '').split(/[\s,]+/).filter((n) => n !== '' && !SECRET_ENV.has(n)),
+  );
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(host)) {
+    if (value === undefined) continue;
+    if (ALLOW.has(name) || name.startsWith('LC_') || extra.has(name)) out[name] = value;
+  }
+  return out;
+}
+
+/** The host environment without noetl's own secrets (`noetl run`: the user's environment). */
+export function withoutNoetlSecrets(host: Env): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(host)) if (!SECRET_ENV.has(name)) out[name] = value;
+  return out;
+}
+
+/** The host environment, minus noetl's own secrets, overlaid with a tool's `env` map. */
 export function mergeEnv(
-  base: Readonly<Record<string, string | undefined>>,
+  base: Env,
   extra: Readonly<Record<string, string>> | undefined,
 ): Record<string, string | undefined> {
-  return extra ? { ...base, ...extra } : { ...base };
+  const env = withoutNoetlSecrets(base);
+  return extra ? { ...env, ...extra } : env;
 }

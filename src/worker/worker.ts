@@ -15,6 +15,7 @@ import {
   type ToolRegistry,
   type ToolResult,
   type ToolServices,
+  workerToolEnv,
 } from '../tools/index.js';
 import type { ClaimResponse, ControlPlaneClient, PostedEvent } from './client.js';
 
@@ -28,7 +29,10 @@ export interface WorkerOptions {
   readonly bus: CommandBus;
   readonly registry: ToolRegistry;
   readonly logger: Logger;
-  /** Environment handed to tools (python/shell subprocesses). */
+  /**
+   * The host's environment. Tools (python/shell subprocesses) see only its allow-listed part
+   * (`workerToolEnv`): never the worker's or server's tokens, keys and database URLs.
+   */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** How long `stop()` waits for in-flight commands (default 30 s). */
   readonly graceMs?: number;
@@ -62,8 +66,11 @@ export class Worker {
   /** Claims failed in a row for a transient reason (server unreachable, 5xx). */
   private claimFailures = 0;
   private stateValue: WorkerState = 'idle';
+  private readonly toolEnv: Readonly<Record<string, string>>;
 
-  constructor(private readonly options: WorkerOptions) {}
+  constructor(private readonly options: WorkerOptions) {
+    this.toolEnv = workerToolEnv(options.env);
+  }
 
   get state(): WorkerState {
     return this.stateValue;
@@ -186,7 +193,7 @@ export class Worker {
   private services(secrets: SecretRegistry): ToolServices {
     const client = this.options.client;
     return {
-      env: this.options.env,
+      env: this.toolEnv,
       logger: this.options.logger,
       secrets,
       resolveCredential: async (alias, signal) => {
