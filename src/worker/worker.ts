@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { CommandBus, CommandNotification, Delivery, Subscription } from '../bus/index.js';
 import { normalizeTool, type KeychainEntry } from '../dsl/index.js';
 import {
@@ -67,6 +68,11 @@ export class Worker {
   private claimFailures = 0;
   private stateValue: WorkerState = 'idle';
   private readonly toolEnv: Readonly<Record<string, string>>;
+  /**
+   * This process's id beside its name: registering the name under a new instance releases what
+   * a previous process of the same name still holds (it is gone: a restart under one WORKER_ID).
+   */
+  readonly instanceId = randomUUID();
 
   constructor(private readonly options: WorkerOptions) {
     this.toolEnv = workerToolEnv(options.env);
@@ -90,6 +96,7 @@ export class Worker {
         status: 'active',
         capacity: o.maxConcurrent,
         labels: { pool: o.pool ?? '*' },
+        runtime: { instance_id: this.instanceId, pid: process.pid },
       });
     await this.withRetry('register', register);
     this.heartbeat = setInterval(() => {

@@ -4,7 +4,23 @@ const RUNTIME_COLUMNS = `runtime_id, name, kind, uri, status, labels, capabiliti
   runtime, heartbeat, created_at, updated_at`;
 
 export const RUNTIME_SQL = {
+  // A worker process sends its own `runtime.instance_id`. Registering a name under another
+  // instance than the stored one means the name's previous process is gone (a worker restarted
+  // under the same WORKER_ID): the commands it claimed are released in the same statement and
+  // published again by the outbox sweep. The same instance registering again (its control plane
+  // lost the row) releases nothing.
   register: `
+    WITH previous AS (
+      SELECT runtime->>'instance_id' AS instance FROM {{schema}}.runtime
+      WHERE kind = $3::text AND name = $2::text
+    ), superseded AS (
+      UPDATE {{schema}}.command SET status = 'PENDING', worker_id = NULL, claimed_at = NULL,
+        started_at = NULL, attempt = attempt + 1, published_at = NULL, updated_at = now()
+      WHERE $3::text = 'worker_pool' AND worker_id = $2::text AND status IN ('CLAIMED', 'RUNNING')
+        AND ($9::jsonb->>'instance_id') IS NOT NULL
+        AND EXISTS (SELECT 1 FROM previous WHERE instance IS DISTINCT FROM ($9::jsonb->>'instance_id'))
+      RETURNING command_id
+    )
     INSERT INTO {{schema}}.runtime (runtime_id, name, kind, uri, status, labels, capabilities,
       capacity, runtime)
     VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text, $6::jsonb, $7::jsonb,
