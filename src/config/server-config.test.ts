@@ -191,7 +191,7 @@ describe('loadWorkerConfig', () => {
       serverUrl: 'http://localhost:8082',
       heartbeatIntervalSeconds: 15,
       maxConcurrent: 4,
-      metricsBind: { host: '0.0.0.0', port: 9090 },
+      metricsBind: { host: '127.0.0.1', port: 9090 },
     });
     expect(c.workerId).toMatch(/^.+-\d+-[0-9a-f]{6}$/);
   });
@@ -215,7 +215,7 @@ describe('loadWorkerConfig', () => {
       nats: { url: 'nats://n:4222' },
       apiToken: 't',
     });
-    expect(loadWorkerConfig({ env: { PORT: '7000' } }).metricsBind).toEqual({ host: '0.0.0.0', port: 7000 });
+    expect(loadWorkerConfig({ env: { PORT: '7000' } }).metricsBind).toEqual({ host: '127.0.0.1', port: 7000 });
     expect(() => loadWorkerConfig({ env: { WORKER_METRICS_BIND: 'nope' } })).toThrow(/WORKER_METRICS_BIND/);
     expect(() => loadWorkerConfig({ env: { WORKER_MAX_CONCURRENT: '0' } })).toThrow(/WORKER_MAX_CONCURRENT/);
   });

@@ -32,7 +32,8 @@ const POOL_RE = /^[A-Za-z0-9_-]+$/;
 function readBind(read: ConfigReader): BindAddress {
   const raw = read.string('WORKER_METRICS_BIND');
   if (raw === undefined) {
-    return { host: '0.0.0.0', port: read.int('PORT', 9090, { min: 0, max: 65535 }) };
+    // Loopback unless asked: metrics and health are not for the network by default.
+    return { host: '127.0.0.1', port: read.int('PORT', 9090, { min: 0, max: 65535 }) };
   }
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(raw) ?? /^()()(\d+)$/.exec(raw);
   const port = m ? Number(m[3]) : NaN;

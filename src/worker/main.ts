@@ -26,7 +26,8 @@ the control plane, runs its tool and reports the events. Configured by environme
   WORKER_POOL_NAME        pool whose commands it takes (default: every pool)
   WORKER_MAX_CONCURRENT   commands run at once (4)
   WORKER_HEARTBEAT_INTERVAL seconds between heartbeats (15)
-  WORKER_METRICS_BIND     host:port of /metrics and /health (0.0.0.0:9090)
+  WORKER_METRICS_BIND     host:port of /metrics and /health (127.0.0.1:9090, a free port
+                          when 9090 is taken; a port that cannot be had is a warning)
   WORKER_GRACE_SECONDS    on SIGTERM, how long in-flight commands may finish (30)
   NOETL_API_TOKEN         bearer token of the control plane, when it requires one
 See docs/deploy.md and docs/configuration.md.
@@ -65,6 +66,65 @@ function metricsServer(config: WorkerConfig, worker: () => Worker | undefined, r
   });
 }
 
+function listen(http: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    http.once('error', onError);
+    http.listen(port, host, () => {
+      http.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** Whether the metrics address was asked for (WORKER_METRICS_BIND or PORT), not defaulted. */
+function metricsBindExplicit(env: NodeJS.ProcessEnv): boolean {
+  return env['WORKER_METRICS_BIND'] !== undefined || env['PORT'] !== undefined;
+}
+
+/**
+ * Opens /metrics and /health. The default address is loopback; when its port is taken (another
+ * worker on this machine) the listener moves to a free port. An address that cannot be had is
+ * a warning, never the end of the worker: it runs without the listener. Returns its URL ('' when
+ * none).
+ */
+async function listenMetrics(
+  http: Server,
+  config: WorkerConfig,
+  explicit: boolean,
+  logger: Logger,
+): Promise<string> {
+  const { host, port } = config.metricsBind;
+  const url = (): string => {
+    const address = http.address();
+    const shown = host.includes(':') ? `[${host}]` : host;
+    return typeof address === 'object' && address ? `http://${shown}:${address.port}` : '';
+  };
+  try {
+    await listen(http, port, host);
+    return url();
+  } catch (err) {
+    let failure: unknown = err;
+    if (!explicit && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      try {
+        await listen(http, 0, host);
+        logger.warn(
+          { port, metrics: url() },
+          `metrics port ${port} is in use: listening on a free port (set WORKER_METRICS_BIND to choose)`,
+        );
+        return url();
+      } catch (again) {
+        failure = again;
+      }
+    }
+    logger.warn(
+      { bind: `${host}:${port}`, err: errorMessage(failure) },
+      'metrics listener not started: the worker runs without /metrics and /health',
+    );
+    return '';
+  }
+}
+
 /** Starts a worker process's parts: NATS bus, worker, metrics endpoint. */
 export async function startWorker(
   config: WorkerConfig,
@@ -101,13 +161,7 @@ export async function startWorker(
     },
   });
   const http = metricsServer(config, () => holder.worker, registry);
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(config.metricsBind.port, config.metricsBind.host, resolve);
-  });
-  const address = http.address();
-  const metricsUrl =
-    typeof address === 'object' && address ? `http://${config.metricsBind.host}:${address.port}` : '';
+  const metricsUrl = await listenMetrics(http, config, metricsBindExplicit(env), logger);
   const n = config.nats;
   // NatsSettings uses NatsBusOptions' names: the settings go over as they are.
   const bus = await NatsBus.connect({ ...n, name: `noetl-worker-${config.workerId}`, logger });
