@@ -205,10 +205,43 @@ export interface ExecutionListOptions {
   readonly offset?: number;
 }
 
+/** Keyset position in the executions list (newest first): the last row of a page. */
+export interface ExecutionPageKey {
+  /** start_time in microseconds since the epoch (decimal string: exact). */
+  readonly startMicros: string;
+  readonly executionId: string;
+}
+
+export interface ExecutionPageOptions {
+  readonly catalogId?: string;
+  readonly status?: ExecutionStatus;
+  /** Path prefix (a full path matches itself). */
+  readonly pathPrefix?: string;
+  /** Substring of the path, case-insensitive. */
+  readonly pathContains?: string;
+  /** Started at or after (ms since the epoch). */
+  readonly since?: number;
+  /** Started before (ms since the epoch). */
+  readonly until?: number;
+  /** Rows after this one (the previous page's `next`). */
+  readonly after?: ExecutionPageKey;
+  readonly limit: number;
+  /** Rows skipped first (legacy paging; prefer `after`). */
+  readonly offset?: number;
+}
+
+export interface ExecutionPage {
+  readonly executions: ExecutionRecord[];
+  /** Key of the last row when more rows may follow. */
+  readonly next?: ExecutionPageKey;
+}
+
 export interface ExecutionStore {
   get(executionId: string): Promise<ExecutionRecord | undefined>;
   /** Newest first. */
   list(options?: ExecutionListOptions): Promise<ExecutionRecord[]>;
+  /** Newest first, by keyset (start_time, execution_id): as fast on page 1000 as on page 1. */
+  page(options: ExecutionPageOptions): Promise<ExecutionPage>;
   /** The newest execution started with this key within the window (execute dedup). */
   findByIdempotencyKey(key: string, withinMs: number): Promise<ExecutionRecord | undefined>;
   /** RUNNING executions started at least `olderThanMs` ago (`/api/executions/cleanup`). */

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { NoetlError, NotFoundError } from '../../shared/index.js';
-import type { Store } from '../../store/index.js';
+import type { ExecutionPageKey, ExecutionStatus, Store } from '../../store/index.js';
 import type { ExecuteRequest, Orchestrator } from '../orchestrator/orchestrator.js';
 import { eventView, executionSummary, finalResult, statusView, stepResults } from '../orchestrator/views.js';
 import { idString, type WireEvent } from '../orchestrator/wire.js';
@@ -57,6 +57,53 @@ const wireEventSchema = {
     informative: { type: 'boolean' },
   },
 } as const;
+
+const MAX_PAGE = 500;
+
+interface ExecutionListQuery {
+  catalog_id?: string;
+  path?: string;
+  q?: string;
+  status?: ExecutionStatus;
+  since?: string;
+  until?: string;
+  limit?: number;
+  offset?: number;
+  cursor?: string;
+}
+
+const executionListQuery = {
+  type: 'object',
+  properties: {
+    catalog_id: ID,
+    path: { type: 'string', maxLength: 1000, description: 'path prefix' },
+    q: { type: 'string', maxLength: 1000, description: 'substring of the path, case-insensitive' },
+    status: { type: 'string', enum: ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] },
+    since: { type: 'string', maxLength: 64, description: 'ISO time: started at or after' },
+    until: { type: 'string', maxLength: 64, description: 'ISO time: started before' },
+    // Up to 1000 accepted (the limit of earlier versions), 500 served.
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+    offset: { type: 'integer', minimum: 0 },
+    cursor: { type: 'string', maxLength: 200, description: 'X-Next-Cursor of the previous page' },
+  },
+} as const;
+
+function timeParam(value: string, name: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new NoetlError('BAD_REQUEST', `${name} must be an ISO time, got '${value}'`);
+  return ms;
+}
+
+/** The cursor is opaque to clients: base64url of `<start micros>.<execution id>`. */
+function encodeCursor(key: ExecutionPageKey): string {
+  return Buffer.from(`${key.startMicros}.${key.executionId}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): ExecutionPageKey {
+  const m = /^(-?\d{1,19})\.(\d{1,20})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m?.[1] || !m[2]) throw new NoetlError('BAD_REQUEST', 'cursor is not one this server gave');
+  return { startMicros: m[1], executionId: m[2] };
+}
 
 interface ExecuteBody {
   path?: string;
@@ -250,34 +297,25 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
       },
     );
 
-    app.get<{
-      Querystring: { catalog_id?: string; path?: string; status?: string; limit?: number; offset?: number };
-    }>(
+    app.get<{ Querystring: ExecutionListQuery }>(
       '/api/executions',
-      {
-        schema: {
-          querystring: {
-            type: 'object',
-            properties: {
-              catalog_id: ID,
-              path: { type: 'string', maxLength: 1000 },
-              status: { type: 'string', enum: ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] },
-              limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-              offset: { type: 'integer', minimum: 0, default: 0 },
-            },
-          },
-        },
-      },
-      async (req) => {
+      { schema: { querystring: executionListQuery } },
+      async (req, reply) => {
         const q = req.query;
-        const rows = await store.executions.list({
+        const page = await store.executions.page({
           ...(q.catalog_id !== undefined ? { catalogId: q.catalog_id } : {}),
-          ...(q.path !== undefined ? { path: q.path } : {}),
-          ...(q.status !== undefined ? { status: q.status as 'RUNNING' } : {}),
-          limit: q.limit ?? 100,
-          offset: q.offset ?? 0,
+          ...(q.path !== undefined && q.path !== '' ? { pathPrefix: q.path } : {}),
+          ...(q.q !== undefined && q.q !== '' ? { pathContains: q.q } : {}),
+          ...(q.status !== undefined ? { status: q.status } : {}),
+          ...(q.since !== undefined ? { since: timeParam(q.since, 'since') } : {}),
+          ...(q.until !== undefined ? { until: timeParam(q.until, 'until') } : {}),
+          ...(q.cursor !== undefined && q.cursor !== '' ? { after: decodeCursor(q.cursor) } : {}),
+          ...(q.cursor === undefined && q.offset !== undefined ? { offset: q.offset } : {}),
+          limit: Math.min(q.limit ?? 50, MAX_PAGE),
         });
-        return rows.map(executionSummary);
+        void reply.header('access-control-expose-headers', 'x-next-cursor');
+        if (page.next) void reply.header('x-next-cursor', encodeCursor(page.next));
+        return page.executions.map(executionSummary);
       },
     );
 

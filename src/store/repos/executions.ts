@@ -1,8 +1,13 @@
-import type { ExecutionListOptions, ExecutionStore } from '../ports.js';
+import type { ExecutionListOptions, ExecutionPage, ExecutionPageOptions, ExecutionStore } from '../ports.js';
 import type { ExecutionRecord } from '../records.js';
-import { opt } from '../rows.js';
+import { opt, text } from '../rows.js';
 import { DEFAULT_LIST_LIMIT, type RepoContext } from './context.js';
 import { toExecution } from './mappers.js';
+
+const MAX_ID = '9223372036854775807';
+const MIN_ID = '-9223372036854775808';
+/** 9999-12-31T00:00:00Z in microseconds since the epoch. */
+const NO_UPPER_MICROS = '253402214400000000';
 
 export class SqlExecutionStore implements ExecutionStore {
   constructor(private readonly ctx: RepoContext) {}
@@ -22,6 +27,42 @@ export class SqlExecutionStore implements ExecutionStore {
       options.offset ?? 0,
     ]);
     return result.rows.map(toExecution);
+  }
+
+  async page(options: ExecutionPageOptions): Promise<ExecutionPage> {
+    const after = options.after;
+    // Without a cursor the bound is above any row: year 9999, the largest id; `until` is the
+    // bound (until, smallest id), i.e. start_time < until.
+    const upper =
+      after !== undefined
+        ? [after.startMicros, after.executionId]
+        : options.until !== undefined
+          ? [String(BigInt(Math.floor(options.until)) * 1000n), MIN_ID]
+          : [NO_UPPER_MICROS, MAX_ID];
+    const bounds = [
+      options.since !== undefined ? new Date(options.since).toISOString() : '-infinity',
+      upper[0],
+      upper[1],
+      options.limit + 1,
+      options.offset ?? 0,
+    ];
+    const filters = [
+      opt(options.catalogId),
+      opt(options.status),
+      opt(options.pathPrefix),
+      opt(options.pathContains),
+    ];
+    const result = filters.every((f) => f === null)
+      ? await this.ctx.db.query(this.ctx.sql.executions.page, bounds)
+      : await this.ctx.db.query(this.ctx.sql.executions.pageFiltered, [...bounds, ...filters]);
+    const rows = result.rows.slice(0, options.limit);
+    const last = rows[rows.length - 1];
+    return {
+      executions: rows.map(toExecution),
+      ...(result.rows.length > options.limit && last !== undefined
+        ? { next: { startMicros: text(last, 'start_micros'), executionId: text(last, 'execution_id') } }
+        : {}),
+    };
   }
 
   async findByIdempotencyKey(key: string, withinMs: number): Promise<ExecutionRecord | undefined> {
