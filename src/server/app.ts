@@ -22,6 +22,7 @@ import { registerKeychainRoutes } from './routes/keychain.js';
 import { registerRuntimeRoutes } from './routes/runtime.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerVarRoutes } from './routes/vars.js';
+import { registerStreamRoutes } from './routes/streams.js';
 import { uiStatic } from './ui-static.js';
 
 /** The package version (package.json is two levels up from src/server and dist/server). */
@@ -114,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerKeychainRoutes(app, ctx);
   registerVarRoutes(app, ctx);
   registerRuntimeRoutes(app, ctx);
+  registerStreamRoutes(app, ctx);
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
   await app.register(uiStatic({ ...config, ...(deps.uiDir === undefined ? {} : { dir: deps.uiDir }) }));
   return app;

@@ -54,6 +54,13 @@ export interface EventListOptions {
   readonly types?: readonly string[];
 }
 
+/** One event of the log as the `event_feed` index knows it (event streams look for new ones). */
+export interface EventRef {
+  readonly executionId: string;
+  readonly eventId: string;
+  readonly eventType: string;
+}
+
 export interface EventStore {
   /**
    * Appends events idempotently with their command rows, updating the execution and command
@@ -64,6 +71,10 @@ export interface EventStore {
   list(executionId: string, options?: EventListOptions): Promise<EventRecord[]>;
   get(executionId: string, eventId: string): Promise<EventRecord | undefined>;
   countByType(executionId: string): Promise<Record<string, number>>;
+  /** Events of every execution with an id above `afterEventId`, in id order, at most `limit`. */
+  feed(afterEventId: string, limit: number): Promise<EventRef[]>;
+  /** Whole events by (execution, event) id, in id order; unknown ones are left out. */
+  getMany(refs: readonly Pick<EventRef, 'executionId' | 'eventId'>[]): Promise<EventRecord[]>;
 }
 
 export interface ClaimResult {

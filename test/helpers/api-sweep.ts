@@ -363,4 +363,16 @@ export const CONTROL_PLANE_ROUTES: readonly SweepRoute[] = [
     unknownStatus: 200,
     badIdUrl: '/api/worker/pools?kind=nonsense',
   },
+  {
+    method: 'GET',
+    pattern: '/api/executions/:id/stream',
+    url: '/api/executions/999999999999999999/stream',
+    badIdUrl: '/api/executions/abc/stream',
+  },
+  {
+    method: 'GET',
+    pattern: '/api/events/stream',
+    url: '/api/events/stream?execution_id=999999999999999999',
+    badIdUrl: '/api/events/stream?execution_id=abc',
+  },
 ];

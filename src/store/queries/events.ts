@@ -241,6 +241,23 @@ export const EVENT_SQL = {
     SELECT ${EVENT_COLUMNS} FROM {{schema}}.event
     WHERE execution_id = $1::bigint AND event_id = $2::bigint`,
 
+  /**
+   * Events of every execution after an id, in id order, from the `event_feed` index alone: the
+   * event streams look for new events here, then read the rows they want with `getMany`.
+   */
+  feed: `
+    SELECT execution_id, event_id, event_type FROM {{schema}}.event
+    WHERE event_id > $1::bigint
+    ORDER BY event_id
+    LIMIT $2::integer`,
+
+  /** Whole events by (execution_id, event_id) pairs, in id order. */
+  getMany: `
+    SELECT ${EVENT_COLUMNS} FROM {{schema}}.event
+    WHERE (execution_id, event_id) IN (
+      SELECT * FROM unnest($1::bigint[], $2::bigint[]))
+    ORDER BY event_id`,
+
   countByType: `
     SELECT event_type, count(*)::integer AS n FROM {{schema}}.event
     WHERE execution_id = $1::bigint

@@ -1,4 +1,4 @@
-import type { AppendBatch, AppendResult, EventListOptions, EventStore } from '../ports.js';
+import type { AppendBatch, AppendResult, EventListOptions, EventRef, EventStore } from '../ports.js';
 import type { EventRecord } from '../records.js';
 import { num, opt, text } from '../rows.js';
 import type { RepoContext } from './context.js';
@@ -27,6 +27,24 @@ export class SqlEventStore implements EventStore {
     const result = await this.ctx.db.query(this.ctx.sql.events.get, [executionId, eventId]);
     const row = result.rows[0];
     return row ? toEvent(row) : undefined;
+  }
+
+  async feed(afterEventId: string, limit: number): Promise<EventRef[]> {
+    const result = await this.ctx.db.query(this.ctx.sql.events.feed, [afterEventId, limit]);
+    return result.rows.map((row) => ({
+      executionId: text(row, 'execution_id'),
+      eventId: text(row, 'event_id'),
+      eventType: text(row, 'event_type'),
+    }));
+  }
+
+  async getMany(refs: readonly Pick<EventRef, 'executionId' | 'eventId'>[]): Promise<EventRecord[]> {
+    if (refs.length === 0) return [];
+    const result = await this.ctx.db.query(this.ctx.sql.events.getMany, [
+      refs.map((r) => r.executionId),
+      refs.map((r) => r.eventId),
+    ]);
+    return result.rows.map(toEvent);
   }
 
   async countByType(executionId: string): Promise<Record<string, number>> {
