@@ -83,6 +83,27 @@ describe('web UI static files', () => {
     expect((await open.app.inject({ method: 'POST', url: '/executions/1' })).statusCode).toBe(404);
   });
 
+  it('needs no token for the UI files while the API and unknown API routes still do', async () => {
+    expect((await locked.app.inject({ method: 'GET', url: '/' })).statusCode).toBe(200);
+    expect((await locked.app.inject({ method: 'GET', url: '/executions/5' })).statusCode).toBe(200);
+    expect((await locked.app.inject({ method: 'GET', url: '/assets/app-3f2a1b.js' })).statusCode).toBe(200);
+    expect((await locked.app.inject({ method: 'GET', url: '/api/executions' })).statusCode).toBe(401);
+    expect((await locked.app.inject({ method: 'GET', url: '/api/nope' })).statusCode).toBe(401);
+    expect((await locked.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+    const wrong = await locked.app.inject({
+      method: 'GET',
+      url: '/api/nope',
+      headers: { authorization: 'Bearer wrong' },
+    });
+    expect(wrong.statusCode).toBe(403);
+    const right = await locked.app.inject({
+      method: 'GET',
+      url: '/api/nope',
+      headers: { authorization: 'Bearer sesame' },
+    });
+    expect(right.statusCode).toBe(404);
+  });
+
   it('says the UI is not built when dist/ui is missing', async () => {
     const r = await unbuilt.app.inject({ method: 'GET', url: '/' });
     expect(r.statusCode).toBe(200);
