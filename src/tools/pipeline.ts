@@ -149,14 +149,17 @@ class PipelineRun {
       new ToolError(`task '${task.label}' failed by policy rule`, { details: { reason: 'policy_fail' } });
 
     // Records the task's data and applies its own `set`; an error when that `set` cannot render.
-    // An item's `set` sees `output` as the rule envelope with the task's own fields laid under it,
-    // so both `output.data.x` and NoETL's `extracted: "{{ output }}"` then `extracted.x` work.
+    // An item's `set` sees `output` as the tool's raw result, as NoETL's task sequence gives it
+    // (policy rules above see the `{status, data}` envelope): `fetched: "{{ output }}"` binds an
+    // http result `{status_code, headers, data: <body>, body}`, so `fetched.data` is the body. A
+    // result object without a `data` key also answers `output.data` with itself, as NoETL does
+    // for a sibling's result read by label.
     const complete = (): NoetlError | undefined => {
       this.state.record(task.label, attempt.data);
       if (!task.set) return undefined;
       try {
-        const envelope = ruleOutput(attempt, attemptNo);
-        const output = isPlainObject(attempt.data) ? { ...attempt.data, ...envelope } : envelope;
+        const raw = attempt.data;
+        const output = isPlainObject(raw) && !('data' in raw) ? { ...raw, data: raw } : raw;
         const setScope = this.state.scope(locals.vars, { output, _attempt: attemptNo });
         this.state.applySet(renderMap(templates, task.set, setScope));
         return undefined;
