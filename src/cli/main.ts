@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
+import { registerDeployCommands } from './commands/deploy.js';
 import { addCommonOptions } from './commands/common.js';
 import { registerExecutionCommands } from './commands/executions.js';
 import { registerLocalCommands } from './commands/local.js';
@@ -69,6 +70,7 @@ Docs: docs/cli.md, docs/dsl.md, docs/errors.md`,
   registerResourceCommands(program, ctx);
   registerExecutionCommands(program, ctx);
   registerScheduleCommands(program, ctx);
+  registerDeployCommands(program, ctx);
   program.commandsGroup('Setup:');
   registerAdminCommands(program, ctx);
   program.helpCommand(true);
