@@ -19,7 +19,16 @@ export interface EngineDeps {
   readonly ids: IdGenerator;
   readonly clock: Clock;
   readonly templates: TemplateRenderer;
+  /**
+   * Steps an execution may enter (`step.enter` events, re-entries included; loop iterations are
+   * not steps); past it the execution fails with STEP_BUDGET_EXCEEDED, so a cycle without an
+   * exit ends. Default DEFAULT_STEP_BUDGET.
+   */
+  readonly stepBudget?: number;
 }
+
+/** Default of `EngineDeps.stepBudget`: far above any real playbook (the 10,000-step benchmark). */
+export const DEFAULT_STEP_BUDGET = 100_000;
 
 /** What a decision adds: events to append (already folded into the state) and commands to run. */
 export interface Decision {
@@ -267,6 +276,15 @@ class Pass {
       this.skipping.delete(name);
       return;
     }
+    const budget = this.deps.stepBudget ?? DEFAULT_STEP_BUDGET;
+    if (state.stepsEntered >= budget) {
+      this.failExecution(
+        'STEP_BUDGET_EXCEEDED',
+        `step '${name}' would exceed the execution's step budget of ${budget} steps entered ` +
+          '(a cycle without an exit?)',
+      );
+      return;
+    }
     this.queued.add(name);
     const enterContext: Record<string, unknown> = {};
     if (opts.handlesFailureOf !== undefined) enterContext['handles_failure_of'] = opts.handlesFailureOf;
@@ -441,6 +459,17 @@ class Pass {
     for (const name of [...this.state.waiting]) {
       if (this.liveUpstreams(name, undefined).length === 0) this.dispatch(name, {});
     }
+  }
+
+  /** Fails the execution at once (running commands' results are ignored from here on). */
+  private failExecution(code: string, message: string): void {
+    this.emit('playbook.failed', 'playbook', {
+      node_type: 'execution',
+      status: 'FAILED',
+      error: message,
+      meta: { status: 'FAILED', error: message, code },
+      result: { status: 'FAILED', context: { error: message, code } },
+    });
   }
 
   /** Ends the execution once nothing runs (contract 3.5 step 8). */

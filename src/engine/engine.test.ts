@@ -491,3 +491,42 @@ workflow:
     expect(typesOf(events, 's1')).toEqual(['step.skipped']);
   });
 });
+
+describe('step budget', () => {
+  const endless = `${head}workflow:
+  - step: start
+    tool: { kind: noop }
+    next: [ spin ]
+  - step: spin
+    tool: { kind: noop }
+    next: [ spin ]
+`;
+
+  it('fails an execution that enters more steps than its budget', () => {
+    const { state, events } = drive(endless, () => ok(), { stepBudget: 50 });
+    expect(state.status).toBe('FAILED');
+    expect(state.stepsEntered).toBe(50);
+    const failed = events.at(-1)!;
+    expect(failed.event_type).toBe('playbook.failed');
+    expect(failed.meta?.['code']).toBe('STEP_BUDGET_EXCEEDED');
+    expect(state.error).toMatch(/step budget of 50 steps/);
+    expect(replay(playbookOf(endless), events).status).toBe('FAILED');
+  });
+
+  it('lets a playbook use its whole budget', () => {
+    const bounded = `${head}workload: { round: 0 }
+workflow:
+  - step: start
+    tool: { kind: noop }
+    next: [ spin ]
+  - step: spin
+    tool: { kind: noop }
+    set: { ctx.round: "{{ round + 1 }}" }
+    next: { arcs: [ { step: spin, when: "{{ round < 9 }}" } ] }
+`;
+    const { state } = drive(bounded, () => ok(), { stepBudget: 10 });
+    expect(state.status).toBe('COMPLETED');
+    expect(state.stepsEntered).toBe(10);
+    expect(drive(bounded, () => ok(), { stepBudget: 9 }).state.status).toBe('FAILED');
+  });
+});

@@ -21,6 +21,7 @@ export {
   effectiveWorkload,
   entryStep,
   stripScope,
+  DEFAULT_STEP_BUDGET,
   type EngineDeps,
   type Decision,
   type StartOptions,

@@ -93,6 +93,8 @@ export interface ExecutionState {
   startedAt?: number;
   completedAt?: number;
   eventCount: number;
+  /** `step.enter` events so far (the step budget counts them). */
+  stepsEntered: number;
 }
 
 export function newExecutionState(playbook: Playbook, entry: string, executionId: string): ExecutionState {
@@ -112,6 +114,7 @@ export function newExecutionState(playbook: Playbook, entry: string, executionId
     waiting: new Set(),
     executed: [],
     eventCount: 0,
+    stepsEntered: 0,
   };
 }
 
@@ -222,6 +225,7 @@ export function applyEvent(state: ExecutionState, event: ExecutionEvent): void {
     case 'step.enter': {
       const s = stepState(state, event.node_name);
       s.runs++;
+      state.stepsEntered++;
       s.enteredAt = timeOf(event);
       delete s.loop;
       const ctx = event.context ?? {};

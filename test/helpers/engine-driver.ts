@@ -39,10 +39,20 @@ export interface DriveResult {
 export function drive(
   source: string | Playbook,
   tool: (command: Command, state: ExecutionState) => FakeOutcome,
-  options: { payload?: Record<string, unknown>; pick?: (queue: Command[]) => number; entry?: string } = {},
+  options: {
+    payload?: Record<string, unknown>;
+    pick?: (queue: Command[]) => number;
+    entry?: string;
+    stepBudget?: number;
+  } = {},
 ): DriveResult {
   const playbook = typeof source === 'string' ? playbookOf(source) : source;
-  const deps: EngineDeps = { ids: counterIds(), clock: fixedClock(), templates: templates() };
+  const deps: EngineDeps = {
+    ids: counterIds(),
+    clock: fixedClock(),
+    templates: templates(),
+    ...(options.stepBudget !== undefined ? { stepBudget: options.stepBudget } : {}),
+  };
   const { state, decision } = startExecution(
     playbook,
     {
