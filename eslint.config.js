@@ -12,6 +12,7 @@ export default tseslint.config(
       '**/*.js',
       '**/*.mjs',
       'vitest.config.ts',
+      'ui/vite.config.ts',
     ],
   },
   js.configs.recommended,

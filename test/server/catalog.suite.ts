@@ -86,6 +86,7 @@ export function catalogTests(get: GetFixture): void {
         'YAML_SYNTAX',
       );
       expect(String(bad['error'])).toMatch(/YAML/);
+      expect(bad['details']).toEqual({ line: expect.any(Number), column: expect.any(Number) });
       expectError(
         await post(get, '/api/catalog/register', { content: '- just\n- a list\n' }),
         422,

@@ -1,4 +1,4 @@
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { parsePlaybook } from '../../dsl/index.js';
 import { NoetlError, isPlainObject } from '../../shared/index.js';
 import type { JsonValue } from '../../shared/index.js';
@@ -52,10 +52,12 @@ function asJson(value: unknown): JsonValue | undefined {
 /** Parses the resource; YAML errors are 400 YAML_SYNTAX, a wrong shape 422 PLAYBOOK_INVALID. */
 export function parseResource(content: string, resourceType: string | undefined): ParsedResource {
   const text = decodeContent(content);
-  const doc = parseDocument(text, { prettyErrors: false, merge: true });
+  // prettyErrors would put a code frame in the message; the position comes from a LineCounter.
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, merge: true, lineCounter });
   const firstError = doc.errors[0];
   if (firstError) {
-    const at = firstError.linePos?.[0];
+    const at = firstError.linePos?.[0] ?? lineCounter.linePos(firstError.pos[0]);
     const where = at ? ` (line ${at.line}, column ${at.col})` : '';
     throw new NoetlError('YAML_SYNTAX', `content is not valid YAML${where}: ${firstError.message}`, {
       details: at ? { line: at.line, column: at.col } : {},

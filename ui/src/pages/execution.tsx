@@ -1,0 +1,349 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ApiError, errorText, get, post } from '../api/client.js';
+import { fetchGraph } from '../api/graph.js';
+import type {
+  EventsPage,
+  ExecuteAnswer,
+  ExecutionDetail,
+  JsonObject,
+  PlaybookGraph,
+  WireEvent,
+} from '../api/types.js';
+import { Gantt } from '../components/gantt.js';
+import { LazyGraph } from '../components/lazy-graph.js';
+import { ErrorBox, Status } from '../components/status.js';
+import { StepPanel } from '../components/step-panel.js';
+import { applyEvent, emptyState, type ExecutionState } from '../lib/fold.js';
+import { between, fmtDuration, fmtTime } from '../lib/format.js';
+import { useInterval, useLoad, useNow } from '../lib/hooks.js';
+import { LiveBadge, useEventStream } from '../lib/live.js';
+import { navigate } from '../lib/router.js';
+
+const PAGE = 1000;
+
+/** Every event of an execution after `after`, page by page. */
+async function readEvents(id: string, after: string | null, signal?: AbortSignal): Promise<WireEvent[]> {
+  const all: WireEvent[] = [];
+  let cursor = after;
+  for (;;) {
+    const q = new URLSearchParams({ limit: String(PAGE) });
+    if (cursor) q.set('after', cursor);
+    const page = await get<EventsPage>(`/api/executions/${id}/events?${q.toString()}`, signal);
+    all.push(...page.events);
+    const last = page.events[page.events.length - 1];
+    if (page.events.length < PAGE || !last) return all;
+    cursor = last.event_id;
+  }
+}
+
+/** The graph of a playbook version, or the steps seen in the log when the server cannot say. */
+function fallbackGraph(state: ExecutionState): PlaybookGraph {
+  return {
+    entry: 'start',
+    steps: state.order.map((name) => ({ name, kind: state.steps.get(name)?.toolKind ?? '' })),
+    arcs: [],
+  };
+}
+
+export function ExecutionPage({ id, params }: { id: string; params: URLSearchParams }) {
+  const detail = useLoad((signal) => get<ExecutionDetail>(`/api/executions/${id}`, signal), [id]);
+  const stateRef = useRef<{ state: ExecutionState; seen: Set<string> }>({
+    state: emptyState(),
+    seen: new Set(),
+  });
+  const [version, setVersion] = useState(0);
+  const [loaded, setLoaded] = useState(false);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [graph, setGraph] = useState<PlaybookGraph | null | 'missing'>(null);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [rerunOpen, setRerunOpen] = useState(false);
+  const selected = params.get('step');
+  const frame = useRef<number | null>(null);
+
+  // Events arrive in bursts (a 500-step run): fold each at once, redraw once per frame.
+  const bump = useCallback(() => {
+    if (frame.current !== null) return;
+    frame.current = requestAnimationFrame(() => {
+      frame.current = null;
+      setVersion((v) => v + 1);
+    });
+  }, []);
+  const apply = useCallback(
+    (events: WireEvent[]) => {
+      const { state, seen } = stateRef.current;
+      for (const ev of events) if (!ev.execution_id || ev.execution_id === id) applyEvent(state, ev, seen);
+      bump();
+    },
+    [id, bump],
+  );
+
+  useEffect(() => {
+    stateRef.current = { state: emptyState(), seen: new Set() };
+    setLoaded(false);
+    setLoadError(null);
+    setGraph(null);
+    const abort = new AbortController();
+    readEvents(id, null, abort.signal).then(
+      (events) => {
+        apply(events);
+        setLoaded(true);
+      },
+      (err: unknown) => {
+        if (!abort.signal.aborted) setLoadError(err);
+      },
+    );
+    return () => abort.abort();
+  }, [id, apply]);
+
+  const state = stateRef.current.state;
+  const running = state.status === 'RUNNING';
+  // The stream ends after the terminal event: it is opened only while the execution runs.
+  const live = useEventStream(
+    loaded && running ? `/api/executions/${id}/stream` : null,
+    (ev) => apply([ev]),
+    () => state.lastEventId,
+  );
+  // Older servers without the stream: read new events every second while it runs.
+  useInterval(
+    () => {
+      readEvents(id, stateRef.current.state.lastEventId).then(apply, () => undefined);
+    },
+    live === 'polling' && running ? 1000 : null,
+  );
+  // Reload the summary when the run ends (completed_at, error).
+  const wasRunning = useRef(true);
+  useEffect(() => {
+    if (loaded && wasRunning.current && !running) detail.reload();
+    wasRunning.current = running;
+  }, [running, loaded]);
+
+  // The playbook's graph, once per execution (path and version from its first event).
+  const path = detail.data?.path ?? null;
+  useEffect(() => {
+    if (!path || graph !== null) return;
+    const started = state.eventCount > 0;
+    if (!started) return;
+    fetchGraph({ path, ...(state.version ? { version: state.version } : {}) }).then(
+      (answer) => setGraph(answer?.graph ?? 'missing'),
+      () => setGraph('missing'),
+    );
+  }, [path, loaded]);
+
+  const drawn: PlaybookGraph | null = useMemo(() => {
+    if (graph && graph !== 'missing') {
+      // Steps the log knows but the graph does not (should not happen) are added unconnected.
+      const names = new Set(graph.steps.map((s) => s.name));
+      const extra = state.order.filter((n) => !names.has(n));
+      return extra.length
+        ? { ...graph, steps: [...graph.steps, ...extra.map((name) => ({ name, kind: '' }))] }
+        : graph;
+    }
+    if (graph === 'missing' && loaded) return fallbackGraph(state);
+    return null;
+    // Steps appear over time only in the fallback; the real graph is fixed.
+  }, [graph, loaded, graph === 'missing' ? state.order.length : 0]);
+
+  const now = useNow(running ? 500 : null);
+  const select = (name: string) => {
+    const p = new URLSearchParams(params);
+    p.set('step', name);
+    navigate(`/executions/${id}?${p.toString()}`, true);
+  };
+
+  const act = async (fn: () => Promise<void>) => {
+    setBusy(true);
+    setActionError(null);
+    try {
+      await fn();
+    } catch (err) {
+      setActionError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const cancel = () =>
+    act(async () => {
+      await post(`/api/executions/${id}/cancel`, { reason: 'cancelled from the web UI' });
+      detail.reload();
+    });
+  const rerun = (workload?: JsonObject) =>
+    act(async () => {
+      const r = await post<ExecuteAnswer>(`/api/executions/${id}/rerun`, workload ? { workload } : {});
+      navigate(`/executions/${r.execution_id}`);
+    });
+
+  if (detail.error instanceof ApiError && detail.error.status === 404)
+    return (
+      <section>
+        <h1>Execution {id}</h1>
+        <p>No such execution.</p>
+      </section>
+    );
+  const d = detail.data;
+  const status = loaded ? state.status : (d?.status ?? 'RUNNING');
+  const stepState = selected ? (state.steps.get(selected) ?? null) : null;
+  const steps = [...state.steps.values()];
+  const counts = {
+    completed: steps.filter((s) => s.status === 'completed').length,
+    failed: steps.filter((s) => s.status === 'failed').length,
+    running: steps.filter((s) => s.status === 'running').length,
+  };
+  const children = [...new Set(steps.flatMap((s) => s.children))].filter((c) => c !== id);
+
+  return (
+    <section class="execution" data-version={version}>
+      <div class="title-row">
+        <h1>
+          <span class="muted">Execution</span> <span class="mono">{id}</span>
+        </h1>
+        <Status status={status} />
+        <LiveBadge state={running ? live : 'off'} />
+      </div>
+      <dl class="facts">
+        <dt>playbook</dt>
+        <dd>{d?.path ? <a href={`/catalog/${d.path}`}>{d.path}</a> : '—'}</dd>
+        <dt>started</dt>
+        <dd>{fmtTime(d?.started_at ?? state.startedAt)}</dd>
+        <dt>duration</dt>
+        <dd>
+          {fmtDuration(between(d?.started_at ?? state.startedAt, state.endedAt ?? d?.completed_at, now))}
+        </dd>
+        <dt>steps</dt>
+        <dd>
+          {counts.completed} completed, {counts.running} running, {counts.failed} failed
+        </dd>
+        {d?.parent_execution_id ? (
+          <>
+            <dt>parent</dt>
+            <dd>
+              <a href={`/executions/${d.parent_execution_id}`} class="mono">
+                {d.parent_execution_id}
+              </a>
+            </dd>
+          </>
+        ) : null}
+        {children.length ? (
+          <>
+            <dt>sub-playbooks</dt>
+            <dd>
+              {children.map((c) => (
+                <a href={`/executions/${c}`} class="mono child-link">
+                  {c}
+                </a>
+              ))}
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      {(state.error ?? d?.error) ? <div class="error-box">{state.error ?? d?.error}</div> : null}
+      <div class="actions">
+        <button type="button" class="danger" onClick={() => void cancel()} disabled={!running || busy}>
+          Cancel
+        </button>
+        <button
+          type="button"
+          onClick={() => void rerun()}
+          disabled={running || busy}
+          title="Runs again; completed steps keep their results, failed steps run again"
+        >
+          Rerun from failed step
+        </button>
+        <button
+          type="button"
+          onClick={() => setRerunOpen((o) => !o)}
+          disabled={running || busy}
+          aria-expanded={rerunOpen}
+        >
+          Rerun with new workload…
+        </button>
+      </div>
+      {rerunOpen ? <RerunForm workload={d?.workload ?? {}} onRun={(w) => void rerun(w)} busy={busy} /> : null}
+      <ErrorBox error={actionError} title="The server refused" />
+      <ErrorBox error={loadError ?? detail.error} title="Could not load the execution" />
+      <div class="detail-grid">
+        <section class="panel graph-panel" aria-label="Graph">
+          <h2>Graph</h2>
+          {graph === 'missing' ? (
+            <p class="note">
+              This server cannot describe the playbook's arcs; the steps seen so far are shown.
+            </p>
+          ) : null}
+          {drawn ? (
+            <LazyGraph
+              graph={drawn}
+              version={version}
+              selected={selected}
+              onSelect={select}
+              label={`Steps of execution ${id}`}
+              info={(name) => {
+                const s = state.steps.get(name);
+                if (!s) return { status: running ? 'pending' : 'unreached' };
+                return {
+                  status: s.status,
+                  progress:
+                    s.iterationsExpected !== null ? `${s.iterationsDone}/${s.iterationsExpected}` : null,
+                  retries: Math.max(0, s.attempts - 1),
+                };
+              }}
+            />
+          ) : (
+            <p class="muted">Loading…</p>
+          )}
+        </section>
+        <section class="panel step-side" aria-label="Step">
+          {stepState ? (
+            <StepPanel step={stepState} />
+          ) : (
+            <p class="muted">
+              Select a step in the graph or the timeline to see its input, result, output and events.
+            </p>
+          )}
+        </section>
+      </div>
+      <section class="panel">
+        <h2>Timeline</h2>
+        <Gantt state={state} now={now} selected={selected} onSelect={select} />
+      </section>
+    </section>
+  );
+}
+
+function RerunForm({
+  workload,
+  onRun,
+  busy,
+}: {
+  workload: JsonObject;
+  onRun: (w: JsonObject) => void;
+  busy: boolean;
+}) {
+  const [text, setText] = useState(() => JSON.stringify(workload, null, 2));
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <form
+      class="panel rerun-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        try {
+          const v: unknown = JSON.parse(text);
+          if (!v || typeof v !== 'object' || Array.isArray(v))
+            throw new Error('the workload must be a JSON object');
+          setError(null);
+          onRun(v as JsonObject);
+        } catch (err) {
+          setError(errorText(err));
+        }
+      }}
+    >
+      <label>
+        Workload (JSON; top-level keys override the playbook's)
+        <textarea rows={8} value={text} onInput={(e) => setText(e.currentTarget.value)} spellcheck={false} />
+      </label>
+      {error ? <div class="error-box">{error}</div> : null}
+      <button type="submit" class="primary" disabled={busy}>
+        Rerun with this workload
+      </button>
+    </form>
+  );
+}
