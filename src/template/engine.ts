@@ -150,7 +150,10 @@ const fallback = (await import('minijinja-js')).default;
 
 let glueSerial = 0;
 const spares: Glue[] = [];
-let refilling = 0;
+const refilling = new Set<Promise<void>>();
+let recyclePending = false;
+/** The current instance trapped and no fresh one was at hand: it must not render again. */
+let trapped = false;
 
 function importGlue(): Promise<Glue> {
   // A distinct query string: Node evaluates the module afresh, with its own state.
@@ -160,18 +163,24 @@ function importGlue(): Promise<Glue> {
 
 function refill(): void {
   if (!loaded) return;
-  while (spares.length + refilling < SPARE_GLUES) {
-    refilling++;
-    void importGlue().then(
+  while (spares.length + refilling.size < SPARE_GLUES) {
+    const pending: Promise<void> = importGlue().then(
       (glue) => {
-        refilling--;
+        refilling.delete(pending);
         spares.push(glue);
+        if (recyclePending) recycle(trapped);
       },
       () => {
-        refilling--;
+        refilling.delete(pending);
       },
     );
+    refilling.add(pending);
   }
+}
+
+/** Resolves once the glue copies being imported have arrived (tests wait on it). */
+export async function enginesReady(): Promise<void> {
+  while (refilling.size > 0) await Promise.all(refilling);
 }
 
 if (loaded) spares.push(...(await Promise.all(Array.from({ length: SPARE_GLUES }, importGlue))));
@@ -235,17 +244,31 @@ export function engineMemoryBytes(): number {
 /**
  * Replaces the instance with a fresh one, so its memory can be reclaimed. Synchronous; returns
  * false when no fresh instance is at hand (none loaded yet): the caller goes on with a new
- * Environment on the current instance and tries again later.
+ * Environment on the current instance, and the swap happens as soon as one has loaded.
  */
-export function recycle(): boolean {
+export function recycle(afterTrap = false): boolean {
   const glue = spares.shift();
+  recyclePending = glue === undefined;
   refill();
-  if (!glue) return false;
+  if (!glue) {
+    // without a way to replace it, minijinja-js's own instance stays in use, trap or not
+    if (afterTrap && loaded) trapped = true;
+    return false;
+  }
+  trapped = false;
   const old = current;
   current = instantiate(glue);
   generation++;
   retire(old);
   return true;
+}
+
+/**
+ * False between a trap and the arrival of a fresh instance (a few milliseconds; longer only when
+ * many templates trap in one synchronous burst): a trapped instance may be inconsistent.
+ */
+export function engineUsable(): boolean {
+  return !trapped;
 }
 
 /** True when instances can be replaced (the engine's bytes were seen at load). */

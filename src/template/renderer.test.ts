@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { rendererHealth, TemplateRenderer, templates } from './renderer.js';
+import { engineMemoryBytes, enginesReady, MAX_ENGINE_MEMORY_BYTES } from './engine.js';
+import { ENGINE_RECYCLE_BYTES, rendererHealth, TemplateRenderer, templates } from './renderer.js';
 import { scanTemplate } from './scan.js';
 
 const t = new TemplateRenderer();
@@ -140,12 +141,14 @@ describe('scanner', () => {
 });
 
 describe('engine failures', () => {
-  it('a template that breaks the engine does not break the renders after it', () => {
+  it('a template that breaks the engine does not break the renders after it', async () => {
     const r = new TemplateRenderer();
     expect(r.render('{{ 1 + 1 }}', {})).toBe('2');
-    const hostile = "{{ ('a' * 3000000000) | length }}";
+    // 3 GB, folded by minijinja's compiler (the literal check sees no single large repetition)
+    const hostile = "{{ ('a' * 3000 * 1000 * 1000) | length }}";
     // at registration (minijinja folds the constant while compiling) ...
     expect(r.syntaxError(hostile)).toMatch(/exceeded/);
+    await enginesReady();
     expect(r.render('{{ x ~ "!" }}', { x: 'still fine' })).toBe('still fine!');
     // ... and at render time, with the size coming from the context
     expect(() => r.render("{{ ('a' * n) | length }}", { n: 3_000_000_000 })).toThrowError(
@@ -155,18 +158,67 @@ describe('engine failures', () => {
     expect(r.condition('{{ flag }}', { flag: true })).toBe(true);
   });
 
-  it('other renderers recover too when one of them resets the engine', () => {
+  it('other renderers recover too when one of them resets the engine', async () => {
     const a = new TemplateRenderer();
     const b = new TemplateRenderer();
     expect(b.render('{{ v }}', { v: 'b' })).toBe('b');
     expect(() => a.render("{{ ('a' * n) | length }}", { n: 3_000_000_000 })).toThrow();
+    await enginesReady();
     expect(b.render('{{ v }}', { v: 'b2' })).toBe('b2');
     expect(a.render('{{ v }}', { v: 'a2' })).toBe('a2');
   });
 
-  it('health renders a probe through the shared renderer', () => {
+  it('health renders a probe through the shared renderer', async () => {
+    await enginesReady();
     expect(rendererHealth()).toEqual({ ok: true });
     expect(() => templates().render("{{ ('a' * n) | length }}", { n: 3_000_000_000 })).toThrow();
+    await enginesReady();
     expect(rendererHealth()).toEqual({ ok: true });
+  });
+});
+
+describe('budgets', () => {
+  it('stops a render that takes too many steps', async () => {
+    await enginesReady();
+    const r = new TemplateRenderer();
+    const loop = '{% for i in range(100000) %}{% for j in range(100000) %}{{ j }}{% endfor %}{% endfor %}';
+    expect(() => r.render(loop, {})).toThrowError(
+      expect.objectContaining({
+        code: 'TEMPLATE_RENDER',
+        details: expect.objectContaining({ limit: 'steps' }),
+      }),
+    );
+    expect(r.condition('x > 1', { x: 2 })).toBe(true);
+  });
+
+  it('refuses literal repetitions before building them, at registration too', async () => {
+    await enginesReady();
+    const r = new TemplateRenderer();
+    expect(r.syntaxError("{{ 'a' * 3000000000 }}")).toMatch(/too large/);
+    expect(r.syntaxError("{{ ('ab' * 600000) | length }}")).toMatch(/too large/);
+    expect(r.syntaxError("{{ 3000000000 * 'a' }}")).toMatch(/too large/);
+    expect(() => r.render("{{ 'a' * 3000000000 }}", {})).toThrowError(
+      expect.objectContaining({
+        code: 'TEMPLATE_RENDER',
+        details: expect.objectContaining({ limit: 'size' }),
+      }),
+    );
+    // numbers alone are not sizes
+    expect(r.renderTyped('{{ 3 * 1000000000 }}', {})).toBe(3_000_000_000);
+    expect(r.renderTyped("{{ ('ab' * 3) }}", {})).toBe('ababab');
+  });
+
+  it('gives memory back after a render that grew the engine', async () => {
+    await enginesReady();
+    const r = new TemplateRenderer();
+    expect(r.renderTyped("{{ ('a' * n) | length }}", { n: 100_000_000 })).toBe(100_000_000);
+    expect(engineMemoryBytes()).toBeLessThan(ENGINE_RECYCLE_BYTES);
+    await enginesReady();
+    // past the engine's memory cap: refused, and the engine is fresh again
+    expect(() => r.render("{{ ('a' * n) | length }}", { n: 2 * MAX_ENGINE_MEMORY_BYTES })).toThrowError(
+      expect.objectContaining({ code: 'TEMPLATE_RENDER' }),
+    );
+    expect(engineMemoryBytes()).toBeLessThan(ENGINE_RECYCLE_BYTES);
+    expect(r.render('{{ "ok" }}', {})).toBe('ok');
   });
 });

@@ -1,6 +1,13 @@
 import type minijinja from 'minijinja-js';
 import { NoetlError } from '../shared/index.js';
-import { engineGeneration, isWasmTrap, newEnvironment, recycle } from './engine.js';
+import {
+  engineGeneration,
+  engineMemoryBytes,
+  engineUsable,
+  isWasmTrap,
+  newEnvironment,
+  recycle,
+} from './engine.js';
 import { CUSTOM_FILTERS } from './filters.js';
 import { isTemplate, scanTemplate, type ScannedTemplate } from './scan.js';
 import { coerceRendered, truthy } from './typed.js';
@@ -21,6 +28,17 @@ interface Compiled {
 }
 
 const MAX_CACHED = 20_000;
+/**
+ * Steps (minijinja fuel: roughly one per instruction) one render may take. A loop over 10,000
+ * items with a few operations each fits many times over; a nested loop over ranges does not.
+ */
+export const TEMPLATE_STEP_BUDGET = 1_000_000;
+/**
+ * After a render leaves the engine holding more memory than this, the instance is replaced so
+ * the memory goes back to the process (WASM memory never shrinks).
+ */
+export const ENGINE_RECYCLE_BYTES = 32 * 1024 * 1024;
+const OUT_OF_FUEL_RE = /out of fuel/;
 const LOCATION_RE = /\s*\(in [^)]*\)\s*$/;
 /**
  * Failures of the engine itself rather than of a template: a WASM trap (a Rust panic, an
@@ -38,6 +56,10 @@ function isEngineFailure(err: unknown): boolean {
 function lookup(scope: TemplateScope, name: string): unknown {
   if (typeof scope === 'function') return scope(name);
   return Object.prototype.hasOwnProperty.call(scope, name) ? scope[name] : undefined;
+}
+
+function clip(source: string): string {
+  return source.length > 200 ? `${source.slice(0, 200)}...` : source;
 }
 
 function firstLine(message: string): string {
@@ -66,12 +88,22 @@ export class TemplateRenderer {
     env.undefinedBehavior = 'chainable';
     env.debug = false;
     env.enablePyCompat();
+    env.fuel = TEMPLATE_STEP_BUDGET;
     for (const [name, fn] of Object.entries(CUSTOM_FILTERS)) env.addFilter(name, fn);
     return env;
   }
 
   /** The Environment, rebuilt (templates compiled again on use) when the engine was replaced. */
   private get env(): InstanceType<typeof minijinja.Environment> {
+    if (!engineUsable())
+      throw new NoetlError(
+        'TEMPLATE_RENDER',
+        'the template engine is being replaced after a failure; try again',
+        {
+          retryable: true,
+          details: { limit: 'engine' },
+        },
+      );
     if (this.generation !== engineGeneration()) this.reset(false);
     return this.envValue;
   }
@@ -81,7 +113,7 @@ export class TemplateRenderer {
    * it. With `fresh`, the WASM instance is replaced too (a trap may have left it inconsistent).
    */
   private reset(fresh: boolean): void {
-    if (fresh) recycle();
+    if (fresh) recycle(true);
     else if (this.generation === engineGeneration()) {
       try {
         this.envValue.free();
@@ -98,12 +130,17 @@ export class TemplateRenderer {
   private compile(source: string): Compiled {
     const hit = this.cache.get(source);
     if (hit && this.generation === engineGeneration()) return hit;
+    this.settle();
     const env = this.env;
     if (this.cache.size >= MAX_CACHED) {
       env.clearTemplates();
       this.cache.clear();
     }
     const scanned = scanTemplate(source);
+    if (scanned.tooLarge !== undefined)
+      throw new NoetlError('TEMPLATE_RENDER', `the template builds a value too large: ${scanned.tooLarge}`, {
+        details: { template: clip(source), limit: 'size' },
+      });
     const name = `t${this.counter++}`;
     try {
       env.addTemplate(name, scanned.source);
@@ -121,20 +158,39 @@ export class TemplateRenderer {
       return this.env.renderTemplate(name, ctx);
     } catch (err) {
       throw this.toError(err, source);
+    } finally {
+      this.settle();
     }
   }
 
+  /** Gives memory back: replaces the engine once it holds more than ENGINE_RECYCLE_BYTES. */
+  private settle(): void {
+    if (engineMemoryBytes() > ENGINE_RECYCLE_BYTES) this.reset(true);
+  }
+
   private toError(err: unknown, source: string): NoetlError {
-    const details = { template: source.length > 200 ? `${source.slice(0, 200)}...` : source };
+    const details = { template: clip(source) };
     if (isEngineFailure(err)) {
       this.reset(true);
       return new NoetlError(
         'TEMPLATE_RENDER',
         'the template exceeded what the engine allows (memory or nesting); the engine was reset',
-        { details: { ...details, limit: 'engine' } },
+        {
+          details: {
+            ...details,
+            limit: 'engine',
+            engine: firstLine(err instanceof Error ? err.message : String(err)),
+          },
+        },
       );
     }
     const message = firstLine(err instanceof Error ? err.message : String(err));
+    if (OUT_OF_FUEL_RE.test(message))
+      return new NoetlError(
+        'TEMPLATE_RENDER',
+        `the template exceeded its step budget (${TEMPLATE_STEP_BUDGET} steps)`,
+        { details: { ...details, limit: 'steps' } },
+      );
     const syntax = message.startsWith('syntax error');
     return new NoetlError(syntax ? 'TEMPLATE_SYNTAX' : 'TEMPLATE_RENDER', message, { details });
   }

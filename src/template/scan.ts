@@ -57,6 +57,61 @@ export interface ScannedTemplate {
   readonly names: readonly string[];
   /** When the whole template is one `{{ expr }}`: that expression (rewritten). */
   readonly expression: string | undefined;
+  /**
+   * Why the template is refused before it is compiled: a literal that builds a value past
+   * MAX_LITERAL_REPEAT (minijinja folds constants while compiling, so `'a' * 3000000000` would be
+   * built by registration alone).
+   */
+  readonly tooLarge?: string;
+}
+
+/** Longest string a template may build by repeating a literal (`'ab' * 10`). */
+export const MAX_LITERAL_REPEAT = 1_000_000;
+
+type Token =
+  { kind: 'str'; len: number } | { kind: 'num'; value: number } | { kind: 'mul' } | { kind: 'other' };
+
+function tokens(code: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  while (i < code.length) {
+    const c = code[i]!;
+    if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < code.length && code[j] !== c) j += code[j] === '\\' ? 2 : 1;
+      out.push({ kind: 'str', len: j - i - 1 });
+      i = j + 1;
+    } else if (c >= '0' && c <= '9') {
+      let j = i + 1;
+      while (j < code.length && /[0-9_]/.test(code[j]!)) j++;
+      out.push({ kind: 'num', value: Number(code.slice(i, j).replace(/_/g, '')) });
+      i = j;
+    } else if (c === '*') {
+      const pow = code[i + 1] === '*';
+      out.push(pow ? { kind: 'other' } : { kind: 'mul' });
+      i += pow ? 2 : 1;
+    } else if (c === ' ' || c === '\t' || c === '\n' || c === '\r') i++;
+    else {
+      out.push({ kind: 'other' });
+      i++;
+    }
+  }
+  return out;
+}
+
+/** A literal string repeated by a literal count past the limit, or undefined. */
+function repetitionProblem(code: string): string | undefined {
+  const list = tokens(code);
+  for (let i = 1; i < list.length - 1; i++) {
+    if (list[i]!.kind !== 'mul') continue;
+    const a = list[i - 1]!;
+    const b = list[i + 1]!;
+    const str = a.kind === 'str' ? a : b.kind === 'str' ? b : undefined;
+    const num = a.kind === 'num' ? a : b.kind === 'num' ? b : undefined;
+    if (str && num && str.len * num.value > MAX_LITERAL_REPEAT)
+      return `a string repeated ${num.value} times (at most ${MAX_LITERAL_REPEAT} characters)`;
+  }
+  return undefined;
 }
 
 /** A string is a template iff it contains `{{` or `{%` (contract 1.11). */
@@ -156,6 +211,7 @@ export function scanTemplate(src: string): ScannedTemplate {
   let blocks = 0;
   let onlyExpression: string | undefined;
   let textOutside = false;
+  let tooLarge: string | undefined;
   while (i < src.length) {
     const open = src.slice(i).search(/\{\{|\{%|\{#/);
     if (open < 0) {
@@ -194,6 +250,7 @@ export function scanTemplate(src: string): ScannedTemplate {
       inner = inner.slice(0, -1);
     }
     const code = scanCode(inner, names);
+    tooLarge ??= repetitionProblem(code);
     out += kind + lead + code + trail + close;
     blocks++;
     if (kind === '{{') onlyExpression = code.trim();
@@ -204,5 +261,6 @@ export function scanTemplate(src: string): ScannedTemplate {
     source: out,
     names: [...names],
     expression: blocks === 1 && !textOutside && onlyExpression ? onlyExpression : undefined,
+    ...(tooLarge === undefined ? {} : { tooLarge }),
   };
 }

@@ -3,6 +3,8 @@
  * (later registrations and runs work, health stays honest), a render has a budget, and one
  * playbook's templates are invisible to another's.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { templates } from '../../src/template/index.js';
 import { startTestServer, type RunningServer } from '../helpers/embedded-server.js';
@@ -22,6 +24,8 @@ workflow:
     tool: { kind: noop, result: { greeting: "{{ 'hello ' ~ workload.who }}" } }
 `,
 );
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 let server: RunningServer;
 
@@ -51,7 +55,7 @@ describe('a template that breaks the engine', () => {
       'hostile-register',
       `workflow:
   - step: start
-    tool: { kind: noop, result: { n: "{{ ('a' * 3000000000) | length }}" } }
+    tool: { kind: noop, result: { n: "{{ ('a' * 3000 * 1000 * 1000) | length }}" } }
 `,
     );
     // registration never blocks on diagnostics (contract 4.1): the template comes back as a warning
@@ -105,4 +109,78 @@ workflow:
     }
     expect((await server.get('/api/health')).status).toBe(200);
   });
+});
+
+/** The hostile set: each renders through the template API of a child process. */
+const HOSTILE = [
+  "{{ ('a' * 3000 * 1000 * 1000) | length }}",
+  "{{ ('a' * n) | length }}",
+  "{{ ('a' * 200000000) | length }}",
+  "{{ ('a' * 1000 * 1000 * 200) | length }}",
+  '{{ [1] * n }}',
+  '{{ range(n) | length }}',
+  '{% for i in range(100000) %}{% for j in range(100000) %}{{ j }}{% endfor %}{% endfor %}',
+  "{{ 'x' | center(n) | length }}",
+  "{{ ('x' * 10000) | replace('x', 'y' * 10000) | length }}",
+  '{{ 10 ** 100000 }}',
+];
+
+const CHILD = `
+import { rendererHealth, templates } from './dist/template/index.js';
+const rss = () => process.memoryUsage().rss;
+const idle = () => new Promise((done) => setTimeout(done, 50));
+const r = templates();
+for (let i = 0; i < 20; i++) r.renderValue({ a: '{{ x + i }}', b: "{{ s | upper }}" }, { x: 1, i, s: 'warm' });
+await idle();
+globalThis.gc();
+const baseline = rss();
+const out = [];
+for (const source of JSON.parse(process.argv[1])) {
+  let code = 'ok';
+  try { r.render(source, { n: 300000000 }); } catch (err) { code = err.code ?? String(err); }
+  const start = performance.now();
+  await idle();
+  const health = rendererHealth();
+  const healthMs = performance.now() - start;
+  // memory comes back once the engine was replaced and collected: allow it a couple of seconds
+  let over = Infinity;
+  for (let t = 0; t < 40 && over >= 50; t++) {
+    globalThis.gc();
+    over = (rss() - baseline) / 1e6;
+    if (over >= 50) await idle();
+  }
+  out.push({ source, code, healthOk: health.ok, healthMs, rssOverMb: over });
+}
+console.log(JSON.stringify(out));
+`;
+
+describe('hostile templates in a process of their own', () => {
+  it('each fails alone, health answers within 1 s and memory returns within 50 MB', () => {
+    const run = spawnSync(
+      process.execPath,
+      ['--expose-gc', '--input-type=module', '-e', CHILD, JSON.stringify(HOSTILE)],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    expect(run.stderr).toBe('');
+    const results = JSON.parse(run.stdout) as {
+      source: string;
+      code: string;
+      healthOk: boolean;
+      healthMs: number;
+      rssOverMb: number;
+    }[];
+    expect(results).toHaveLength(HOSTILE.length);
+    for (const r of results) {
+      expect(r, r.source).toMatchObject({ healthOk: true });
+      expect(r.healthMs, r.source).toBeLessThan(1000);
+      expect(r.rssOverMb, r.source).toBeLessThan(50);
+    }
+    // most are refused; the rest (a 100 MB replace) are built within the engine's memory cap
+    for (const r of results) expect(['ok', 'TEMPLATE_RENDER'], r.source).toContain(r.code);
+    expect(results.filter((r) => r.code === 'ok').length).toBeLessThanOrEqual(1);
+  }, 150_000);
 });
