@@ -23,6 +23,7 @@ import { registerRuntimeRoutes } from './routes/runtime.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerVarRoutes } from './routes/vars.js';
 import { registerStreamRoutes } from './routes/streams.js';
+import { registerGraphRoutes } from './routes/graph.js';
 import { uiStatic } from './ui-static.js';
 
 /** The package version (package.json is two levels up from src/server and dist/server). */
@@ -116,6 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerVarRoutes(app, ctx);
   registerRuntimeRoutes(app, ctx);
   registerStreamRoutes(app, ctx);
+  registerGraphRoutes(app, ctx);
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
   await app.register(uiStatic({ ...config, ...(deps.uiDir === undefined ? {} : { dir: deps.uiDir }) }));
   return app;

@@ -375,4 +375,11 @@ export const CONTROL_PLANE_ROUTES: readonly SweepRoute[] = [
     url: '/api/events/stream?execution_id=999999999999999999',
     badIdUrl: '/api/events/stream?execution_id=abc',
   },
+  {
+    method: 'POST',
+    pattern: '/api/catalog/graph',
+    url: '/api/catalog/graph',
+    body: { path: 'no/such/playbook', version: 1 },
+    typed: ['path', 'version'],
+  },
 ];
