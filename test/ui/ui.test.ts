@@ -136,14 +136,14 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
   it('shows a new execution in the list without a reload', async () => {
     await page.goto(`${server.url}/executions`);
     await page.locator(`tr[data-execution-id="${okId}"]`).waitFor();
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
     const id = await execute(server, 'ui/ok');
     const row = page.locator(`tr[data-execution-id="${id}"]`);
     await row.waitFor({ timeout: 10_000 });
     await server.waitFor(id);
     await page.locator(`tr[data-execution-id="${id}"][data-status="COMPLETED"]`).waitFor({ timeout: 10_000 });
     // Same document: the row arrived live, not by navigation.
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
     await shot(page, 'executions');
   });
 
