@@ -18,8 +18,11 @@ export function defaultUiDir(): string {
   return fileURLToPath(new URL('../../dist/ui/', import.meta.url));
 }
 
-/** Paths that never fall back to the UI: an unknown URL there is the API's 404. */
-const NOT_UI = /^\/(api|health|metrics|docs|openapi\.json|ingress|assets)(\/|$)/;
+/**
+ * Paths that never fall back to the UI (`/api...`, `/health...`): an unknown URL there is the API's
+ * 404, behind the token. Prefixes, not segments: `/health%00` or `/apix` are probes, not pages.
+ */
+const NOT_UI = /^\/(api|health|metrics|docs|openapi|ingress|assets)/i;
 
 /** No inline script or style: the build emits files only. */
 export const UI_CONTENT_SECURITY_POLICY = [

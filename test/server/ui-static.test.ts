@@ -90,6 +90,10 @@ describe('web UI static files', () => {
     expect((await locked.app.inject({ method: 'GET', url: '/api/executions' })).statusCode).toBe(401);
     expect((await locked.app.inject({ method: 'GET', url: '/api/nope' })).statusCode).toBe(401);
     expect((await locked.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+    // near misses of the API prefixes are probes, not pages
+    for (const url of ['/apix', '/api', '/healthz', '/metrics2', '/docs/x']) {
+      expect((await locked.app.inject({ method: 'GET', url })).statusCode, url).toBe(401);
+    }
     const wrong = await locked.app.inject({
       method: 'GET',
       url: '/api/nope',
