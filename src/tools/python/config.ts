@@ -16,11 +16,21 @@ export interface PythonConfig {
   /** `script.uri` of a local file (relative to the playbook directory). */
   readonly scriptPath?: string;
   readonly input: Readonly<Record<string, unknown>>;
-  readonly libs: Readonly<Record<string, string>>;
+  /** Imports bound as globals before the code runs, in order. */
+  readonly libs: readonly PythonLib[];
+  /** Lines the run prints to stderr first (e.g. a `libs` list, which is ignored). */
+  readonly warnings: readonly string[];
   readonly python?: string;
   readonly cwd?: string;
   readonly env?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
+}
+
+/** `import module as alias`, or with `name`: `from module import name as alias`. */
+export interface PythonLib {
+  readonly alias: string;
+  readonly module: string;
+  readonly name?: string;
 }
 
 const KIND = 'python';
@@ -39,17 +49,46 @@ function readScript(config: ConfigMap): string | undefined {
   return uri;
 }
 
-function readLibs(config: ConfigMap): Record<string, string> {
-  const libs = optMap(KIND, config, 'libs');
-  const out: Record<string, string> = {};
-  if (!libs) return out;
-  for (const [alias, module] of Object.entries(libs)) {
-    if (typeof module !== 'string' || !MODULE_RE.test(module) || !ALIAS_RE.test(alias)) {
-      throw configError(KIND, `'libs.${alias}' must map an identifier to a module name`);
-    }
-    out[alias] = module;
+/**
+ * `libs` as NoETL's python tool reads it: a map of alias to a module name (`{pd: pandas}`) or to
+ * `{from: module, import: name}`; anything else (a list of package names, as some playbooks
+ * write) is ignored with a warning and the code runs.
+ */
+function readLibs(config: ConfigMap): { libs: PythonLib[]; warnings: string[] } {
+  const raw = pick(config, 'libs');
+  if (raw === undefined || raw === null) return { libs: [], warnings: [] };
+  if (!isPlainObject(raw)) {
+    return {
+      libs: [],
+      warnings: [
+        `noetl: python 'libs' must map an alias to a module (got ${typeName(raw)}); ignored: import in the code instead`,
+      ],
+    };
   }
-  return out;
+  const libs: PythonLib[] = [];
+  for (const [alias, spec] of Object.entries(raw)) {
+    if (!ALIAS_RE.test(alias))
+      throw configError(KIND, `'libs.${alias}': '${alias}' is not a Python identifier`);
+    if (typeof spec === 'string' && MODULE_RE.test(spec)) {
+      libs.push({ alias, module: spec });
+      continue;
+    }
+    if (isPlainObject(spec)) {
+      const from = spec['from'];
+      const name = spec['import'];
+      if (
+        typeof from === 'string' &&
+        MODULE_RE.test(from) &&
+        typeof name === 'string' &&
+        ALIAS_RE.test(name)
+      ) {
+        libs.push({ alias, module: from, name });
+        continue;
+      }
+    }
+    throw configError(KIND, `'libs.${alias}' must be a module name or {from: <module>, import: <name>}`);
+  }
+  return { libs, warnings: [] };
 }
 
 export function readPythonConfig(config: ConfigMap): PythonConfig {
@@ -66,11 +105,13 @@ export function readPythonConfig(config: ConfigMap): PythonConfig {
   const cwd = optString(KIND, config, 'cwd');
   const env = optStringMap(KIND, config, 'env');
   const timeoutMs = optSeconds(KIND, config, 'timeout_seconds', 'timeout');
+  const { libs, warnings } = readLibs(config);
   return {
     ...(rawCode !== undefined ? { code: rawCode } : {}),
     ...(scriptPath !== undefined ? { scriptPath } : {}),
     input,
-    libs: readLibs(config),
+    libs,
+    warnings,
     ...(python !== undefined ? { python } : {}),
     ...(cwd !== undefined ? { cwd } : {}),
     ...(env !== undefined ? { env } : {}),

@@ -60,6 +60,7 @@ export async function executePython(
     code,
     filename,
     libs: config.libs,
+    warnings: config.warnings,
     context: { args: config.input, variables: {}, execution_id: ctx.executionId, step: ctx.step },
   };
   const env = mergeEnv({ ...hostEnv, PYTHONIOENCODING: 'utf-8' }, config.env);

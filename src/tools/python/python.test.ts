@@ -77,6 +77,40 @@ describe('python tool', () => {
     expect(out.data).toEqual([4, 'b.txt']);
   });
 
+  it('imports libs given as {from, import}; a libs list is a warning and the code runs', async () => {
+    const out = await executePython(ctx(), {
+      code: 'result = [od(a=1)["a"], j(["x"]), pth.sep]',
+      libs: {
+        od: { from: 'collections', import: 'OrderedDict' },
+        j: { from: 'json', import: 'dumps' },
+        pth: { from: 'os', import: 'path' },
+      },
+    });
+    expect(out.data).toEqual([1, '["x"]', '/']);
+    const listed = await executePython(ctx(), { code: 'result = 2', libs: ['psycopg2-binary'] });
+    expect(listed.data).toBe(2);
+    expect(listed.stderr).toContain("python 'libs' must map an alias to a module (got list); ignored");
+    await expect(
+      executePython(ctx(), { code: 'x', libs: { a: { from: 'os', import: 'path; rm' } } }),
+    ).rejects.toMatchObject({ code: 'TOOL_FAILED' });
+  });
+
+  it('gives the globals NoETL gives: args, input_data, json, sys, variables, execution_id, step', async () => {
+    const code = [
+      'result = {',
+      '  "t": args.get("token"),',
+      '  "d": input_data["token"],',
+      '  "g": token,',
+      '  "j": json.dumps([1]),',
+      '  "py3": sys.version_info[0] == 3,',
+      '  "v": variables,',
+      '  "ids": [execution_id, step],',
+      '}',
+    ].join('\n');
+    const out = await executePython(ctx(), { code, input: { token: 'abc' } });
+    expect(out.data).toEqual({ t: 'abc', d: 'abc', g: 'abc', j: '[1]', py3: true, v: {}, ids: ['e1', 'py'] });
+  });
+
   it('returns {stdout, stderr} when no result is set', async () => {
     const out = await executePython(ctx(), { code: 'import sys\nprint("a")\nsys.stderr.write("b")' });
     expect(out.data).toEqual({ stdout: 'a\n', stderr: 'b' });

@@ -1,6 +1,6 @@
 /**
  * The Python side of the python tool, run with `python3 -c`. It reads one JSON document on stdin
- * (`{code, libs, filename, context: {args, variables, execution_id, step}}`), runs the user code and
+ * (`{code, libs, warnings, filename, context: {args, variables, execution_id, step}}`), runs the user code and
  * prints one marker line on stdout: `@@__NOETL_RESULT__@@{"ok": true, "has": bool, "value": ...}` or
  * `{"ok": false, "type", "message", "traceback"}`. Only json, sys and ast are imported up front, to
  * keep the per-call cost at the interpreter's start-up.
@@ -15,12 +15,20 @@ def _noetl_exec(payload, code, filename):
     args = context.get("args") or {}
     unset = object()
 
+    for line in payload.get("warnings") or []:
+        sys.stderr.write(line + "\n")
+    # The globals NoETL's python tool gives, then the libs, then every input key (which wins).
     g = {"__name__": "__main__", "__builtins__": __builtins__}
     g["context"] = context
+    g["args"] = args
     g["input_data"] = dict(args)
-    for alias, module in (payload.get("libs") or {}).items():
-        __import__(module)
-        g[alias] = sys.modules[module]
+    g["variables"] = context.get("variables") or {}
+    g["execution_id"] = context.get("execution_id")
+    g["step"] = context.get("step")
+    g["json"] = json
+    g["sys"] = sys
+    for lib in payload.get("libs") or []:
+        g[lib["alias"]] = _import_lib(lib)
     g.update(args)
     g["__noetl_unset__"] = unset
 
@@ -47,6 +55,19 @@ def _noetl_exec(payload, code, filename):
         if value is unset and callable(main):
             value = main(**_main_kwargs(main, args, g))
     return value, unset
+
+def _import_lib(lib):
+    module = lib["module"]
+    name = lib.get("name")
+    __import__(module)
+    if not name:
+        return sys.modules[module]
+    # "from module import name": an attribute, or else a submodule.
+    try:
+        return getattr(sys.modules[module], name)
+    except AttributeError:
+        __import__(module + "." + name)
+        return sys.modules[module + "." + name]
 
 def _has_top_level_return(body):
     for node in body:
