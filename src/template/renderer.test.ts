@@ -222,3 +222,36 @@ describe('budgets', () => {
     expect(r.render('{{ "ok" }}', {})).toBe('ok');
   });
 });
+
+describe('isolation', () => {
+  it('a template cannot include, import or extend another template of the engine', async () => {
+    await enginesReady();
+    const r = new TemplateRenderer();
+    // another playbook's templates, registered in the same engine under t0, t1, ...
+    for (let i = 0; i < 5; i++)
+      expect(r.render(`other playbook's secret ${i} {{ x }}`, { x: i })).toMatch(/secret/);
+    const loaders = [
+      '{% include "t0" %}',
+      '{%- include "t1" -%}',
+      "{% import 't2' as m %}{{ m }}",
+      "{% from 't3' import x %}{{ x }}",
+      '{% extends "t4" %}',
+      '{%include"t0"%}',
+    ];
+    for (const src of loaders) {
+      let out: unknown;
+      try {
+        out = r.render(src, {});
+      } catch (err) {
+        out = err;
+      }
+      expect(out, src).toMatchObject({
+        code: 'TEMPLATE_SYNTAX',
+        message: expect.stringMatching(/not supported/),
+      });
+      expect(r.syntaxError(src), src).toMatch(/not supported/);
+    }
+    // words that merely look like the tags are fine
+    expect(r.render('{{ "include" }} {% if x %}import{% endif %}', { x: 1 })).toBe('include import');
+  });
+});

@@ -137,6 +137,12 @@ export class TemplateRenderer {
       this.cache.clear();
     }
     const scanned = scanTemplate(source);
+    if (scanned.loadsTemplate !== undefined)
+      throw new NoetlError(
+        'TEMPLATE_SYNTAX',
+        `\`{% ${scanned.loadsTemplate} %}\` is not supported: a template sees only its own text (no include, import, from or extends)`,
+        { details: { template: clip(source) } },
+      );
     if (scanned.tooLarge !== undefined)
       throw new NoetlError('TEMPLATE_RENDER', `the template builds a value too large: ${scanned.tooLarge}`, {
         details: { template: clip(source), limit: 'size' },

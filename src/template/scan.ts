@@ -63,7 +63,14 @@ export interface ScannedTemplate {
    * built by registration alone).
    */
   readonly tooLarge?: string;
+  /**
+   * A tag that would load another template (`include`, `import`, `from`, `extends`): refused, so
+   * a template sees only its own text, never one another playbook registered in the engine.
+   */
+  readonly loadsTemplate?: string;
 }
+
+const LOADING_TAGS = new Set(['include', 'import', 'from', 'extends']);
 
 /** Longest string a template may build by repeating a literal (`'ab' * 10`). */
 export const MAX_LITERAL_REPEAT = 1_000_000;
@@ -212,6 +219,7 @@ export function scanTemplate(src: string): ScannedTemplate {
   let onlyExpression: string | undefined;
   let textOutside = false;
   let tooLarge: string | undefined;
+  let loadsTemplate: string | undefined;
   while (i < src.length) {
     const open = src.slice(i).search(/\{\{|\{%|\{#/);
     if (open < 0) {
@@ -251,6 +259,10 @@ export function scanTemplate(src: string): ScannedTemplate {
     }
     const code = scanCode(inner, names);
     tooLarge ??= repetitionProblem(code);
+    if (kind === '{%') {
+      const tag = /^\s*([A-Za-z_]+)/.exec(code)?.[1];
+      if (tag !== undefined && LOADING_TAGS.has(tag)) loadsTemplate ??= tag;
+    }
     out += kind + lead + code + trail + close;
     blocks++;
     if (kind === '{{') onlyExpression = code.trim();
@@ -262,5 +274,6 @@ export function scanTemplate(src: string): ScannedTemplate {
     names: [...names],
     expression: blocks === 1 && !textOutside && onlyExpression ? onlyExpression : undefined,
     ...(tooLarge === undefined ? {} : { tooLarge }),
+    ...(loadsTemplate === undefined ? {} : { loadsTemplate }),
   };
 }
