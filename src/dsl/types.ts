@@ -32,6 +32,7 @@ export const DIAGNOSTIC_CODES = [
   'LEGACY_CASE',
   'EXECUTOR_INVALID',
   'UNREACHABLE_STEP',
+  'CYCLE_WITHOUT_EXIT',
 ] as const;
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
 

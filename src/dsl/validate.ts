@@ -1,3 +1,4 @@
+import { checkCycles } from './check-cycles.js';
 import type { ArcRef } from './normalize-next.js';
 import { didYouMean, show } from './raw.js';
 import type { Reporter } from './reporter.js';
@@ -76,4 +77,5 @@ export function checkGraph(input: GraphInput, rep: Reporter): void {
         `step '${name}' is not reachable from the entry step`,
       );
   }
+  checkCycles(steps, rep);
 }
