@@ -10,7 +10,8 @@ const FALSY_STRINGS = new Set(['', 'false', '0', 'no', 'none', 'null', 'off', '{
 /** Applies typed rendering to one rendered string. */
 export function coerceRendered(text: string): unknown {
   const t = text.trim();
-  if (t === '' || t === 'null' || t === 'None' || t === 'none') return null;
+  // Only these become null (contract 1.11); the word `none` stays a string.
+  if (t === '' || t === 'null' || t === 'None') return null;
   if (t === 'true' || t === 'True') return true;
   if (t === 'false' || t === 'False') return false;
   const first = t[0];
