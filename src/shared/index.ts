@@ -4,3 +4,4 @@ export * from './clock.js';
 export * from './ids.js';
 export * from './logger.js';
 export * from './secrets.js';
+export * from './storable.js';

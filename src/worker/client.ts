@@ -24,6 +24,7 @@ export interface PostedEvent {
   readonly payload: Readonly<Record<string, unknown>>;
   readonly worker_id: string;
   readonly actionable?: boolean;
+  readonly meta?: Readonly<Record<string, unknown>>;
 }
 
 /** `POST /api/catalog/register` answer. */

@@ -5,7 +5,9 @@ import {
   errorMessage,
   isNoetlError,
   redactSecretValues,
+  SANITIZED_NOTE,
   SecretRegistry,
+  storableValue,
   type Logger,
 } from '../shared/index.js';
 import { templates } from '../template/index.js';
@@ -261,12 +263,18 @@ export class Worker {
     const o = this.options;
     const step = claim.node_name;
     const secrets = new SecretRegistry();
-    const event = (type: string, payload: Record<string, unknown>): PostedEvent => ({
-      step,
-      event_type: type,
-      payload: redactSecretValues({ command_id: n.command_id, ...payload }, secrets),
-      worker_id: o.workerId,
-    });
+    const event = (type: string, payload: Record<string, unknown>): PostedEvent => {
+      const redacted = redactSecretValues({ command_id: n.command_id, ...payload }, secrets);
+      // NUL and lone surrogates cannot be stored: replaced here, so the result is never refused.
+      const storable = storableValue(redacted);
+      return {
+        step,
+        event_type: type,
+        payload: storable,
+        worker_id: o.workerId,
+        ...(storable !== redacted ? { meta: { sanitized: SANITIZED_NOTE } } : {}),
+      };
+    };
     // A tool that finishes quickly is reported in one request (started, call.done, completed);
     // a slower one reports `command.started` as soon as it is clear it is slow.
     const started = event('command.started', {});
@@ -305,7 +313,19 @@ export class Worker {
             }),
             event('command.failed', { error: result.error ?? { message: 'tool failed' } }),
           ];
-    await this.post(n.execution_id, quick ? [started, ...events] : events);
+    const refused = await this.post(n.execution_id, quick ? [started, ...events] : events);
+    if (refused) {
+      // The control plane will never take these events (4xx): fail the step with why, rather
+      // than leave its command claimed for ever.
+      const failed = event('command.failed', {
+        error: {
+          code: 'STEP_FAILED',
+          message: `the control plane refused the step's events: ${refused}`,
+          retryable: false,
+        },
+      });
+      await this.post(n.execution_id, quick ? [started, failed] : [failed]);
+    }
   }
 
   private async runTool(
@@ -349,24 +369,28 @@ export class Worker {
     }
   }
 
-  /** Posts events, retrying with backoff (events are idempotent on the server). */
-  private async post(executionId: string, events: readonly PostedEvent[]): Promise<void> {
-    await this.withRetry('post events', () =>
+  /**
+   * Posts events, retrying with backoff (events are idempotent on the server). Returns the
+   * message of a refusal that no retry can change, undefined when they were taken.
+   */
+  private async post(executionId: string, events: readonly PostedEvent[]): Promise<string | undefined> {
+    return this.withRetry('post events', () =>
       this.options.client.postEvents(executionId, this.options.workerId, events),
     );
   }
 
-  private async withRetry(what: string, fn: () => Promise<unknown>): Promise<void> {
+  /** Runs `fn` until it succeeds; returns the message of a non-retryable failure. */
+  private async withRetry(what: string, fn: () => Promise<unknown>): Promise<string | undefined> {
     let delay = 100;
     for (let attempt = 1; ; attempt++) {
       try {
         await fn();
-        return;
+        return undefined;
       } catch (err) {
         const retryable = !isNoetlError(err) || err.retryable;
         if (!retryable || attempt >= 60) {
           this.options.logger.error({ err: errorMessage(err), attempt }, `${what} failed`);
-          if (!retryable) return;
+          if (!retryable) return errorMessage(err);
           throw err;
         }
         await sleep(delay);

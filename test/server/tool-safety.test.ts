@@ -1,11 +1,14 @@
 /**
  * Issue 10: what tools may see and hand on. python and shell steps on a worker or server see an
- * allow-listed environment, locally the user's environment without noetl's own secrets.
+ * allow-listed environment, locally the user's environment without noetl's own secrets. Results
+ * PostgreSQL cannot store (NUL, lone surrogates) still finish their step, on both stores.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePlaybook } from '../../src/dsl/index.js';
 import { runLocal } from '../../src/local/index.js';
 import { startTestServer, type RunningServer } from '../helpers/embedded-server.js';
+import { createSchema, dropSchema, PG_URL } from '../helpers/pg-scratch.js';
 
 /** noetl's own secrets as an operator's environment holds them. */
 const NOETL_SECRETS = {
@@ -115,5 +118,78 @@ describe('tool environment of `noetl run` (local)', () => {
     expect(env['HOST_ONLY_VAR']).toBe('host-only');
     expect(env['FROM_PLAYBOOK']).toBe('given');
     expect(names).toContain('HOST_ONLY_VAR');
+  }, 60_000);
+});
+
+const UNSTORABLE_PLAYBOOK = `apiVersion: noetl.io/v2
+kind: Playbook
+metadata: { name: unstorable, path: tests/safety/unstorable }
+workflow:
+  - step: start
+    tool:
+      kind: python
+      code: |
+        result = {"text": "a\\u0000b", "half": "x\\ud800y", "key\\u0000": 1}
+    next: [ after ]
+  - step: after
+    tool:
+      kind: python
+      input: { seen: "{{ start.text }}" }
+      code: |
+        result = seen
+`;
+
+describe.each([
+  ['PGlite', () => Promise.resolve({ env: {}, dispose: () => Promise.resolve() })],
+  [
+    'PostgreSQL',
+    async () => {
+      const schema = await createSchema('noetl_safety');
+      return {
+        env: {
+          NOETL_DATABASE_URL: PG_URL,
+          NOETL_SCHEMA: schema,
+          NOETL_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        },
+        dispose: () => dropSchema(schema),
+      };
+    },
+  ],
+] as const)('a result with NUL bytes and lone surrogates on %s', (_name, backend) => {
+  let server: RunningServer;
+  let dispose: () => Promise<void> = () => Promise.resolve();
+  beforeAll(async () => {
+    const b = await backend();
+    dispose = b.dispose;
+    server = await startTestServer(b.env);
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+    await dispose();
+  });
+
+  it('finishes the step with U+FFFD in their place, and says so in the event', async () => {
+    const path = await server.register(UNSTORABLE_PLAYBOOK);
+    const started = await server.post<{ execution_id: string }>('/api/execute', { path });
+    expect(started.status).toBe(200);
+    const id = started.body.execution_id;
+    // Before: the event was refused by the store, the execution stayed RUNNING for ever.
+    const status = await server.waitFor(id, 20_000);
+    expect(status['status']).toBe('COMPLETED');
+    const result = await server.get<{ step_results: Record<string, unknown> }>(
+      `/api/executions/${id}/result`,
+    );
+    const start = result.body.step_results['start'] as Record<string, unknown>;
+    const data = (start['data'] ?? start) as Record<string, unknown>;
+    expect(data['text']).toBe('a\ufffdb');
+    expect(data['half']).toBe('x\ufffdy');
+    expect(data['key\ufffd']).toBe(1);
+    const after = result.body.step_results['after'] as Record<string, unknown>;
+    expect(after['data'] ?? after).toBe('a\ufffdb');
+    const events = await server.get<{
+      events: { event_type: string; node_name: string; meta?: Record<string, unknown> }[];
+    }>(`/api/executions/${id}/events?limit=1000`);
+    const done = events.body.events.find((e) => e.event_type === 'call.done' && e.node_name === 'start');
+    expect(done?.meta?.['sanitized']).toMatch(/U\+FFFD/);
   }, 60_000);
 });

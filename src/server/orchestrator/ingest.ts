@@ -7,7 +7,7 @@ import {
   type EngineDeps,
   type ExecutionEvent,
 } from '../../engine/index.js';
-import { NoetlError, type IdGenerator } from '../../shared/index.js';
+import { NoetlError, SANITIZED_NOTE, storableValue, type IdGenerator } from '../../shared/index.js';
 import type { EventInput, StoreTx } from '../../store/index.js';
 import type { LiveExecution, LiveExecutions } from './live.js';
 import { toCommandInput, toEventInput } from './mapping.js';
@@ -59,12 +59,23 @@ export function planIngest(wire: readonly WireEvent[]): IngestPlan {
   return triggers === 1 && isTrigger(wire[wire.length - 1]!) ? 'decide-last' : 'each';
 }
 
+/**
+ * A posted event as it can be stored: NUL bytes and lone surrogates (which PostgreSQL refuses,
+ * so the event could never be written and its command never finish) become U+FFFD, and the
+ * event's `meta.sanitized` says so. Live state and the stored log get the same text.
+ */
+export function sanitizeWireEvent(w: WireEvent): WireEvent {
+  const clean = storableValue(w);
+  if (clean === w) return w;
+  return { ...clean, meta: { ...(clean.meta ?? {}), sanitized: SANITIZED_NOTE } };
+}
+
 function normalize(
   deps: IngestDeps,
   executionId: string,
   w: WireEvent,
 ): { event: ExecutionEvent; input: EventInput } {
-  const { event, idempotencyKey } = normalizeWireEvent(w, deps.ids.next(), deps.now());
+  const { event, idempotencyKey } = normalizeWireEvent(sanitizeWireEvent(w), deps.ids.next(), deps.now());
   if (event.execution_id !== executionId) {
     throw new NoetlError('BAD_REQUEST', 'all events of a batch must belong to one execution');
   }
