@@ -104,7 +104,7 @@ export function registerGraphRoutes(app: FastifyInstance, ctx: RouteContext): vo
         const record = await ctx.store.catalog.getByPath(path, v);
         if (!record)
           throw new NotFoundError(`no catalog entry '${path}' version ${String(version ?? 'latest')}`);
-        text = record.content;
+        text = record.content ?? '';
       } else {
         throw new NoetlError('BAD_REQUEST', 'send `content` (YAML) or `path` (a catalog entry)');
       }
