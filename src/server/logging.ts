@@ -55,5 +55,19 @@ export function createServerLogger(options: ServerLoggerOptions): PinoLogger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
-  return options.destination === undefined ? pino(pinoOptions) : pino(pinoOptions, options.destination);
+  return pino(pinoOptions, options.destination ?? stdoutDestination());
+}
+
+/** Log bytes kept while stdout cannot be written (a full disk); older lines beyond are dropped. */
+const MAX_PENDING_LOG_BYTES = 1024 * 1024;
+
+/**
+ * pino's default stdout, except that a failed write (ENOSPC when the log file's disk is full)
+ * neither crashes the process (pino re-emits it as an unhandled 'error') nor blocks it: the
+ * lines wait, up to a bound, and go out with the next write that succeeds.
+ */
+function stdoutDestination(): DestinationStream {
+  const destination = pino.destination({ dest: 1, sync: true, maxLength: MAX_PENDING_LOG_BYTES });
+  destination.on('error', () => undefined);
+  return destination;
 }

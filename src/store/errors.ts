@@ -62,6 +62,9 @@ export function isLostConnection(error: unknown): boolean {
   return LOST_MESSAGES.some((m) => message.includes(m));
 }
 
+/** SQLSTATE disk_full: PostgreSQL could not extend a file or write WAL. */
+const DISK_FULL = '53100';
+
 /**
  * Maps a driver error to a NoetlError. Data and constraint errors (classes 22, 23) come from
  * input and are BAD_REQUEST, a unique violation is a CONFLICT. `userSql` marks SQL a user sent
@@ -74,6 +77,14 @@ export function toDbError(error: unknown, options: { userSql?: boolean } = {}): 
   const message = errorMessage(error);
   if (sqlstate === '23505' && !options.userSql) {
     return new ConflictError(message, { details, cause: error });
+  }
+  if (sqlstate === DISK_FULL || message.includes('No space left on device')) {
+    // A full disk: the write is refused cleanly and may succeed once space is freed.
+    return new NoetlError('UNAVAILABLE', `storage full: the database cannot write (${message})`, {
+      details: { ...details, reason: 'storage_full' },
+      cause: error,
+      retryable: true,
+    });
   }
   const badInput = options.userSql ? /^(22|23|42|2B|2D|3F|0A|25)/ : /^(22|23)/;
   if (sqlstate !== undefined && badInput.test(sqlstate)) {

@@ -1,9 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { PGliteOptions } from '@electric-sql/pglite';
+import type { HealthResult } from '../ports.js';
 import { SqlStore, type SqlStoreOptions } from '../sql-store.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { DURABLE_SETTINGS, privateNodeFs } from './durable-fs.js';
+import { storageShortage } from './free-space.js';
 import { initDataDirInChild, needsInit } from './init-in-child.js';
 import { PgliteRootDb } from './pglite-db.js';
 import { makePrivate } from './private-files.js';
@@ -35,6 +37,19 @@ async function startParams(options: PgliteStoreOptions, durable: boolean): Promi
 
 /** The embedded store: PostgreSQL compiled to WASM, one process, data on local disk. */
 export class PgliteStore extends SqlStore {
+  private dataDir: string | undefined;
+
+  /**
+   * A ping answers even when the disk is full and every write fails, so health also checks the
+   * free space of the data directory's filesystem (and is healthy again once space returns).
+   */
+  override async health(): Promise<HealthResult> {
+    const result = await super.health();
+    if (!result.ok || this.dataDir === undefined) return result;
+    const shortage = await storageShortage(this.dataDir);
+    return shortage === undefined ? result : { ...result, ok: false, error: shortage };
+  }
+
   /** Opens (creating on first use) the data directory. PGlite is loaded here, lazily. */
   static async open(options: PgliteStoreOptions): Promise<PgliteStore> {
     const inMemory = options.dataDir.startsWith('memory://');
@@ -60,7 +75,9 @@ export class PgliteStore extends SqlStore {
         ...(inMemory ? { dataDir } : { fs: await privateNodeFs(dataDir, durable) }),
       };
       const pg = await PGlite.create(pgOptions);
-      return new PgliteStore(new PgliteRootDb(pg, () => lock?.release()), 'pglite', options);
+      const store = new PgliteStore(new PgliteRootDb(pg, () => lock?.release()), 'pglite', options);
+      if (!inMemory) store.dataDir = dataDir;
+      return store;
     } catch (error) {
       lock?.release();
       throw error;
