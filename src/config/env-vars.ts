@@ -219,6 +219,13 @@ const TABLE = [
     description: 'log level: trace, debug, info, warn, error, fatal or silent',
     default: 'info',
   },
+  {
+    name: 'NOETL_MAX_STEPS_PER_EXECUTION',
+    scope: 'server',
+    description:
+      'steps an execution may enter (re-entries included, loop iterations not) before it fails with STEP_BUDGET_EXCEEDED: ends a cycle without an exit',
+    default: '100000',
+  },
   // embedded workers and runtime registry
   {
     name: 'NOETL_EMBEDDED_WORKERS',

@@ -31,6 +31,7 @@ describe('loadServerConfig', () => {
       metricsEnabled: true,
       logLevel: 'info',
       embeddedWorkers: 4,
+      maxStepsPerExecution: 100_000,
       runtimeSweepIntervalSeconds: 30,
       runtimeOfflineSeconds: 60,
       bodyLimitBytes: 10 * 1024 * 1024,
@@ -83,6 +84,14 @@ describe('loadServerConfig', () => {
       publicServerUrl: 'http://127.0.0.1:9001',
     });
     expect(c.database).toEqual({ kind: 'pglite', dataDir: '/srv/noetl/data' });
+  });
+
+  it('reads the step budget of an execution and refuses one below 1', () => {
+    const c = loadServerConfig({ env: { NOETL_MAX_STEPS_PER_EXECUTION: '500' } });
+    expect(c.maxStepsPerExecution).toBe(500);
+    expect(() => loadServerConfig({ env: { NOETL_MAX_STEPS_PER_EXECUTION: '0' } })).toThrow(
+      /NOETL_MAX_STEPS_PER_EXECUTION/,
+    );
   });
 
   it('treats empty values as unset', () => {

@@ -57,6 +57,8 @@ export interface ServerConfig {
   readonly bodyLimitBytes: number;
   /** In-process workers; 0 = none. */
   readonly embeddedWorkers: number;
+  /** `NOETL_MAX_STEPS_PER_EXECUTION`: the engine's step budget of each execution. */
+  readonly maxStepsPerExecution: number;
   readonly runtimeSweepIntervalSeconds: number;
   readonly runtimeOfflineSeconds: number;
 }
@@ -192,6 +194,7 @@ export function loadServerConfig(sources: ConfigSources): ServerConfig {
     logLevel: read.oneOf('NOETL_LOG_LEVEL', LOG_LEVELS, debug ? 'debug' : 'info'),
     bodyLimitBytes: read.int('NOETL_BODY_LIMIT_BYTES', 10 * 1024 * 1024, { min: 1024 }),
     embeddedWorkers: read.int('NOETL_EMBEDDED_WORKERS', 4, { min: 0, max: 256 }),
+    maxStepsPerExecution: read.int('NOETL_MAX_STEPS_PER_EXECUTION', 100_000, { min: 1 }),
     runtimeSweepIntervalSeconds: read.seconds('NOETL_RUNTIME_SWEEP_INTERVAL', 30),
     runtimeOfflineSeconds: read.seconds('NOETL_RUNTIME_OFFLINE_SECONDS', 60),
   };

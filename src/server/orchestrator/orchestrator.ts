@@ -36,6 +36,8 @@ export interface OrchestratorDeps {
   readonly logger: Logger;
   /** Put into notifications so workers know where to claim. */
   readonly serverUrl: string;
+  /** Steps an execution may enter (`NOETL_MAX_STEPS_PER_EXECUTION`); the engine's default if unset. */
+  readonly stepBudget?: number;
 }
 
 export interface ExecuteRequest {
@@ -77,7 +79,12 @@ export class Orchestrator {
   private readonly ingestDeps: IngestDeps;
 
   constructor(readonly deps: OrchestratorDeps) {
-    this.engine = { ids: deps.ids, clock: deps.clock, templates: deps.templates };
+    this.engine = {
+      ids: deps.ids,
+      clock: deps.clock,
+      templates: deps.templates,
+      ...(deps.stepBudget !== undefined ? { stepBudget: deps.stepBudget } : {}),
+    };
     this.publisher = new Publisher(deps);
     this.ingestDeps = { live: this.live, engine: this.engine, ids: deps.ids, now: () => this.now() };
   }
