@@ -169,6 +169,11 @@ export interface CredentialStore {
   /** By id (decimal string) or by name. */
   get(idOrName: string): Promise<CredentialRecord | undefined>;
   delete(idOrName: string): Promise<boolean>;
+  /** By id, locked until the transaction ends (use inside `tx`). */
+  getForUpdate(id: string): Promise<CredentialRecord | undefined>;
+  /** Replaces the fields of the credential with this id, name included (CONFLICT when the name
+   * is taken); undefined when there is none. */
+  update(id: string, input: CredentialInput): Promise<CredentialSummary | undefined>;
 }
 
 export interface VarStore {

@@ -376,6 +376,13 @@ export const CONTROL_PLANE_ROUTES: readonly SweepRoute[] = [
     badIdUrl: '/api/events/stream?execution_id=abc',
   },
   {
+    method: 'PATCH',
+    pattern: '/api/credentials/:key',
+    url: '/api/credentials/no-such-credential',
+    body: { type: 'generic', data: { a: 1 } },
+    typed: ['type', 'data'],
+  },
+  {
     method: 'POST',
     pattern: '/api/catalog/graph',
     url: '/api/catalog/graph',

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { NotFoundError } from '../../shared/index.js';
+import { NotFoundError, isPlainObject } from '../../shared/index.js';
 import type { JsonObject, JsonValue } from '../../shared/index.js';
 import type { CredentialSummary } from '../../store/index.js';
 import type { RouteContext } from './context.js';
@@ -13,6 +13,15 @@ interface UpsertBody {
   readonly name: string;
   readonly type: string;
   readonly data: JsonObject;
+  readonly meta?: JsonValue;
+  readonly tags?: string[];
+  readonly description?: string;
+  readonly schema?: JsonValue;
+}
+interface PatchBody {
+  readonly name?: string;
+  readonly type?: string;
+  readonly data?: Record<string, JsonValue | null>;
   readonly meta?: JsonValue;
   readonly tags?: string[];
   readonly description?: string;
@@ -150,6 +159,63 @@ export function registerCredentialRoutes(app: FastifyInstance, ctx: RouteContext
         'credential data read',
       );
       return { ...summary, data: cipher.open(record.dataEncrypted) };
+    },
+  );
+
+  app.patch<{ Params: OneParams; Body: PatchBody }>(
+    '/api/credentials/:key',
+    {
+      schema: {
+        tags,
+        summary: 'Merge update: given fields of data are set (null removes one), the others kept',
+        params: oneParams,
+        body: {
+          type: 'object',
+          properties: {
+            name: { type: 'string', pattern: NAME_PATTERN },
+            type: { type: 'string', minLength: 1, maxLength: 64 },
+            data: { type: 'object', additionalProperties: true },
+            meta: {},
+            tags: { type: 'array', items: { type: 'string', maxLength: 256 }, maxItems: 256 },
+            description: { type: 'string', maxLength: 4096 },
+            schema: {},
+          },
+        },
+      },
+    },
+    async (request) => {
+      const b = request.body;
+      const found = await store.credentials.get(request.params.key);
+      if (!found) throw new NotFoundError(`no credential '${request.params.key}'`);
+      const saved = await store.tx(async (tx) => {
+        // Locked: two merges of one credential apply one after the other, none is lost.
+        const current = await tx.credentials.getForUpdate(found.id);
+        if (!current) throw new NotFoundError(`no credential '${request.params.key}'`);
+        let dataEncrypted = current.dataEncrypted;
+        if (b.data !== undefined) {
+          const opened = cipher.open(current.dataEncrypted);
+          const data: Record<string, JsonValue> = isPlainObject(opened) ? { ...opened } : {};
+          for (const [field, value] of Object.entries(b.data)) {
+            if (value === null) delete data[field];
+            else data[field] = value;
+          }
+          dataEncrypted = cipher.seal(data);
+        }
+        const description = b.description ?? current.description;
+        const schema = b.schema ?? current.schema;
+        const meta = b.meta ?? current.meta;
+        return tx.credentials.update(current.id, {
+          name: b.name ?? current.name,
+          type: b.type ?? current.type,
+          dataEncrypted,
+          tags: b.tags ?? current.tags,
+          ...(description === null ? {} : { description }),
+          ...(schema === null ? {} : { schema }),
+          ...(meta === null ? {} : { meta }),
+        });
+      });
+      if (!saved) throw new NotFoundError(`no credential '${request.params.key}'`);
+      return credentialSummary(saved);
     },
   );
 

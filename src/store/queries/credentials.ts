@@ -20,6 +20,19 @@ export const CREDENTIAL_SQL = {
       updated_at = now()
     RETURNING ${SUMMARY_COLUMNS}`,
 
+  /** One row by id, locked until the transaction ends (a merge update reads then writes it). */
+  getForUpdate: `
+    SELECT ${SUMMARY_COLUMNS}, data_encrypted FROM {{schema}}.credential
+    WHERE id = $1::bigint FOR UPDATE`,
+
+  /** Replaces every field of the row with this id (its name too); the id is kept. */
+  update: `
+    UPDATE {{schema}}.credential SET name = $2::text, type = $3::text, data_encrypted = $4::text,
+      schema = $5::jsonb, meta = $6::jsonb, tags = $7::text[], description = $8::text,
+      updated_at = now()
+    WHERE id = $1::bigint
+    RETURNING ${SUMMARY_COLUMNS}`,
+
   list: `
     SELECT ${SUMMARY_COLUMNS} FROM {{schema}}.credential
     WHERE ($1::text IS NULL OR type = $1::text)

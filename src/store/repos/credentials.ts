@@ -33,6 +33,28 @@ export class SqlCredentialStore implements CredentialStore {
     return toCredentialSummary(row);
   }
 
+  async getForUpdate(id: string): Promise<CredentialRecord | undefined> {
+    const result = await this.ctx.db.query(this.ctx.sql.credentials.getForUpdate, [id]);
+    const row = result.rows[0];
+    return row ? toCredential(row) : undefined;
+  }
+
+  async update(id: string, input: CredentialInput): Promise<CredentialSummary | undefined> {
+    if (input.name.length === 0) throw new NoetlError('BAD_REQUEST', 'credential needs a name');
+    const result = await this.ctx.db.query(this.ctx.sql.credentials.update, [
+      id,
+      input.name,
+      input.type,
+      input.dataEncrypted,
+      jsonParam(input.schema),
+      jsonParam(input.meta),
+      input.tags ? [...input.tags] : null,
+      opt(input.description),
+    ]);
+    const row = result.rows[0];
+    return row ? toCredentialSummary(row) : undefined;
+  }
+
   async list(options: CredentialListOptions = {}): Promise<CredentialSummary[]> {
     const result = await this.ctx.db.query(this.ctx.sql.credentials.list, [
       opt(options.type),
