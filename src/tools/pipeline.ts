@@ -133,7 +133,7 @@ class PipelineRun {
   private decide(task: Task, index: number, locals: TaskLocals, attempt: Attempt, attemptNo: number): Move {
     const { templates } = this.deps;
     const scope = this.state.scope(locals.vars, {
-      output: ruleOutput(attempt, attemptNo),
+      output: ruleOutput(attempt, attemptNo, task.kind),
       _attempt: attemptNo,
     });
     const fail = (error: NoetlError): Move => ({ to: 'end', failure: { error, label: task.label, attempt } });

@@ -2,6 +2,7 @@ import type { Task } from '../dsl/index.js';
 import { CancelledError, isPlainObject, toNoetlError, type NoetlError } from '../shared/index.js';
 import type { TemplateRenderer, TemplateScope } from '../template/index.js';
 import { applyToolAuth } from './credentials.js';
+import { classifyError } from './error-kind.js';
 import type { PipelineState } from './pipeline-state.js';
 import type { ToolRegistry } from './registry.js';
 import type { ToolOutput, ToolServices } from './types.js';
@@ -118,15 +119,19 @@ export async function runAttempt(
   }
 }
 
-/** The `output` a policy rule and a task `set` see (contract 1.9), plus the tool's `extra`. */
-export function ruleOutput(attempt: Attempt, attemptNo: number): Record<string, unknown> {
+/**
+ * The `output` a policy rule sees (contract 1.9), plus the tool's `extra`; `output.error` is
+ * classified as NoETL does (kind, code, http_status, retry_after, pg_code, ...) for the tool
+ * kind `source`.
+ */
+export function ruleOutput(attempt: Attempt, attemptNo: number, source = 'unknown'): Record<string, unknown> {
   const extra = attempt.output?.extra ?? attempt.error?.details?.extra;
   const error = attempt.error;
   return {
     ...(isPlainObject(extra) ? extra : {}),
     status: attempt.ok ? 'success' : 'error',
     data: attempt.data,
-    ...(error ? { error: { message: error.message, code: error.code, retryable: error.retryable } } : {}),
+    ...(error ? { error: classifyError(error, source) } : {}),
     _attempt: attemptNo,
   };
 }

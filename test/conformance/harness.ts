@@ -124,11 +124,28 @@ export function checkOutcome(label: string, outcome: Outcome, run: RunExpect): v
     });
 }
 
-/** The local API the http cases talk to: two paginated endpoints, a flaky page, a list. */
+/**
+ * The local API the http cases talk to: two paginated endpoints, a flaky page, a list, and
+ * `/status/<code>` that fails once per `key` with that code (and `Retry-After: 7`).
+ */
 export function conformanceApi(): Handler {
   const pages = paginationHandler(35);
   let page2Hits = 0;
+  const hits = new Map<string, number>();
   return (req, url, body) => {
+    // /status/<code>?key=k answers <code> on the first request for k, then 200.
+    const status = /^\/status\/(\d{3})$/.exec(url.pathname);
+    if (status) {
+      const key = `${url.pathname}:${url.searchParams.get('key') ?? ''}`;
+      const n = (hits.get(key) ?? 0) + 1;
+      hits.set(key, n);
+      if (n > 1) return { json: { ok: true, hit: n } };
+      return {
+        status: Number(status[1]),
+        json: { error: 'first time fails' },
+        headers: { 'retry-after': '7' },
+      };
+    }
     if (url.pathname === '/data' && url.searchParams.get('page') === '2' && ++page2Hits % 2 === 1)
       return { status: 503, json: { error: 'try again' } };
     if (url.pathname === '/posts')

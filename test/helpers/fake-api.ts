@@ -5,7 +5,7 @@ export type Handler = (
   req: IncomingMessage,
   url: URL,
   body: string,
-) => { status?: number; json: unknown } | undefined;
+) => { status?: number; json: unknown; headers?: Record<string, string> } | undefined;
 
 export interface FakeApi {
   readonly url: string;
@@ -31,6 +31,7 @@ export async function startFakeApi(handler: Handler): Promise<FakeApi> {
       const out = handler(req, url, body) ?? { status: 404, json: { error: 'not found' } };
       const text = JSON.stringify(out.json);
       res.writeHead(out.status ?? 200, {
+        ...out.headers,
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(text),
       });
