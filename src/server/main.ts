@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { MemoryBus, NatsBus, type CommandBus } from '../bus/index.js';
-import { loadServerConfig, type ServerConfig } from '../config/index.js';
+import { isLoopbackHost, loadServerConfig, type ServerConfig } from '../config/index.js';
 import {
   errorMessage,
   NoetlError,
@@ -25,6 +25,7 @@ import { orchestrationRoutes } from './routes/orchestration.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { storeConfigOf } from './store-config.js';
 import { RuntimeSweeper } from './sweeper.js';
+import { ingressRoutes } from './triggers/ingress.js';
 import { Scheduler } from './triggers/scheduler.js';
 
 export interface ServerHandle {
@@ -105,6 +106,14 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
       plugins: [
         orchestrationRoutes({ orchestrator, store }),
         scheduleRoutes({ store, runner: orchestrator, clock: systemClock }),
+        ingressRoutes({
+          store,
+          cipher,
+          runner: orchestrator,
+          clock: systemClock,
+          logger,
+          loopbackOnly: isLoopbackHost(config.host),
+        }),
       ],
       healthChecks: [
         {
