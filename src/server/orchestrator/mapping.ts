@@ -1,6 +1,6 @@
 import type { CommandNotification } from '../../bus/index.js';
 import { canonicalEventType, type Command, type ExecutionEvent } from '../../engine/index.js';
-import { scrubSecrets, type JsonObject, type JsonValue } from '../../shared/index.js';
+import type { JsonObject, JsonValue } from '../../shared/index.js';
 import type { ClaimResult, CommandInput, EventInput, EventRecord } from '../../store/index.js';
 
 function asObject(value: unknown): JsonObject | undefined {
@@ -9,17 +9,16 @@ function asObject(value: unknown): JsonObject | undefined {
     : undefined;
 }
 
-/** An engine event as a store row; secret-looking keys are scrubbed from the stored copy. */
+/**
+ * An engine event as a store row, as it is: the stored log is the state a restart replays, so
+ * nothing in it is masked by key name (`password`, `token`...; that is a display rule of the read
+ * routes, see views.ts `eventView`). Known secret values were redacted by the worker that
+ * resolved them, before posting.
+ */
 export function toEventInput(event: ExecutionEvent, idempotencyKey?: string): EventInput {
-  const scrub = (v: unknown): JsonObject | undefined => asObject(scrubSecrets(v));
-  const context =
-    event.context === undefined
-      ? undefined
-      : event.event_type === 'command.issued'
-        ? asObject(event.context)
-        : scrub(event.context);
-  const result = event.result === undefined ? undefined : scrub(event.result);
-  const meta = event.meta === undefined ? undefined : scrub(event.meta);
+  const context = event.context === undefined ? undefined : asObject(event.context);
+  const result = event.result === undefined ? undefined : asObject(event.result);
+  const meta = event.meta === undefined ? undefined : asObject(event.meta);
   return {
     executionId: event.execution_id,
     eventId: event.event_id,
@@ -35,7 +34,7 @@ export function toEventInput(event: ExecutionEvent, idempotencyKey?: string): Ev
     ...(context !== undefined ? { context } : {}),
     ...(result !== undefined ? { result } : {}),
     ...(meta !== undefined ? { meta } : {}),
-    ...(event.error !== undefined ? { error: String(scrubSecrets(event.error)) } : {}),
+    ...(event.error !== undefined ? { error: event.error } : {}),
     ...(event.worker_id !== undefined ? { workerId: event.worker_id } : {}),
     ...(event.duration !== undefined ? { duration: event.duration } : {}),
     ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),

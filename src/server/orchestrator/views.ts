@@ -1,4 +1,5 @@
 import { isRunning, type ExecutionState } from '../../engine/index.js';
+import { scrubSecrets } from '../../shared/index.js';
 import type { EventRecord, ExecutionRecord } from '../../store/index.js';
 
 function iso(ms: number | undefined): string | null {
@@ -68,8 +69,13 @@ export function statusView(state: ExecutionState): Record<string, unknown> {
   };
 }
 
+/**
+ * An event as the read routes show it: values under secret-looking keys (`password`, `token`,
+ * `api_key`...) and URL passwords are masked here, for display only; the stored event keeps them
+ * (a restart replays it, and later steps must read what earlier ones returned).
+ */
 export function eventView(e: EventRecord): Record<string, unknown> {
-  return {
+  return scrubSecrets({
     event_id: e.eventId,
     execution_id: e.executionId,
     event_type: e.eventType,
@@ -83,7 +89,7 @@ export function eventView(e: EventRecord): Record<string, unknown> {
     meta: e.meta,
     error: e.error,
     worker_id: e.workerId,
-  };
+  });
 }
 
 export function executionSummary(e: ExecutionRecord): Record<string, unknown> {
