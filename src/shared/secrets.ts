@@ -1,8 +1,13 @@
 /**
- * Keeping secrets out of stored and printed copies (STYLE.md 16, contract 9): values under
- * secret-looking keys are replaced by `***`, and so are the known secret values of a run (a
- * resolved password that a tool echoes on stdout). Tools and templates always see real values;
- * only the copies written to the event log, printed or logged go through here.
+ * Keeping secrets out of stored and printed copies (STYLE.md 16, contract 9). Two rules:
+ * - by value (`redactSecretValues`, `SecretRegistry.redact`): the known secret values of a run
+ *   (resolved credential fields, keychain values: a password a tool echoes on stdout) become
+ *   `***` before anything is stored, posted or logged;
+ * - by key name (`scrubSecrets`): values under secret-looking keys also become `***`. This is a
+ *   display rule only (read routes, CLI output, logs, the local JSONL log): never applied to
+ *   the state a server stores and replays, so the data a step hands the next is the same live
+ *   and after a restart.
+ * Tools and templates always see real values.
  */
 
 export const REDACTED = '***';
