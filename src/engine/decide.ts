@@ -372,6 +372,19 @@ class Pass {
     this.continueLoop(s);
   }
 
+  /**
+   * A loop iteration's rule `set` (its `context_updates`) reaches the execution ctx as soon as the
+   * iteration completes, so the next iteration of a sequential loop sees it, as NoETL's engine
+   * syncs each call's ctx; the loop's completion applies them all again, last iteration winning.
+   */
+  iterationSet(s: StepState, updates: unknown, gen: string): void {
+    if (updates === null || typeof updates !== 'object' || Array.isArray(updates)) return;
+    const values: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(updates)) values[stripScope(k)] = v;
+    if (Object.keys(values).length === 0) return;
+    this.emit('ctx.updated', s.name, { status: 'COMPLETED', context: { step: s.name, gen, values } });
+  }
+
   /** Issues iterations up to the loop's in-flight limit (none once an iteration failed). */
   continueLoop(s: StepState): void {
     const loop = s.loop;
@@ -461,6 +474,20 @@ class Pass {
     }
   }
 
+  /**
+   * Runs part of a decision. A template that fails to render there (a `when`, a `set`, `args`)
+   * fails the execution with its code: the same log would fail every later decision the same way.
+   */
+  guarded(run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      if (!(err instanceof NoetlError) || !err.code.startsWith('TEMPLATE_')) throw err;
+      if (this.state.status !== 'RUNNING') throw err;
+      this.failExecution(err.code, err.message);
+    }
+  }
+
   /** Fails the execution at once (running commands' results are ignored from here on). */
   private failExecution(code: string, message: string): void {
     this.emit('playbook.failed', 'playbook', {
@@ -545,8 +572,10 @@ export function startExecution(
       meta: { status: 'FAILED', error: message },
     });
   } else {
-    pass.dispatch(state.entry, {});
-    pass.finish();
+    pass.guarded(() => {
+      pass.dispatch(state.entry, {});
+      pass.finish();
+    });
   }
   return { state, decision: { events: pass.events, commands: pass.commands } };
 }
@@ -592,8 +621,10 @@ export function resumeExecution(
     )
     .map((s) => s.name);
   if (again.length === 0 && reused.size === 0) again.push(state.entry);
-  for (const name of again) pass.dispatch(name, {});
-  pass.finish();
+  pass.guarded(() => {
+    for (const name of again) pass.dispatch(name, {});
+    pass.finish();
+  });
   return { state, decision: { events: pass.events, commands: pass.commands } };
 }
 
@@ -605,23 +636,34 @@ export function resumeExecution(
 export function decide(state: ExecutionState, trigger: ExecutionEvent, deps: EngineDeps): Decision {
   const pass = new Pass(state, deps, trigger.event_id);
   if (state.status !== 'RUNNING') return { events: [], commands: [] };
+  pass.guarded(() => decidePass(pass, state, trigger));
+  return { events: pass.events, commands: pass.commands };
+}
+
+function decidePass(pass: Pass, state: ExecutionState, trigger: ExecutionEvent): void {
   let stepName = trigger.node_name;
+  let iterationUpdates: unknown;
   if (trigger.event_type === 'command.completed' || trigger.event_type === 'command.failed') {
     const meta = trigger.meta?.['command_id'];
     const payload = (trigger.result?.context ?? trigger.context) as Record<string, unknown> | undefined;
     const cid = typeof meta === 'string' ? meta : payload?.['command_id'];
     const record = typeof cid === 'string' ? state.commands.get(cid) : undefined;
     if (record) stepName = record.step;
+    if (record?.iterationIndex !== undefined && trigger.event_type === 'command.completed') {
+      iterationUpdates = record.result?.['context_updates'];
+    }
   }
   const s = state.steps.get(stepName);
   if (s) {
     if (s.completionEventId === trigger.event_id && s.status === 'completed') pass.onCompleted(s);
     else if (s.completionEventId === trigger.event_id && s.status === 'failed') pass.onFailed(s);
-    else if (s.loop && isRunning(s.status)) pass.continueLoop(s);
+    else if (s.loop && isRunning(s.status)) {
+      pass.iterationSet(s, iterationUpdates, trigger.event_id);
+      pass.continueLoop(s);
+    }
   }
   pass.recheckWaiting();
   pass.finish();
-  return { events: pass.events, commands: pass.commands };
 }
 
 /** Cancels a running execution (`playbook_cancelled`). */
