@@ -19,6 +19,11 @@ declare module 'fastify' {
      * (webhook ingress). Other routes accept `application/json` only (json-body.ts).
      */
     rawBody?: boolean;
+    /**
+     * The route makes NUL characters in its JSON body storable itself (event ingest replaces them
+     * with U+FFFD); elsewhere a body holding one is refused with 400 (json-body.ts).
+     */
+    acceptsNul?: boolean;
   }
 }
 

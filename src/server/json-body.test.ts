@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonBody, quoteUnsafeIntegers } from './json-body.js';
+import { jsonDepth, MAX_JSON_DEPTH, parseJsonBody, quoteUnsafeIntegers } from './json-body.js';
 
 describe('parseJsonBody', () => {
   it('keeps integers beyond 2^53 exact by turning them into strings', () => {
@@ -34,5 +34,20 @@ describe('parseJsonBody', () => {
     expect(parseJsonBody('{"note": "__proto__ in a string is fine"}')).toEqual({
       note: '__proto__ in a string is fine',
     });
+  });
+});
+
+describe('parseJsonBody limits', () => {
+  it('refuses NUL characters and nesting deeper than MAX_JSON_DEPTH with BAD_REQUEST', () => {
+    expect(() => parseJsonBody('{"a": "x\\u0000y"}')).toThrow(/NUL/);
+    expect(() => parseJsonBody('{"k\\u0000": 1}')).toThrow(/NUL/);
+    expect(parseJsonBody('{"a": "x\\\\u0000y"}')).toEqual({ a: 'x\\u0000y' }); // an escaped backslash
+    expect(parseJsonBody('{"a": "x\\u0000y"}', { acceptsNul: true })).toEqual({ a: 'x\u0000y' });
+    const deep = (n: number) => `{"a": ${'['.repeat(n)}${']'.repeat(n)}}`;
+    expect(parseJsonBody(deep(MAX_JSON_DEPTH - 1))).toBeDefined();
+    expect(() => parseJsonBody(deep(5000))).toThrow(
+      expect.objectContaining({ code: 'BAD_REQUEST' }) as Error,
+    );
+    expect(jsonDepth('{"s": "[[[[", "a": [{}]}')).toBe(3);
   });
 });

@@ -56,6 +56,17 @@ export function quoteUnsafeIntegers(text: string): string {
   return last === 0 ? text : out + text.slice(last);
 }
 
+/** A `\u0000` escape preceded by an even number of backslashes: a NUL in a JSON string. */
+const NUL_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u0000/;
+
+/**
+ * PostgreSQL text cannot hold NUL (U+0000): a body or URL carrying one is bad input, refused
+ * here with 400 before any store sees it (PGlite would answer a protocol error, PostgreSQL 22021).
+ */
+function refuseNul(where: string): NoetlError {
+  return new NoetlError('BAD_REQUEST', `${where} holds a NUL character (\\u0000), which noetl cannot store`);
+}
+
 function refuseProto(key: string, value: unknown): unknown {
   if (key === '__proto__') throw new NoetlError('BAD_REQUEST', 'body holds a forbidden "__proto__" key');
   return value;
@@ -90,14 +101,18 @@ export function jsonDepth(text: string, limit = Number.POSITIVE_INFINITY): numbe
   return max;
 }
 
-/** Parses a request body: undefined for an empty one, a 400 NoetlError for invalid JSON. */
-export function parseJsonBody(text: string): unknown {
+/**
+ * Parses a request body: undefined for an empty one, a 400 NoetlError for invalid JSON, a body
+ * nested too deep, or (unless `acceptsNul`) one holding a NUL character.
+ */
+export function parseJsonBody(text: string, options: { acceptsNul?: boolean } = {}): unknown {
   if (text.trim() === '') return undefined;
   if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
     throw new NoetlError('BAD_REQUEST', `body is nested deeper than ${MAX_JSON_DEPTH} levels`, {
       details: { max_depth: MAX_JSON_DEPTH },
     });
   }
+  if (options.acceptsNul !== true && text.includes('u0000') && NUL_ESCAPE.test(text)) throw refuseNul('body');
   const source = LONG_DIGITS.test(text) ? quoteUnsafeIntegers(text) : text;
   try {
     return source.includes('__proto__') ? JSON.parse(source, refuseProto) : JSON.parse(source);
@@ -120,6 +135,11 @@ function unsupportedMediaType(type: string | undefined): NoetlError {
  * UNSUPPORTED_MEDIA_TYPE unless the route is flagged `rawBody` (then the body is a Buffer).
  */
 export function installJsonBodyParser(app: FastifyInstance): void {
+  // NUL in a path parameter or the query string (`/api/credentials/a%00b`); after the token check.
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    if (request.url.includes('%00')) done(refuseNul('URL'));
+    else done(null, payload);
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (request.routeOptions.config.rawBody === true) {
@@ -127,7 +147,8 @@ export function installJsonBodyParser(app: FastifyInstance): void {
       return;
     }
     try {
-      done(null, parseJsonBody(typeof body === 'string' ? body : body.toString('utf8')));
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      done(null, parseJsonBody(text, { acceptsNul: request.routeOptions.config.acceptsNul === true }));
     } catch (error) {
       done(error as Error, undefined);
     }

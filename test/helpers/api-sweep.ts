@@ -2,7 +2,9 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 
 /**
  * The bad-input sweep of the HTTP API: for every route, malformed JSON, wrong types, missing
- * fields, unknown and malformed ids, oversized bodies and a wrong content type. Every answer must
+ * fields, unknown and malformed ids, oversized bodies, content types a web page can send
+ * cross-site (text/plain, forms, multipart), JSON nested 5,000 levels deep, NUL characters in
+ * body strings and in the URL, and each route's own bad bodies (`badBodies`). Every answer must
  * be a 4xx JSON `{error, status, code}`, and the server must keep serving.
  *
  * Extend it by adding SweepRoute entries (the orchestration routes add theirs to
@@ -27,6 +29,10 @@ export interface SweepRoute {
   readonly typed?: readonly string[];
   /** Whether `{}` is refused (the body has required fields). */
   readonly requiresFields?: boolean;
+  /** The route stores NUL in its body as U+FFFD (event ingest): NUL is no 400 there, any 4xx. */
+  readonly acceptsNul?: boolean;
+  /** Bodies of the right shape that the route must refuse with 400 (e.g. SQL parameters). */
+  readonly badBodies?: readonly { readonly name: string; readonly body: Record<string, unknown> }[];
 }
 
 export interface SweepCase {
@@ -46,6 +52,23 @@ function wrongType(value: unknown): unknown {
   if (typeof value === 'number') return 'not a number';
   if (typeof value === 'boolean') return 'not a boolean';
   return ['unexpected'];
+}
+
+/** `value` with a NUL character in every string it holds (keys included). */
+function withNul(value: unknown): unknown {
+  if (typeof value === 'string') return `${value}\u0000x`;
+  if (Array.isArray(value)) return value.length === 0 ? ['\u0000'] : value.map(withNul);
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return { 'k\u0000': 'v' };
+    return Object.fromEntries(entries.map(([k, v]) => [k, withNul(v)]));
+  }
+  return '\u0000';
+}
+
+/** JSON text of arrays nested `levels` deep. */
+function deep(levels: number): string {
+  return `${'['.repeat(levels)}${']'.repeat(levels)}`;
 }
 
 export interface SweepOptions {
@@ -72,6 +95,14 @@ export function sweepCases(routes: readonly SweepRoute[], options: SweepOptions)
     send('unknown ids', validPayload === undefined ? {} : { headers: JSON_HEADERS, payload: validPayload }, [
       r.unknownStatus ?? 404,
     ]);
+    // NUL (U+0000) in a path parameter or the query string: PostgreSQL text cannot hold it
+    const nulUrl = r.url.includes('?') ? r.url.replace('?', '%00?') : `${r.url}%00`;
+    send(
+      'NUL in the URL',
+      validPayload === undefined ? {} : { headers: JSON_HEADERS, payload: validPayload },
+      [400],
+      nulUrl,
+    );
     if (r.badIdUrl !== undefined) {
       send(
         'malformed id',
@@ -90,6 +121,33 @@ export function sweepCases(routes: readonly SweepRoute[], options: SweepOptions)
     for (const field of r.typed ?? []) {
       const payload = JSON.stringify({ ...r.body, [field]: wrongType(r.body[field]) });
       send(`wrong type of ${field}`, { headers: JSON_HEADERS, payload }, [400]);
+    }
+    for (const [field, value] of Object.entries(r.body)) {
+      const payload = JSON.stringify({ ...r.body, [field]: withNul(value) });
+      send(`NUL in ${field}`, { headers: JSON_HEADERS, payload }, r.acceptsNul === true ? undefined : [400]);
+    }
+    send(
+      'JSON nested 5,000 levels',
+      {
+        headers: JSON_HEADERS,
+        payload: JSON.stringify({ ...r.body, nested: '@deep@' }).replace('"@deep@"', deep(5000)),
+      },
+      [400],
+    );
+    for (const bad of r.badBodies ?? []) {
+      send(bad.name, { headers: JSON_HEADERS, payload: JSON.stringify(bad.body) }, [400]);
+    }
+    // bodies a web page can post cross-site without a preflight are not read
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+    ]) {
+      send(
+        `content type ${type}`,
+        { headers: { 'content-type': type }, payload: validPayload ?? '{}' },
+        [415],
+      );
     }
     const big = JSON.stringify({ ...r.body, padding: 'x'.repeat(options.bodyLimitBytes + 1) });
     send('oversized body', { headers: JSON_HEADERS, payload: big }, [413]);
@@ -196,6 +254,14 @@ export const CONTROL_PLANE_ROUTES: readonly SweepRoute[] = [
     body: { query: 'SELECT * FROM no_such_table_anywhere', parameters: [] },
     typed: ['query', 'parameters'],
     requiresFields: true,
+    badBodies: [
+      {
+        name: 'more parameters than placeholders',
+        body: { query: 'SELECT $1::int AS a', parameters: [1, 2] },
+      },
+      { name: 'parameters without placeholders', body: { query: 'SELECT 1 AS a', parameters: [1] } },
+      { name: 'fewer parameters than placeholders', body: { query: 'SELECT $2::int AS a', parameters: [1] } },
+    ],
   },
   {
     method: 'POST',
@@ -205,6 +271,21 @@ export const CONTROL_PLANE_ROUTES: readonly SweepRoute[] = [
     body: { content: 'key: [unclosed' },
     typed: ['content'],
     requiresFields: true,
+    badBodies: [
+      {
+        name: 'YAML nested 5,000 levels',
+        body: {
+          content: `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: {name: deep}\nworkload: ${'['.repeat(5000)}${']'.repeat(5000)}\n`,
+        },
+      },
+      {
+        name: 'YAML with a NUL escape in the workload',
+        body: {
+          content:
+            'apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: {name: nul}\nworkload: {a: "x\\0y"}\nworkflow: [{step: start}]\n',
+        },
+      },
+    ],
   },
   {
     method: 'POST',

@@ -42,6 +42,7 @@ export const ORCHESTRATION_ROUTES: readonly SweepRoute[] = [
   {
     method: 'POST',
     pattern: '/api/events',
+    acceptsNul: true,
     url: '/api/events',
     body: { execution_id: id, event_type: 'command.completed', step: 's', payload: { command_id: 'x' } },
     typed: ['execution_id', 'event_type', 'step', 'payload'],
@@ -50,6 +51,7 @@ export const ORCHESTRATION_ROUTES: readonly SweepRoute[] = [
   {
     method: 'POST',
     pattern: '/api/events/batch',
+    acceptsNul: true,
     url: '/api/events/batch',
     body: { execution_id: id, events: [{ step: 's', event_type: 'command.started', payload: {} }] },
     typed: ['execution_id', 'events'],

@@ -21,12 +21,16 @@ export function sweepTests(get: GetFixture): void {
       });
       try {
         const cases = sweepCases(CONTROL_PLANE_ROUTES, { bodyLimitBytes: BODY_LIMIT });
-        expect(cases.length).toBeGreaterThan(150);
+        expect(cases.length).toBeGreaterThan(250);
         const failures = await runSweep(server.app, cases, { authorization: 'Bearer sweep-internal' });
         expect(failures).toEqual([]);
         // the same requests without a token are all refused with 401 before anything else
         const unauthenticated = cases.filter(
-          (c) => typeof c.request.url === 'string' && !['/health', '/api/health'].includes(c.request.url),
+          // a NUL URL may land on a public catch-all (the web UI's), refused with 400 there
+          (c) =>
+            typeof c.request.url === 'string' &&
+            !['/health', '/api/health'].includes(c.request.url) &&
+            !c.name.endsWith('NUL in the URL'),
         );
         for (const c of unauthenticated.slice(0, 40)) {
           const res = await server.app.inject(c.request);

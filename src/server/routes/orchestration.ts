@@ -195,17 +195,24 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
       },
     );
 
-    app.post<{ Body: WireEvent }>('/api/events', { schema: { body: wireEventSchema } }, async (req) => {
-      const executionId = idString(req.body.execution_id, 'execution_id');
-      const r = await orchestrator.ingest(executionId, [req.body]);
-      return { status: 'ok', event_id: r.event_ids[0], commands_generated: r.commands_generated };
-    });
+    // acceptsNul: ingest replaces NUL with U+FFFD (shared/storable.ts) instead of refusing it
+    const events = { acceptsNul: true };
+    app.post<{ Body: WireEvent }>(
+      '/api/events',
+      { schema: { body: wireEventSchema }, config: events },
+      async (req) => {
+        const executionId = idString(req.body.execution_id, 'execution_id');
+        const r = await orchestrator.ingest(executionId, [req.body]);
+        return { status: 'ok', event_id: r.event_ids[0], commands_generated: r.commands_generated };
+      },
+    );
 
     app.post<{
       Body: { execution_id: string | number; worker_id?: string; events: Omit<WireEvent, 'execution_id'>[] };
     }>(
       '/api/events/batch',
       {
+        config: events,
         schema: {
           body: {
             type: 'object',
