@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { NotFoundError, isPlainObject } from '../../shared/index.js';
+import { NoetlError, NotFoundError, isPlainObject } from '../../shared/index.js';
 import type { JsonObject, JsonValue } from '../../shared/index.js';
 import type { CredentialSummary } from '../../store/index.js';
 import type { RouteContext } from './context.js';
@@ -41,7 +41,23 @@ interface OneQuery {
 }
 
 const tags = ['credentials'];
-const NAME_PATTERN = '^[A-Za-z0-9_.:@/-]{1,256}$';
+/**
+ * Credential names: never all digits, so `/api/credentials/{key}` is unambiguous (issue 10 item
+ * 21): digits are an id, anything else a name; a name cannot shadow another credential's id.
+ */
+export const NAME_PATTERN = '^(?![0-9]+$)[A-Za-z0-9_.:@/-]{1,256}$';
+const NAME_RE = new RegExp(NAME_PATTERN);
+
+/** Refuses a credential name the routes would refuse (for callers outside their schemas). */
+export function checkCredentialName(name: string): string {
+  if (!NAME_RE.test(name)) {
+    throw new NoetlError(
+      'BAD_REQUEST',
+      `credential name '${name.slice(0, 64)}' must be 1-256 of A-Z a-z 0-9 _ . : @ / - and not all digits`,
+    );
+  }
+  return name;
+}
 
 export function credentialSummary(c: CredentialSummary): Record<string, unknown> {
   return {
@@ -79,7 +95,7 @@ export function registerCredentialRoutes(app: FastifyInstance, ctx: RouteContext
             name: {
               type: 'string',
               pattern: NAME_PATTERN,
-              description: 'alias used by `auth:` in playbooks',
+              description: 'alias used by `auth:` in playbooks; not all digits (digits are ids)',
             },
             type: { type: 'string', minLength: 1, maxLength: 64 },
             data: { type: 'object', additionalProperties: true },

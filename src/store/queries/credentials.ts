@@ -2,8 +2,12 @@
 
 const SUMMARY_COLUMNS = `id, name, type, schema, meta, tags, description, created_at, updated_at`;
 
-/** $1 = name, $2 = id (or NULL when the key cannot be an id). A name match wins. */
-const BY_ID_OR_NAME = `(name = $1::text OR id = $2::bigint)`;
+/**
+ * $1 = name, $2 = id (or NULL when the key cannot be an id): a key of digits is an id only, any
+ * other key a name only, so a name can never shadow another credential's id (names may not be
+ * all digits; the routes refuse them).
+ */
+const BY_ID_OR_NAME = `(CASE WHEN $2::bigint IS NULL THEN name = $1::text ELSE id = $2::bigint END)`;
 
 export const CREDENTIAL_SQL = {
   upsert: `
