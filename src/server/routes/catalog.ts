@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { parse as parseYaml } from 'yaml';
 import { NoetlError, NotFoundError, isPlainObject } from '../../shared/index.js';
+import type { JsonObject } from '../../shared/index.js';
 import type { CatalogRecord } from '../../store/index.js';
-import { parseResource, playbookWarnings } from './catalog-content.js';
+import { parseResource, playbookWarnings, type ParsedResource } from './catalog-content.js';
 import type { RouteContext } from './context.js';
+import { checkCredentialName, credentialSummary } from './credentials.js';
 import { idInput, nonEmptyString, toId } from './schemas.js';
 import { inferUiFields } from './ui-schema.js';
 
@@ -58,8 +60,39 @@ function versionOf(value: string | number | undefined): number | 'latest' {
   return typeof value === 'number' ? value : Number(value);
 }
 
+/**
+ * A `kind: Credential` document (`metadata.name`, `spec.{type, data}`, or NoETL's flat
+ * `{name, type, data}`), as the CLI reads credential files; a 422 when it lacks one of them.
+ */
+function credentialOf(resource: ParsedResource): {
+  name: string;
+  type: string;
+  data: JsonObject;
+  description?: string;
+} {
+  const doc = resource.document;
+  const metadata = isPlainObject(doc['metadata']) ? doc['metadata'] : {};
+  const spec = isPlainObject(doc['spec']) ? doc['spec'] : {};
+  const name = metadata['name'];
+  const type = spec['type'] ?? doc['type'];
+  const data = spec['data'] ?? doc['data'];
+  if (typeof name !== 'string' || typeof type !== 'string' || type === '' || !isPlainObject(data)) {
+    throw new NoetlError(
+      'PLAYBOOK_INVALID',
+      'a Credential needs metadata.name, spec.type and a spec.data map; it is stored encrypted, never in the catalog',
+    );
+  }
+  const description = metadata['description'] ?? doc['description'];
+  return {
+    name: checkCredentialName(name.trim()),
+    type,
+    data: data as JsonObject,
+    ...(typeof description === 'string' ? { description } : {}),
+  };
+}
+
 export function registerCatalogRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { store } = ctx;
+  const { store, cipher } = ctx;
 
   app.post<{ Body: RegisterBody }>(
     '/api/catalog/register',
@@ -68,7 +101,7 @@ export function registerCatalogRoutes(app: FastifyInstance, ctx: RouteContext): 
         tags,
         summary: 'Register a resource (playbook...) as a new version of its path',
         description:
-          'content: YAML, plain or base64. path = metadata.path else metadata.name; version = max + 1. Playbook diagnostics come back as `warnings` and never block.',
+          'content: YAML, plain or base64. path = metadata.path else metadata.name; version = max + 1. Playbook diagnostics come back as `warnings` and never block. A `kind: Credential` document is stored in the encrypted credential store instead (answer: `{status, message, path, kind: "credential", credential}`), never in the catalog.',
         body: {
           type: 'object',
           required: ['content'],
@@ -78,6 +111,25 @@ export function registerCatalogRoutes(app: FastifyInstance, ctx: RouteContext): 
     },
     async (request) => {
       const resource = parseResource(request.body.content, request.body.resource_type);
+      if (resource.kind === 'credential') {
+        // Secrets go to the encrypted credential store, as `noetl register credential` sends them;
+        // the catalog keeps resources in clear and lists them to anyone with the API token.
+        const c = credentialOf(resource);
+        const saved = await store.credentials.upsert({
+          name: c.name,
+          type: c.type,
+          dataEncrypted: cipher.seal(c.data),
+          ...(c.description === undefined ? {} : { description: c.description }),
+        });
+        return {
+          status: 'success',
+          message: `Credential '${saved.name}' stored (encrypted); credentials are not kept in the catalog.`,
+          path: saved.name,
+          kind: 'credential',
+          credential: credentialSummary(saved),
+          warnings: [],
+        };
+      }
       const record = await store.catalog.register({
         path: resource.path,
         kind: resource.kind,
