@@ -9,6 +9,9 @@ import { Orchestrator } from '../../src/server/orchestrator/orchestrator.js';
 import { orchestrationRoutes } from '../../src/server/routes/orchestration.js';
 import { silentLogger, SnowflakeIdGenerator, systemClock } from '../../src/shared/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { readEvents } from '../../src/cli/api/watch.js';
+import { ControlPlaneClient, type EventView } from '../../src/worker/client.js';
+import { startFakeApi } from '../helpers/fake-api.js';
 import { templates } from '../../src/template/index.js';
 import { startTestServer as startEmbedded, type RunningServer } from '../helpers/embedded-server.js';
 import {
@@ -159,6 +162,55 @@ describe('event streams on the embedded server (PGlite)', () => {
     const log = (await server.get<{ events: { event_id: string }[] }>(`/api/executions/${id}/events`)).body
       .events;
     expect(only.messages.map((m) => m.id)).toEqual(log.map((e) => e.event_id));
+  }, 60_000);
+
+  it("the CLI's --wait reads the stream: no polling while it lasts", async () => {
+    const started = await server.post<{ execution_id: string }>('/api/execute', {
+      path: 'tests/streams/chain',
+    });
+    const id = started.body.execution_id;
+    // A client that cannot poll (nothing listens there): only the stream can deliver.
+    const noPolling = new ControlPlaneClient({ serverUrl: 'http://127.0.0.1:1' });
+    const seen: EventView[] = [];
+    const status = await readEvents(noPolling, id, (e) => seen.push(e), {
+      follow: true,
+      stream: { baseUrl: server.url },
+    });
+    expect(status).toBe('COMPLETED');
+    const log = await server.get<{ events: EventView[] }>(`/api/executions/${id}/events`);
+    expect(seen).toEqual(log.body.events);
+  }, 60_000);
+
+  it('the CLI falls back to polling on a server without the stream (404)', async () => {
+    const started = await server.post<{ execution_id: string }>('/api/execute', {
+      path: 'tests/streams/chain',
+    });
+    const id = started.body.execution_id;
+    await server.waitFor(id);
+    const log = (await server.get<{ status: string; events: EventView[] }>(`/api/executions/${id}/events`))
+      .body;
+    // An older server: the events route, no stream route.
+    const old = await startFakeApi((_req, url) => {
+      if (url.pathname !== `/api/executions/${id}/events`) return undefined;
+      const after = url.searchParams.get('after');
+      const rest =
+        after === null ? log.events : log.events.slice(log.events.findIndex((e) => e.event_id === after) + 1);
+      return { json: { execution_id: id, status: log.status, events: rest } };
+    });
+    try {
+      const client = new ControlPlaneClient({ serverUrl: old.url });
+      const seen: EventView[] = [];
+      const status = await readEvents(client, id, (e) => seen.push(e), {
+        follow: true,
+        stream: { baseUrl: old.url },
+      });
+      expect(status).toBe('COMPLETED');
+      expect(seen).toEqual(log.events);
+      expect(old.requests[0]?.path).toBe(`/api/executions/${id}/stream`);
+      expect(old.requests.filter((r) => r.path.endsWith('/events')).length).toBeGreaterThan(0);
+    } finally {
+      await old.close();
+    }
   }, 60_000);
 
   it('answers 404 for an unknown execution and 400 for a malformed id', async () => {

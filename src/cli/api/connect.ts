@@ -10,6 +10,8 @@ export interface Api {
   readonly client: ControlPlaneClient;
   readonly server: ResolvedServer;
   readonly config: CliConfig;
+  /** The token the client sends (event streams are read with it too). */
+  readonly apiToken?: string;
 }
 
 /** The API client of a command: the server from flags, env, context or the default (docs/cli.md). */
@@ -23,7 +25,7 @@ export async function connectApi(ctx: CliContext, flags: GlobalFlags): Promise<A
     ...(apiToken !== undefined ? { apiToken } : {}),
   });
   if (ctx.debug()) process.stderr.write(`server: ${server.url} (from ${server.from})\n`);
-  return { client, server, config };
+  return { client, server, config, ...(apiToken !== undefined ? { apiToken } : {}) };
 }
 
 /** An execution id as the server takes it: decimal digits. */

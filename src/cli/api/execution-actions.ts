@@ -5,8 +5,13 @@ import { EXIT } from '../exit.js';
 import type { CliContext } from '../main.js';
 import { cell, print, printJson } from '../output.js';
 import { workloadFromFlags } from '../workload.js';
-import { connectApi, executionId } from './connect.js';
-import { interruptSignal, readEvents, waitForExecution } from './watch.js';
+import { connectApi, executionId, type Api } from './connect.js';
+import { interruptSignal, readEvents, waitForExecution, type StreamSource } from './watch.js';
+
+/** The server's event stream, read with the client's token. */
+function streamOf(api: Api): StreamSource {
+  return { baseUrl: api.client.baseUrl, ...(api.apiToken !== undefined ? { apiToken: api.apiToken } : {}) };
+}
 
 export interface ExecuteOptions {
   readonly input?: string;
@@ -38,7 +43,8 @@ export async function executePlaybook(
     ...(opts.input !== undefined ? { input: opts.input } : {}),
   });
   const version = versionOf(opts.version);
-  const { client } = await connectApi(ctx, flags);
+  const api = await connectApi(ctx, flags);
+  const { client } = api;
   const started = await client.execute({
     path,
     payload,
@@ -47,7 +53,7 @@ export async function executePlaybook(
     ...(opts.pool !== undefined ? { execution_pool: opts.pool } : {}),
   });
   const id = started.execution_id;
-  if (opts.wait) return waitForExecution(client, id, opts.json === true);
+  if (opts.wait) return waitForExecution(client, id, opts.json === true, streamOf(api));
   if (opts.json) printJson(started);
   else
     print(
@@ -112,9 +118,10 @@ export async function rerunAction(
   opts: { wait?: boolean; json?: boolean },
 ): Promise<number> {
   const id = executionId(rawId);
-  const { client } = await connectApi(ctx, flags);
+  const api = await connectApi(ctx, flags);
+  const { client } = api;
   const r = await client.rerun(id);
-  if (opts.wait) return waitForExecution(client, r.execution_id, opts.json === true);
+  if (opts.wait) return waitForExecution(client, r.execution_id, opts.json === true, streamOf(api));
   if (opts.json) printJson(r);
   else print(`execution ${r.execution_id} started (rerun of ${id})`);
   return EXIT.ok;
@@ -143,7 +150,8 @@ export async function eventsAction(
   opts: { follow?: boolean; json?: boolean },
 ): Promise<number> {
   const id = executionId(rawId);
-  const { client } = await connectApi(ctx, flags);
+  const api = await connectApi(ctx, flags);
+  const { client } = api;
   let header = !opts.json;
   const interrupt = interruptSignal();
   let status: string;
@@ -160,7 +168,7 @@ export async function eventsAction(
         header = false;
         print(eventLine(e));
       },
-      { follow: opts.follow === true, signal: interrupt.signal },
+      { follow: opts.follow === true, signal: interrupt.signal, stream: streamOf(api) },
     );
   } finally {
     interrupt.dispose();

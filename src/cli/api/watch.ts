@@ -22,18 +22,110 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Where the execution stream is read: the client's server and token. */
+export interface StreamSource {
+  readonly baseUrl: string;
+  readonly apiToken?: string;
+}
+
+const STATUS_OF_TERMINAL: Readonly<Record<string, string>> = {
+  'playbook.completed': 'COMPLETED',
+  'playbook.failed': 'FAILED',
+  playbook_cancelled: 'CANCELLED',
+};
+/** No byte for this long (the server pings every 15 s): the connection is gone. */
+const STREAM_SILENCE_MS = 45_000;
+
+interface StreamOutcome {
+  /** The terminal status, when the stream delivered the terminal event. */
+  readonly status?: string;
+  /** The last event delivered (polling resumes after it). */
+  readonly lastId?: string;
+}
+
 /**
- * Reads an execution's events in order, polling with `after=` until the execution is terminal
- * (or `follow` is false and the log is read). Returns the last status the server reported.
+ * Follows `GET /api/executions/{id}/stream` (server-sent events) to the terminal event. Anything
+ * else (a server without the route answers 404, an error status, a dropped connection) returns
+ * what was delivered so far, and the caller polls from there: the output is the same either way.
+ */
+async function followStream(
+  source: StreamSource,
+  id: string,
+  onEvent: (e: EventView) => void,
+  signal: AbortSignal | undefined,
+): Promise<StreamOutcome> {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  signal?.addEventListener('abort', abort, { once: true });
+  let silence: NodeJS.Timeout | undefined;
+  const quiet = (): void => {
+    if (silence) clearTimeout(silence);
+    silence = setTimeout(abort, STREAM_SILENCE_MS);
+  };
+  let lastId: string | undefined;
+  try {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (source.apiToken) headers['authorization'] = `Bearer ${source.apiToken}`;
+    quiet();
+    const res = await fetch(`${source.baseUrl}/api/executions/${encodeURIComponent(id)}/stream`, {
+      headers,
+      signal: controller.signal,
+    });
+    if (!res.ok || !res.body || !/^text\/event-stream/.test(res.headers.get('content-type') ?? '')) {
+      await res.body?.cancel().catch(() => undefined);
+      return {};
+    }
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body) {
+      quiet();
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let cut: number;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const data = block
+          .split('\n')
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(line.startsWith('data: ') ? 6 : 5))
+          .join('\n');
+        if (data === '') continue;
+        const e = JSON.parse(data) as EventView;
+        onEvent(e);
+        lastId = e.event_id;
+        const status = STATUS_OF_TERMINAL[e.event_type];
+        if (status !== undefined) return { status, lastId };
+      }
+    }
+    return lastId !== undefined ? { lastId } : {};
+  } catch {
+    return lastId !== undefined ? { lastId } : {};
+  } finally {
+    if (silence) clearTimeout(silence);
+    signal?.removeEventListener('abort', abort);
+    controller.abort();
+  }
+}
+
+/**
+ * Reads an execution's events in order until the execution is terminal (or `follow` is false and
+ * the log is read). Following reads the server's event stream when `stream` is given, else (and
+ * on a server without it) polls with `after=`. Returns the last status the server reported.
  */
 export async function readEvents(
   client: ControlPlaneClient,
   id: string,
   onEvent: (e: EventView) => void,
-  options: { follow: boolean; signal?: AbortSignal },
+  options: { follow: boolean; signal?: AbortSignal; stream?: StreamSource },
 ): Promise<string> {
   let after: string | undefined;
   let idle = 0;
+  if (options.follow && options.stream) {
+    const streamed = await followStream(options.stream, id, onEvent, options.signal);
+    if (streamed.status !== undefined) return streamed.status;
+    if (options.signal?.aborted) return 'RUNNING';
+    after = streamed.lastId;
+  }
   for (;;) {
     const page = await client.events(
       id,
@@ -71,6 +163,7 @@ export async function waitForExecution(
   client: ControlPlaneClient,
   id: string,
   json: boolean,
+  stream?: StreamSource,
 ): Promise<number> {
   const tracker = new StepTracker();
   const progress = json ? undefined : new ProgressWriter(process.stderr, process.stderr.isTTY);
@@ -79,6 +172,7 @@ export async function waitForExecution(
     await readEvents(client, id, (e) => progress?.write(tracker.onEvent(e)), {
       follow: true,
       signal: interrupt.signal,
+      ...(stream !== undefined ? { stream } : {}),
     });
   } finally {
     progress?.end();
