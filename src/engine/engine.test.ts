@@ -530,3 +530,22 @@ workflow:
     expect(drive(bounded, () => ok(), { stepBudget: 9 }).state.status).toBe('FAILED');
   });
 });
+
+describe('template errors', () => {
+  it('fails the execution when an arc condition cannot render, the same way after a replay', () => {
+    const playbook = playbookOf(`${head}workflow:
+  - step: start
+    tool: { kind: noop }
+    next: { arcs: [ { step: end, when: "{{ output.v % 2 == 0 }}" } ] }
+  - step: end
+    tool: { kind: noop }
+`);
+    const { state, events } = drive(playbook, () => ok({}));
+    expect(state.status).toBe('FAILED');
+    const failed = events.at(-1)!;
+    expect(failed.event_type).toBe('playbook.failed');
+    expect(failed.meta?.['code']).toBe('TEMPLATE_RENDER');
+    expect(state.error).toMatch(/%/);
+    expect(replay(playbook, events).status).toBe('FAILED');
+  });
+});

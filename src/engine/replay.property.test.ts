@@ -50,6 +50,7 @@ interface Stats {
   entries: number;
   retries: number;
   overBudget: number;
+  templateErrors: number;
 }
 
 class Divergence extends Error {}
@@ -139,6 +140,7 @@ function checkRun(
   if (state.status === 'COMPLETED') stats.completed++;
   if (state.status === 'CANCELLED') stats.cancelled++;
   if (log.events.some((e) => e.meta?.['code'] === 'STEP_BUDGET_EXCEEDED')) stats.overBudget++;
+  if (log.events.some((e) => e.meta?.['code'] === 'TEMPLATE_RENDER')) stats.templateErrors++;
   return state;
 }
 
@@ -209,6 +211,7 @@ describe('replay property', () => {
     entries: 0,
     retries: 0,
     overBudget: 0,
+    templateErrors: 0,
   };
   // Chunks, so no single test holds the worker for long.
   for (let from = 0; from < PLAYBOOKS; from += CHUNK) {
@@ -232,6 +235,7 @@ describe('replay property', () => {
       'entries',
       'retries',
       'overBudget',
+      'templateErrors',
     ] as const) {
       expect(stats[key], key).toBeGreaterThan(0);
     }

@@ -77,6 +77,8 @@ const PLAIN_WHEN = [
   "{{ output.status == 'error' }}",
   '{{ false }}',
   '{{ seen | default(false) }}',
+  // fails to render when the output has no `v` (a failed step, a child's result): fails the run
+  '{{ output.v % 2 == 0 }}',
 ];
 const LOOP_WHEN = [
   undefined,
