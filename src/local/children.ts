@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { NoetlError } from '../shared/index.js';
 
@@ -57,10 +57,34 @@ async function localCatalog(dir: string): Promise<Map<string, string>> {
 }
 
 /**
- * Finds a child playbook in local mode: a file path relative to the parent's directory, or a
- * catalog path matched against `metadata.path` of the playbooks under that directory.
+ * The playbook root of a directory: the nearest folder up (itself included) holding a
+ * `noetl.yaml` or a `.git`; the directory itself when there is none.
  */
-export async function resolveChildPlaybook(path: string, baseDir: string): Promise<string> {
+export async function playbookRoot(dir: string): Promise<string> {
+  const start = resolve(dir);
+  for (let d = start; ; d = dirname(d)) {
+    if ((await isFile(join(d, 'noetl.yaml'))) || (await exists(join(d, '.git')))) return d;
+    if (dirname(d) === d) return start;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Finds a child playbook in local mode: a file path relative to the parent's directory, or a
+ * catalog path: `<path>.yaml` beside the parent, then a playbook whose `metadata.path` is `path`
+ * under the parent's directory, then the same under the playbook root (`root`, default the
+ * nearest folder up with a `noetl.yaml` or `.git`), so a parent can call children in sibling
+ * folders by catalog path as the server does.
+ */
+export async function resolveChildPlaybook(path: string, baseDir: string, root?: string): Promise<string> {
   if (path.trim() === '') throw new NoetlError('PLAYBOOK_INVALID', "playbook tool: 'path' is required");
   const looksLikeFile = isAbsolute(path) || path.startsWith('.') || /\.ya?ml$/.test(path);
   const candidates = looksLikeFile
@@ -68,12 +92,21 @@ export async function resolveChildPlaybook(path: string, baseDir: string): Promi
     : [resolve(baseDir, `${path}.yaml`), resolve(baseDir, `${path}.yml`)];
   for (const c of candidates) if (await isFile(c)) return c;
   if (!looksLikeFile) {
-    const index = await localCatalog(baseDir);
-    const file = index.get(path);
+    const near = await localCatalog(baseDir);
+    const file = near.get(path);
     if (file) return file;
+    const top = root ?? (await playbookRoot(baseDir));
+    let searched = `${near.size} under ${baseDir}`;
+    if (resolve(top) !== resolve(baseDir)) {
+      for (const c of [join(top, `${path}.yaml`), join(top, `${path}.yml`)]) if (await isFile(c)) return c;
+      const far = await localCatalog(top);
+      const found = far.get(path);
+      if (found) return found;
+      searched += ` and ${far.size} under the playbook root ${top}`;
+    }
     throw new NoetlError(
       'NOT_FOUND',
-      `playbook '${path}' not found: no file ${path}.yaml and no playbook with metadata.path '${path}' among ${index.size} under ${baseDir}`,
+      `playbook '${path}' not found: no file ${path}.yaml and no playbook with metadata.path '${path}' among ${searched}`,
     );
   }
   throw new NoetlError('NOT_FOUND', `playbook file not found: ${candidates[0]}`);

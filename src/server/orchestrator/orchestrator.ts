@@ -18,6 +18,7 @@ import {
   type Clock,
   type IdGenerator,
   type Logger,
+  type PlaybookLimits,
 } from '../../shared/index.js';
 import type { TemplateRenderer } from '../../template/index.js';
 import type { CatalogRecord, ClaimResult, CommandRecord, Store, StoreTx } from '../../store/index.js';
@@ -38,6 +39,8 @@ export interface OrchestratorDeps {
   readonly serverUrl: string;
   /** Steps an execution may enter (`NOETL_MAX_STEPS_PER_EXECUTION`); the engine's default if unset. */
   readonly stepBudget?: number;
+  /** Size limits of the playbooks it parses (`NOETL_PLAYBOOK_MAX_*`); the defaults if unset. */
+  readonly playbookLimits?: Partial<PlaybookLimits>;
 }
 
 export interface ExecuteRequest {
@@ -73,12 +76,13 @@ const DEFAULT_DEDUP_WINDOW_MS = 24 * 3600 * 1000;
  * repaired by the outbox sweep (sweeps.ts).
  */
 export class Orchestrator {
-  readonly live = new LiveExecutions();
+  readonly live: LiveExecutions;
   private readonly engine: EngineDeps;
   private readonly publisher: Publisher;
   private readonly ingestDeps: IngestDeps;
 
   constructor(readonly deps: OrchestratorDeps) {
+    this.live = new LiveExecutions(deps.playbookLimits);
     this.engine = {
       ids: deps.ids,
       clock: deps.clock,
@@ -101,10 +105,21 @@ export class Orchestrator {
     }
     if (req.path === undefined || req.path === '')
       throw new NoetlError('BAD_REQUEST', 'path or catalog_id is required');
-    const entry = await tx.catalog.getByPath(req.path, req.version ?? 'latest');
+    let entry = await tx.catalog.getByPath(req.path, req.version ?? 'latest');
+    let tried = '';
+    if (!entry && req.parentExecutionId !== undefined) {
+      // A child named as a file (`./children/x.yaml`) resolves against the parent's catalog
+      // path, as `noetl run` resolves it against the parent's file (issue 11 item 11).
+      const parent = await tx.executions.get(req.parentExecutionId);
+      const relative = parent?.path ? childCatalogPath(parent.path, req.path) : undefined;
+      if (relative !== undefined) {
+        entry = await tx.catalog.getByPath(relative, req.version ?? 'latest');
+        tried = ` (nor '${relative}', relative to the parent's '${parent?.path ?? ''}')`;
+      }
+    }
     if (!entry) {
       throw new NotFoundError(
-        `playbook '${req.path}'${typeof req.version === 'number' ? ` version ${req.version}` : ''} is not in the catalog`,
+        `playbook '${req.path}'${typeof req.version === 'number' ? ` version ${req.version}` : ''} is not in the catalog${tried}`,
       );
     }
     return entry;
@@ -375,4 +390,21 @@ export class Orchestrator {
     await this.publish(out.commands, out.pool);
     return { execution_id: out.id, status: 'started', commands_generated: out.commands.length };
   }
+}
+
+/**
+ * A child playbook path written as a file (`./x.yaml`, `../a/b.yml`, `sub/c.yaml`) as a catalog
+ * path relative to the parent's (`a/parent` + `./children/x.yaml` = `a/children/x`); undefined
+ * when the path is not written as a relative file.
+ */
+export function childCatalogPath(parentPath: string, path: string): string | undefined {
+  const isFile = path.startsWith('./') || path.startsWith('../') || /\.ya?ml$/.test(path);
+  if (!isFile || path.startsWith('/')) return undefined;
+  const parts = parentPath.split('/').slice(0, -1);
+  for (const segment of path.replace(/\.ya?ml$/, '').split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') parts.pop();
+    else parts.push(segment);
+  }
+  return parts.length > 0 ? parts.join('/') : undefined;
 }
