@@ -42,8 +42,6 @@ beforeAll(async () => {
         NOETL_TEST_ATTEMPT_FILE: join(seedDir, 'server-attempts'),
         // Tools on a server see an allow-listed environment: this name is listed for them.
         NOETL_KEYCHAIN_ENV_VARS: 'NOETL_TEST_ATTEMPT_FILE',
-        // Tools on a server see an allow-listed environment: this name is listed for them.
-        NOETL_KEYCHAIN_ENV_VARS: 'NOETL_TEST_ATTEMPT_FILE',
       },
     },
   );
