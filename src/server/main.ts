@@ -19,11 +19,13 @@ import { resolveApiToken } from './api-token.js';
 import { buildApp } from './app.js';
 import { EnvelopeCipher, resolveEncryptionKey } from './crypto/index.js';
 import { createServerLogger } from './logging.js';
+import { createServerMetrics } from './metrics.js';
 import { Orchestrator } from './orchestrator/orchestrator.js';
 import { Sweeper } from './orchestrator/sweeps.js';
 import { orchestrationRoutes } from './routes/orchestration.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { storeConfigOf } from './store-config.js';
+import { instrumentStore } from './store-metrics.js';
 import { RuntimeSweeper } from './sweeper.js';
 import { ingressRoutes } from './triggers/ingress.js';
 import { Scheduler } from './triggers/scheduler.js';
@@ -68,7 +70,9 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
   const { config } = await resolveApiToken(given, logger);
   await makePrivate(config.home); // an install from before the umask: older files were 0644/0666
   const ids = new SnowflakeIdGenerator(systemClock, config.machineId);
-  const store = await openStore(storeConfigOf(config, { ids, logger }));
+  const metrics = config.metricsEnabled ? createServerMetrics() : undefined;
+  const opened = await openStore(storeConfigOf(config, { ids, logger }));
+  const store = metrics ? instrumentStore(opened, metrics) : opened;
   const cleanup: (() => Promise<void>)[] = [() => store.close()];
   try {
     const key = await resolveEncryptionKey(config, logger);
@@ -98,6 +102,7 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
       store,
       cipher,
       logger,
+      ...(metrics ? { metrics } : {}),
       bus: {
         kind,
         status: () =>

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * Prometheus metrics of the server. One registry per server: other parts (orchestrator, embedded
@@ -9,7 +9,20 @@ export interface ServerMetrics {
   readonly registry: Registry;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  /** Executions started, completed, failed, cancelled, by catalog path (store-metrics.ts). */
+  readonly executions: Counter<'path' | 'status'>;
+  /** Claim to `command.completed` / `command.failed`, by tool kind. */
+  readonly stepDuration: Histogram<'kind'>;
+  /** One `events.append` (a batch of events with its decision), in seconds. */
+  readonly eventAppend: Histogram;
+  /** Commands not finished, by status (pending, claimed, running); read from the store at scrape. */
+  readonly commands: Gauge<'status'>;
+  /** Sets how `noetl_commands` is read at each scrape (instrumentStore does). */
+  countCommandsWith(read: () => Promise<Readonly<Record<string, number>>>): void;
 }
+
+/** The statuses `noetl_commands` reports (lower case of the command row's status). */
+export const OPEN_COMMAND_STATUSES = ['pending', 'claimed', 'running'] as const;
 
 export interface ServerMetricsOptions {
   /** Process metrics (CPU, memory, event loop lag, GC) with the `noetl_` prefix. Default true. */
@@ -34,7 +47,50 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  return { registry, httpRequests, httpDuration };
+  const executions = new Counter({
+    name: 'noetl_executions_total',
+    help: 'Executions by catalog path and status (started, completed, failed, cancelled)',
+    labelNames: ['path', 'status'] as const,
+    registers: [registry],
+  });
+  const stepDuration = new Histogram({
+    name: 'noetl_step_duration_seconds',
+    help: "Step commands, from claim to the worker's command.completed / command.failed, by tool kind",
+    labelNames: ['kind'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+    registers: [registry],
+  });
+  const eventAppend = new Histogram({
+    name: 'noetl_event_append_duration_seconds',
+    help: 'Latency of one append to the event log (a batch of events, their command rows and projection)',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  let readCommands: (() => Promise<Readonly<Record<string, number>>>) | undefined;
+  const commands = new Gauge({
+    name: 'noetl_commands',
+    help: 'Commands not finished, by status (pending: issued, not claimed; claimed; running)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      if (!readCommands) return;
+      const counts = await readCommands().catch(() => undefined);
+      if (!counts) return; // the store is down: the last values stay
+      for (const status of OPEN_COMMAND_STATUSES) this.set({ status }, counts[status] ?? 0);
+    },
+  });
+  return {
+    registry,
+    httpRequests,
+    httpDuration,
+    executions,
+    stepDuration,
+    eventAppend,
+    commands,
+    countCommandsWith: (read) => {
+      readCommands = read;
+    },
+  };
 }
 
 /**
