@@ -24,6 +24,13 @@ export {
 } from './credentials.js';
 export { resolveKeychain, withKeychain, KEYCHAIN_KINDS, type ResolvedKeychain } from './keychain.js';
 export { runTasks, type RunTasksDeps, type RunTasksInput } from './pipeline.js';
+export {
+  DEFAULT_STEP_OUTPUT_MAX_BYTES,
+  OutputCollector,
+  type OutputLine,
+  type OutputStream,
+  type StepOutput,
+} from './output.js';
 export { NOETL_SECRET_ENV, TOOL_ENV_ALLOW, workerToolEnv, withoutNoetlSecrets } from './process.js';
 export { abortableSleep, backoffMs, matchRule } from './policy.js';
 export { noopTool } from './noop/index.js';

@@ -1,4 +1,5 @@
 import { isPlainObject, type NoetlError } from '../shared/index.js';
+import type { StepOutput } from './output.js';
 import type { PipelineState } from './pipeline-state.js';
 import type { Attempt } from './task-attempt.js';
 import type { ErrorInfo, ToolResult } from './types.js';
@@ -16,6 +17,8 @@ export interface ResultInput {
   /** The last attempt run, its task label and attempt number. */
   readonly last?: { readonly attempt: Attempt; readonly label: string; readonly attemptNo: number };
   readonly failure?: Failure;
+  /** What the step printed, when it printed anything. */
+  readonly output?: StepOutput | undefined;
 }
 
 /** The wire form of an error; `data`/`extra` stay out (the data is in the result). */
@@ -53,6 +56,7 @@ export function buildResult(input: ResultInput): ToolResult {
     attempts: last?.attemptNo ?? 0,
     ...(last ? streamsOf(last.attempt) : {}),
     ...(Object.keys(state.contextUpdates).length > 0 ? { context_updates: { ...state.contextUpdates } } : {}),
+    ...(input.output ? { output: input.output } : {}),
   };
   if (failure) {
     const failedData = failure.attempt.data;

@@ -2,6 +2,7 @@ import type { KeychainEntry, PolicyThen, Task, ToolSpec } from '../dsl/index.js'
 import { CancelledError, isPlainObject, toNoetlError, ToolError, type NoetlError } from '../shared/index.js';
 import type { TemplateRenderer, TemplateScope } from '../template/index.js';
 import { resolveKeychain, withKeychain } from './keychain.js';
+import { OutputCollector } from './output.js';
 import { buildResult, errorInfo, type Failure } from './pipeline-result.js';
 import { PipelineState } from './pipeline-state.js';
 import { abortableSleep, backoffMs, DEFAULT_RETRY_ATTEMPTS, matchRule, PREVIOUS_LABELS } from './policy.js';
@@ -84,6 +85,8 @@ class PipelineRun {
   private readonly tasks: readonly Task[];
   private jumps = 0;
   private last: { attempt: Attempt; label: string; attemptNo: number } | undefined;
+  /** Everything the step's processes print, over all its tasks and attempts. */
+  private readonly output: OutputCollector;
 
   constructor(
     private readonly input: RunTasksInput,
@@ -91,6 +94,9 @@ class PipelineRun {
   ) {
     this.state = new PipelineState(input.scope);
     this.tasks = input.spec.tasks;
+    const { onOutput, outputMaxBytes } = deps.services;
+    const where = { step: input.step, commandId: input.commandId };
+    this.output = new OutputCollector(outputMaxBytes, onOutput ? (line) => onOutput(line, where) : undefined);
   }
 
   async run(): Promise<ToolResult> {
@@ -102,7 +108,11 @@ class PipelineRun {
       if (deps.signal.aborted) throw new CancelledError();
       const task = this.tasks[index] as Task;
       const locals = renderLocals(task, this.input.args ?? {}, this.state, attemptNo, deps.templates);
-      const attempt = await runAttempt(task, locals, this.state, attemptNo, { ...this.input, ...deps });
+      const attempt = await runAttempt(task, locals, this.state, attemptNo, {
+        ...this.input,
+        ...deps,
+        output: this.output,
+      });
       if (deps.signal.aborted) throw new CancelledError();
       this.last = { attempt, label: task.label, attemptNo };
 
@@ -126,6 +136,7 @@ class PipelineRun {
       startedAt: this.startedAt,
       ...(this.last ? { last: this.last } : {}),
       ...(failure ? { failure } : {}),
+      output: this.output.end(),
     });
   }
 

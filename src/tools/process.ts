@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { CancelledError, TimeoutError, ToolError } from '../shared/index.js';
+import type { OutputSink } from './output.js';
 
 /** One child process run by the python and shell tools. */
 export interface ProcessRequest {
@@ -12,6 +13,8 @@ export interface ProcessRequest {
   readonly signal: AbortSignal;
   /** Tool kind, for messages. */
   readonly kind: string;
+  /** Receives the process's stdout and stderr as they arrive (the step's kept output). */
+  readonly output?: OutputSink;
 }
 
 export interface ProcessResult {
@@ -72,8 +75,15 @@ export function runProcess(req: ProcessRequest): Promise<ProcessResult> {
       req.signal.removeEventListener('abort', onAbort);
     };
 
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    const sink = req.output;
+    child.stdout.on('data', (chunk: Buffer) => {
+      out.push(chunk);
+      sink?.write('stdout', chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err.push(chunk);
+      sink?.write('stderr', chunk);
+    });
     child.stdin.on('error', () => undefined); // EPIPE when the process does not read its input
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (settled) return;

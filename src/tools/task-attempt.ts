@@ -3,6 +3,7 @@ import { CancelledError, isPlainObject, toNoetlError, type NoetlError } from '..
 import type { TemplateRenderer, TemplateScope } from '../template/index.js';
 import { applyToolAuth } from './credentials.js';
 import { classifyError } from './error-kind.js';
+import type { OutputSink } from './output.js';
 import type { PipelineState } from './pipeline-state.js';
 import type { ToolRegistry } from './registry.js';
 import type { ToolOutput, ToolServices } from './types.js';
@@ -33,6 +34,7 @@ export interface AttemptContext {
   readonly services: ToolServices;
   readonly templates: TemplateRenderer;
   readonly signal: AbortSignal;
+  readonly output?: OutputSink;
 }
 
 const INPUT_KEYS = ['input', 'args', 'payload'] as const;
@@ -107,6 +109,7 @@ export async function runAttempt(
         templates: ctx.templates,
         services: ctx.services,
         ...(ctx.baseDir !== undefined ? { baseDir: ctx.baseDir } : {}),
+        ...(ctx.output !== undefined ? { output: ctx.output } : {}),
       },
       resolved,
     );

@@ -1,6 +1,7 @@
 import type { ErrorCode, Logger, SecretRegistry } from '../shared/index.js';
 import type { TemplateRenderer } from '../template/index.js';
 import type { CredentialTarget } from './credentials.js';
+import type { OutputLine, OutputSink, StepOutput } from './output.js';
 
 /** What a tool returns on success. `data` is the step data later templates see (contract 1.12). */
 export interface ToolOutput {
@@ -33,6 +34,8 @@ export interface ToolResult {
   readonly context_updates?: Readonly<Record<string, unknown>>;
   /** Attempts used by the task that ended the command. */
   readonly attempts?: number;
+  /** What the step's processes printed (timestamped tail); absent when they printed nothing. */
+  readonly output?: StepOutput;
 }
 
 export interface CredentialRecord {
@@ -83,6 +86,13 @@ export interface ToolServices {
    * redacts them from every event, log line and printed result.
    */
   readonly secrets?: SecretRegistry;
+  /** Bound of the output kept per step (default 64 KiB; the tail is kept). */
+  readonly outputMaxBytes?: number;
+  /** Called with each line a step prints, as it arrives (e.g. `noetl run -v`). */
+  readonly onOutput?: (
+    line: OutputLine,
+    where: { readonly step: string; readonly commandId: string },
+  ) => void;
 }
 
 export interface ToolContext {
@@ -98,6 +108,8 @@ export interface ToolContext {
   /** Directory of the playbook file, for relative paths (local mode). */
   readonly baseDir?: string;
   readonly services: ToolServices;
+  /** Where a process-running tool writes its stdout and stderr (kept with the step's events). */
+  readonly output?: OutputSink;
 }
 
 /**

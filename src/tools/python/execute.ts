@@ -63,7 +63,9 @@ export async function executePython(
     warnings: config.warnings,
     context: { args: config.input, variables: {}, execution_id: ctx.executionId, step: ctx.step },
   };
-  const env = mergeEnv({ ...hostEnv, PYTHONIOENCODING: 'utf-8' }, config.env);
+  const env = mergeEnv({ ...hostEnv, PYTHONIOENCODING: 'utf-8', PYTHONUNBUFFERED: '1' }, config.env);
+  // The step's kept output: what the code printed, without the wrapper's result line.
+  ctx.output?.hideLines((line) => line.startsWith(RESULT_MARKER));
   const run = await runProcess({
     kind: 'python',
     command: python,
@@ -71,6 +73,7 @@ export async function executePython(
     input: JSON.stringify(payload),
     env,
     signal: ctx.signal,
+    ...(ctx.output ? { output: ctx.output } : {}),
     ...(config.cwd !== undefined ? { cwd: config.cwd } : {}),
     ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
   });

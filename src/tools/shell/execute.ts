@@ -55,6 +55,7 @@ export async function executeShell(
       args: line.args,
       env: line.env ? { ...env, ...line.env } : env,
       signal: ctx.signal,
+      ...(ctx.output ? { output: ctx.output } : {}),
       ...(config.cwd !== undefined ? { cwd: config.cwd } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     });
