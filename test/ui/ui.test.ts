@@ -273,6 +273,16 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
         .click();
       await page.locator('form.credential-form').waitFor();
       await shot(page, 'credentials');
+      // Editing one field keeps the others (PATCH merge): the password stays, a user is added.
+      const edit = page.locator('form.credential-form');
+      await edit.getByLabel('field 1 name').fill('user');
+      await edit.getByLabel('field 1 value').fill('bob');
+      await edit.getByRole('button', { name: 'Save changes' }).click();
+      await edit.waitFor({ state: 'detached' });
+      const stored = await server.get<{ data: Record<string, string> }>(
+        '/api/credentials/ui_secret_cred?include_data=true',
+      );
+      expect(stored.body.data).toEqual({ password: SECRET, user: 'bob' });
       const id = await execute(server, 'ui/secret');
       const ended = await server.waitFor(id);
       expect(ended['status']).toBe('COMPLETED');

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { PlaybookGraph } from '../api/types.js';
 import { layoutGraph, type LaidEdge, type Layout } from './layout.js';
 
@@ -49,7 +49,24 @@ function trim(text: string, max: number): string {
 
 /** The playbook graph, laid out by dagre and drawn as SVG; nodes are keyboard-focusable buttons. */
 export function GraphView({ graph, info, selected, onSelect, label }: GraphViewProps) {
-  const layout: Layout = useMemo(() => layoutGraph(graph), [graph]);
+  // Timing of layout and of layout + first draw, exposed on the SVG (data-layout-ms,
+  // data-drawn-ms) for bench/ui.mjs.
+  const timing = useRef({ start: 0, layout: 0 });
+  const svg = useRef<SVGSVGElement>(null);
+  const layout: Layout = useMemo(() => {
+    const start = performance.now();
+    const l = layoutGraph(graph);
+    timing.current = { start, layout: performance.now() - start };
+    return l;
+  }, [graph]);
+  useEffect(() => {
+    const el = svg.current;
+    if (!el) return;
+    el.setAttribute('data-layout-ms', String(Math.round(timing.current.layout)));
+    requestAnimationFrame(() =>
+      el.setAttribute('data-drawn-ms', String(Math.round(performance.now() - timing.current.start))),
+    );
+  }, [layout]);
   const [scale, setScale] = useState(() => (graph.steps.length > 60 ? 0.6 : 1));
   const w = Math.max(layout.width, 100);
   const h = Math.max(layout.height, 60);
@@ -64,7 +81,7 @@ export function GraphView({ graph, info, selected, onSelect, label }: GraphViewP
           +
         </button>
         <button type="button" onClick={() => setScale(1)}>
-          100%
+          Reset
         </button>
         <span class="muted">
           {graph.steps.length} steps, {graph.arcs.length} arcs
@@ -72,6 +89,7 @@ export function GraphView({ graph, info, selected, onSelect, label }: GraphViewP
       </div>
       <div class="graph-scroll">
         <svg
+          ref={svg}
           class="graph-svg"
           width={w * scale}
           height={h * scale}

@@ -86,10 +86,10 @@ function Throughput({ points }: { points: { t: string; count: number }[] }) {
         })}
         <line class="axis" x1="0" x2={w} y1={h} y2={h} />
         <text class="axis-label" x="0" y={h + 13}>
-          {fmtTime(points[0]?.t)}
+          {fmtTime(points[0]?.t).slice(11, 16)}
         </text>
         <text class="axis-label" x={w} y={h + 13} text-anchor="end">
-          {fmtTime(points[points.length - 1]?.t)}
+          {fmtTime(points[points.length - 1]?.t).slice(11, 16)}
         </text>
       </svg>
       <figcaption>

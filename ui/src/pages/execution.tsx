@@ -21,17 +21,21 @@ import { navigate } from '../lib/router.js';
 
 const PAGE = 1000;
 
-/** Every event of an execution after `after`, page by page. */
-async function readEvents(id: string, after: string | null, signal?: AbortSignal): Promise<WireEvent[]> {
-  const all: WireEvent[] = [];
+/** Every event of an execution after `after`, page by page, each page handed on as it comes. */
+async function readEvents(
+  id: string,
+  after: string | null,
+  onPage: (events: WireEvent[]) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   let cursor = after;
   for (;;) {
     const q = new URLSearchParams({ limit: String(PAGE) });
     if (cursor) q.set('after', cursor);
     const page = await get<EventsPage>(`/api/executions/${id}/events?${q.toString()}`, signal);
-    all.push(...page.events);
+    onPage(page.events);
     const last = page.events[page.events.length - 1];
-    if (page.events.length < PAGE || !last) return all;
+    if (page.events.length < PAGE || !last) return;
     cursor = last.event_id;
   }
 }
@@ -84,11 +88,8 @@ export function ExecutionPage({ id, params }: { id: string; params: URLSearchPar
     setLoadError(null);
     setGraph(null);
     const abort = new AbortController();
-    readEvents(id, null, abort.signal).then(
-      (events) => {
-        apply(events);
-        setLoaded(true);
-      },
+    readEvents(id, null, apply, abort.signal).then(
+      () => setLoaded(true),
       (err: unknown) => {
         if (!abort.signal.aborted) setLoadError(err);
       },
@@ -107,7 +108,7 @@ export function ExecutionPage({ id, params }: { id: string; params: URLSearchPar
   // Older servers without the stream: read new events every second while it runs.
   useInterval(
     () => {
-      readEvents(id, stateRef.current.state.lastEventId).then(apply, () => undefined);
+      readEvents(id, stateRef.current.state.lastEventId, apply).catch(() => undefined);
     },
     live === 'polling' && running ? 1000 : null,
   );
@@ -120,15 +121,15 @@ export function ExecutionPage({ id, params }: { id: string; params: URLSearchPar
 
   // The playbook's graph, once per execution (path and version from its first event).
   const path = detail.data?.path ?? null;
+  const playbookVersion = state.version;
   useEffect(() => {
-    if (!path || graph !== null) return;
-    const started = state.eventCount > 0;
-    if (!started) return;
-    fetchGraph({ path, ...(state.version ? { version: state.version } : {}) }).then(
+    // Fetched as soon as the first page of events names the version, while later pages load.
+    if (!path || graph !== null || !playbookVersion) return;
+    fetchGraph({ path, version: Number(playbookVersion) }).then(
       (answer) => setGraph(answer?.graph ?? 'missing'),
       () => setGraph('missing'),
     );
-  }, [path, loaded]);
+  }, [path, playbookVersion]);
 
   const drawn: PlaybookGraph | null = useMemo(() => {
     if (graph && graph !== 'missing') {
