@@ -31,6 +31,9 @@ beforeAll(async () => {
   api = await startFakeApi(conformanceApi());
   database = await createDatabase('noetl_own_srv_conf');
   credentialsFile = writeCredentialsFile(mkdtempSync(join(tmpdir(), 'noetl-own-srv-')), database);
+  // Workers resolve a relative `script:` file against NOETL_SCRIPT_ROOT from their own
+  // environment (python_script.yaml); this file runs in its own process.
+  process.env['NOETL_SCRIPT_ROOT'] = PLAYBOOKS_DIR;
   server = await startTestServer();
   const r = await server.post('/api/credentials', {
     name: 'pg_conf',

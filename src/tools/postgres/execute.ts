@@ -1,5 +1,6 @@
 import type { PoolClient, QueryResult } from 'pg';
 import type { ToolContext, ToolOutput } from '../types.js';
+import { loadScript, readScriptSource } from '../script-source.js';
 import { readPostgresConfig, type PostgresConfig } from './config.js';
 import { withPgClient } from './pool.js';
 import { splitSqlStatements } from './split-sql.js';
@@ -43,11 +44,28 @@ async function runScript(client: PoolClient, config: PostgresConfig): Promise<An
   return client.query<AnyRow>({ text: final, values: [...config.params], ...rowMode });
 }
 
+/**
+ * `script:` (a file of SQL, inline, or an http URL; see script-source.ts) when no `query`,
+ * `command`, `sql` or `statement` is given: its text becomes the query. It is not rendered.
+ */
+async function withScript(
+  ctx: ToolContext,
+  config: Readonly<Record<string, unknown>>,
+): Promise<Readonly<Record<string, unknown>>> {
+  const script = config['script'];
+  const given = ['query', 'command', 'sql', 'statement'].some(
+    (k) => config[k] !== undefined && config[k] !== null,
+  );
+  if (given || script === undefined || script === null) return config;
+  const { code } = await loadScript('postgres', readScriptSource('postgres', script), ctx);
+  return { ...config, query: code };
+}
+
 export async function executePostgres(
   ctx: ToolContext,
   rawConfig: Readonly<Record<string, unknown>>,
 ): Promise<ToolOutput> {
-  const config = readPostgresConfig(rawConfig);
+  const config = readPostgresConfig(await withScript(ctx, rawConfig));
   const result = await withPgClient(config.connection, 'postgres', ctx.signal, (client) =>
     runScript(client, config),
   );

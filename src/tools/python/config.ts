@@ -9,12 +9,13 @@ import {
   typeName,
   type ConfigMap,
 } from '../config-helpers.js';
+import { readScriptSource, type ScriptSource } from '../script-source.js';
 
 export interface PythonConfig {
-  /** Inline code, or undefined when `script` names a file. */
+  /** Inline code, or undefined when `script` gives the code. */
   readonly code?: string;
-  /** `script.uri` of a local file (relative to the playbook directory). */
-  readonly scriptPath?: string;
+  /** Where `script:` says the code is (inline, a file, an http URL). */
+  readonly script?: ScriptSource;
   readonly input: Readonly<Record<string, unknown>>;
   /** Imports bound as globals before the code runs, in order. */
   readonly libs: readonly PythonLib[];
@@ -36,18 +37,6 @@ export interface PythonLib {
 const KIND = 'python';
 const MODULE_RE = /^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/;
 const ALIAS_RE = /^[A-Za-z_]\w*$/;
-
-function readScript(config: ConfigMap): string | undefined {
-  const script = pick(config, 'script');
-  if (script === undefined) return undefined;
-  const uri = typeof script === 'string' ? script : isPlainObject(script) ? script.uri : undefined;
-  if (typeof uri !== 'string' || uri === '') throw configError(KIND, "'script' needs a 'uri'");
-  if (uri.startsWith('file://')) return uri.slice('file://'.length);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) {
-    throw configError(KIND, `script uri '${uri}' is not supported (only local files)`);
-  }
-  return uri;
-}
 
 /**
  * `libs` as NoETL's python tool reads it: a map of alias to a module name (`{pd: pandas}`) or to
@@ -96,8 +85,10 @@ export function readPythonConfig(config: ConfigMap): PythonConfig {
   if (rawCode !== undefined && typeof rawCode !== 'string') {
     throw configError(KIND, `'code' must be a string, got ${typeName(rawCode)}`);
   }
-  const scriptPath = rawCode === undefined ? readScript(config) : undefined;
-  if (rawCode === undefined && scriptPath === undefined) {
+  const rawScript = pick(config, 'script');
+  const script =
+    rawCode === undefined && rawScript !== undefined ? readScriptSource(KIND, rawScript) : undefined;
+  if (rawCode === undefined && script === undefined) {
     throw configError(KIND, "'code' or 'script' is required");
   }
   const input = optMap(KIND, config, 'input', 'args') ?? {};
@@ -108,7 +99,7 @@ export function readPythonConfig(config: ConfigMap): PythonConfig {
   const { libs, warnings } = readLibs(config);
   return {
     ...(rawCode !== undefined ? { code: rawCode } : {}),
-    ...(scriptPath !== undefined ? { scriptPath } : {}),
+    ...(script !== undefined ? { script } : {}),
     input,
     libs,
     warnings,

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
 import { isPlainObject, ToolError } from '../../shared/index.js';
 import { mergeEnv, runProcess } from '../process.js';
+import { loadScript } from '../script-source.js';
 import type { ToolContext, ToolOutput } from '../types.js';
 import { readPythonConfig, type PythonConfig } from './config.js';
 import { resolveInterpreter } from './interpreter.js';
@@ -36,13 +35,7 @@ export function splitMarker(stdout: string): { stdout: string; doc?: MarkerDoc }
 
 async function loadCode(ctx: ToolContext, config: PythonConfig): Promise<{ code: string; filename: string }> {
   if (config.code !== undefined) return { code: config.code, filename: `<${ctx.step}>` };
-  const path = config.scriptPath ?? '';
-  const full = isAbsolute(path) ? path : resolve(ctx.baseDir ?? process.cwd(), path);
-  try {
-    return { code: await readFile(full, 'utf8'), filename: full };
-  } catch (err) {
-    throw new ToolError(`python: cannot read script ${full}`, { cause: err, details: { path: full } });
-  }
+  return loadScript('python', config.script ?? { type: 'inline', code: '' }, ctx);
 }
 
 export async function executePython(
