@@ -84,7 +84,8 @@ export function GraphView({ graph, info, selected, onSelect, label }: GraphViewP
           Reset
         </button>
         <span class="muted">
-          {graph.steps.length} steps, {graph.arcs.length} arcs
+          {graph.steps.length} step{graph.steps.length === 1 ? '' : 's'}, {graph.arcs.length} arc
+          {graph.arcs.length === 1 ? '' : 's'}
         </span>
       </div>
       <div class="graph-scroll">
