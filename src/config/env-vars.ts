@@ -220,6 +220,13 @@ const TABLE = [
     default: 'info',
   },
   {
+    name: 'NOETL_LOG_FORMAT',
+    scope: 'both',
+    description:
+      'log lines: json (one JSON object a line), pretty (readable text) or auto (json unless stdout is a terminal). Lines about an execution carry execution_id, step and command_id',
+    default: 'auto',
+  },
+  {
     name: 'NOETL_MAX_STEPS_PER_EXECUTION',
     scope: 'server',
     description:

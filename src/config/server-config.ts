@@ -54,6 +54,8 @@ export interface ServerConfig {
   readonly metricsEnabled: boolean;
   readonly debug: boolean;
   readonly logLevel: LogLevel;
+  /** `NOETL_LOG_FORMAT`: `auto` (JSON lines unless stdout is a terminal), `pretty` or `json`. */
+  readonly logFormat: 'auto' | 'pretty' | 'json';
   readonly bodyLimitBytes: number;
   /** In-process workers; 0 = none. */
   readonly embeddedWorkers: number;
@@ -192,6 +194,7 @@ export function loadServerConfig(sources: ConfigSources): ServerConfig {
     metricsEnabled: !read.bool('NOETL_DISABLE_METRICS', false),
     debug,
     logLevel: read.oneOf('NOETL_LOG_LEVEL', LOG_LEVELS, debug ? 'debug' : 'info'),
+    logFormat: read.oneOf('NOETL_LOG_FORMAT', ['auto', 'pretty', 'json'] as const, 'auto'),
     bodyLimitBytes: read.int('NOETL_BODY_LIMIT_BYTES', 10 * 1024 * 1024, { min: 1024 }),
     embeddedWorkers: read.int('NOETL_EMBEDDED_WORKERS', 4, { min: 0, max: 256 }),
     maxStepsPerExecution: read.int('NOETL_MAX_STEPS_PER_EXECUTION', 100_000, { min: 1 }),

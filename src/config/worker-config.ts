@@ -25,6 +25,8 @@ export interface WorkerConfig {
   readonly home: string;
   readonly debug: boolean;
   readonly logLevel: LogLevel;
+  /** `NOETL_LOG_FORMAT`: `auto` (JSON lines unless stdout is a terminal), `pretty` or `json`. */
+  readonly logFormat: 'auto' | 'pretty' | 'json';
 }
 
 const POOL_RE = /^[A-Za-z0-9_-]+$/;
@@ -68,5 +70,6 @@ export function loadWorkerConfig(sources: ConfigSources): WorkerConfig {
     home: read.path('NOETL_HOME', '~/.noetl'),
     debug,
     logLevel: read.oneOf('NOETL_LOG_LEVEL', LOG_LEVELS, debug ? 'debug' : 'info'),
+    logFormat: read.oneOf('NOETL_LOG_FORMAT', ['auto', 'pretty', 'json'] as const, 'auto'),
   };
 }

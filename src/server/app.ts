@@ -65,7 +65,9 @@ export interface AppDeps {
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
-  const logger = deps.logger ?? createServerLogger({ level: config.logLevel, name: config.serverName });
+  const logger =
+    deps.logger ??
+    createServerLogger({ level: config.logLevel, name: config.serverName, format: config.logFormat });
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),

@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import type { LogLevel } from '../config/index.js';
+import { formatDestination, type LogFormat } from '../worker/index.js';
 
 /**
  * Paths pino blanks out of every log line (STYLE.md 16): credentials, tokens and keys must never
@@ -44,9 +45,16 @@ export interface ServerLoggerOptions {
   readonly name?: string;
   /** Where lines go (default stdout); tests pass a stream to read them. */
   readonly destination?: DestinationStream;
+  /** `NOETL_LOG_FORMAT`: JSON lines (default when stdout is not a terminal) or pretty text. */
+  readonly format?: LogFormat;
+  /** Whether the destination is a terminal (`auto` is pretty there); default: stdout's. */
+  readonly isTTY?: boolean;
 }
 
-/** The server's one pino logger: JSON lines, ISO times, secrets redacted. */
+/**
+ * The server's one pino logger: JSON lines (or pretty text, NOETL_LOG_FORMAT), ISO times, secrets
+ * redacted. Lines about one execution carry `execution_id`, `step` and `command_id` (child loggers).
+ */
 export function createServerLogger(options: ServerLoggerOptions): PinoLogger {
   const pinoOptions = {
     level: options.level,
@@ -55,7 +63,15 @@ export function createServerLogger(options: ServerLoggerOptions): PinoLogger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
-  return pino(pinoOptions, options.destination ?? stdoutDestination());
+  const out = options.destination ?? stdoutDestination();
+  return pino(
+    pinoOptions,
+    formatDestination(
+      options.format ?? 'auto',
+      out,
+      options.isTTY ?? (options.destination === undefined && process.stdout.isTTY === true),
+    ),
+  );
 }
 
 /** Log bytes kept while stdout cannot be written (a full disk); older lines beyond are dropped. */

@@ -65,7 +65,13 @@ async function connectBus(
  * one command gives a working system (DESIGN.md section 1).
  */
 export async function startServer(given: ServerConfig, options: StartOptions = {}): Promise<ServerHandle> {
-  const logger = options.logger ?? createServerLogger({ level: given.logLevel, name: given.serverName });
+  const logger =
+    options.logger ??
+    createServerLogger({
+      level: given.logLevel,
+      name: given.serverName,
+      format: given.logFormat,
+    });
   // Before anything is opened: a non-loopback address without a token is refused or given one.
   const { config } = await resolveApiToken(given, logger);
   await makePrivate(config.home); // an install from before the umask: older files were 0644/0666

@@ -8,6 +8,7 @@ import { loadWorkerConfig, type WorkerConfig } from '../config/index.js';
 import { ConfigError, errorMessage, toNoetlError, type Logger } from '../shared/index.js';
 import { closeToolResources, defaultRegistry } from '../tools/index.js';
 import { ControlPlaneClient } from './client.js';
+import { formatDestination } from './log-format.js';
 import { Worker } from './worker.js';
 
 export interface WorkerHandle {
@@ -218,13 +219,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   let logger: Logger;
   try {
     const config = loadWorkerConfig({ env });
-    logger = pino({
-      level: config.logLevel,
-      name: 'noetl-worker',
-      base: { workerId: config.workerId, host: hostname() },
-      redact: { paths: ['password', 'token', 'authorization', '*.password', '*.token'], censor: '***' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-    });
+    logger = pino(
+      {
+        level: config.logLevel,
+        name: 'noetl-worker',
+        base: { workerId: config.workerId, host: hostname() },
+        redact: { paths: ['password', 'token', 'authorization', '*.password', '*.token'], censor: '***' },
+        timestamp: pino.stdTimeFunctions.isoTime,
+      },
+      formatDestination(config.logFormat, pino.destination(1), process.stdout.isTTY === true),
+    );
     handle = await startWorker(config, env, logger, config.graceSeconds * 1000);
   } catch (err) {
     const e = toNoetlError(err);

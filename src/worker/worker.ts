@@ -143,7 +143,12 @@ export class Worker {
   }
 
   private async handle(n: CommandNotification, delivery: Delivery): Promise<void> {
-    const log = this.options.logger;
+    // Every line about this command says which execution, step and command it is about.
+    const log = this.options.logger.child({
+      execution_id: n.execution_id,
+      step: n.step,
+      command_id: n.command_id,
+    });
     let claim: ClaimResponse;
     try {
       claim = await this.options.client.claim(n.event_id, this.options.workerId);
@@ -376,11 +381,16 @@ export class Worker {
   private async post(executionId: string, events: readonly PostedEvent[]): Promise<string | undefined> {
     return this.withRetry('post events', () =>
       this.options.client.postEvents(executionId, this.options.workerId, events),
+      { execution_id: executionId },
     );
   }
 
   /** Runs `fn` until it succeeds; returns the message of a non-retryable failure. */
-  private async withRetry(what: string, fn: () => Promise<unknown>): Promise<string | undefined> {
+  private async withRetry(
+    what: string,
+    fn: () => Promise<unknown>,
+    context: Record<string, unknown> = {},
+  ): Promise<string | undefined> {
     let delay = 100;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -389,7 +399,7 @@ export class Worker {
       } catch (err) {
         const retryable = !isNoetlError(err) || err.retryable;
         if (!retryable || attempt >= 60) {
-          this.options.logger.error({ err: errorMessage(err), attempt }, `${what} failed`);
+          this.options.logger.error({ ...context, err: errorMessage(err), attempt }, `${what} failed`);
           if (!retryable) return errorMessage(err);
           throw err;
         }
