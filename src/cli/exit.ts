@@ -17,6 +17,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'FILE_NOT_FOUND':
     case 'YAML_SYNTAX':
     case 'PLAYBOOK_INVALID':
+    case 'PLAYBOOK_TOO_LARGE':
     case 'CONFIG_INVALID':
     case 'TEMPLATE_SYNTAX':
     case 'BAD_REQUEST':

@@ -22,5 +22,6 @@ export type {
   PostgresDatabase,
   ServerConfig,
 } from './server-config.js';
+export { readPlaybookLimits } from './playbook-limits.js';
 export { loadWorkerConfig } from './worker-config.js';
 export type { BindAddress, WorkerConfig } from './worker-config.js';

@@ -94,6 +94,28 @@ describe('loadServerConfig', () => {
     );
   });
 
+  it('reads the playbook size limits, defaults above the 10,000-step benchmark chains', () => {
+    expect(loadServerConfig({ env: {} }).playbookLimits).toEqual({
+      maxBytes: 16 * 1024 * 1024,
+      maxSteps: 50_000,
+      maxDepth: 64,
+    });
+    const c = loadServerConfig({
+      env: {
+        NOETL_PLAYBOOK_MAX_BYTES: '2048',
+        NOETL_PLAYBOOK_MAX_STEPS: '10',
+        NOETL_PLAYBOOK_MAX_DEPTH: '8',
+      },
+    });
+    expect(c.playbookLimits).toEqual({ maxBytes: 2048, maxSteps: 10, maxDepth: 8 });
+    expect(() => loadServerConfig({ env: { NOETL_PLAYBOOK_MAX_STEPS: '0' } })).toThrow(
+      /NOETL_PLAYBOOK_MAX_STEPS/,
+    );
+    expect(() => loadServerConfig({ env: { NOETL_PLAYBOOK_MAX_DEPTH: '3' } })).toThrow(
+      /NOETL_PLAYBOOK_MAX_DEPTH/,
+    );
+  });
+
   it('treats empty values as unset', () => {
     expect(loadServerConfig({ env: { NOETL_PORT: '', NOETL_DATABASE_URL: '  ' } })).toMatchObject({
       port: 8082,

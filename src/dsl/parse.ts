@@ -1,4 +1,5 @@
-import { LineCounter, parseDocument } from 'yaml';
+import { Composer, LineCounter, Parser, YAMLParseError, type CST, type Document } from 'yaml';
+import { checkBytes, checkTree, checkValue, playbookLimits } from './limits.js';
 import type { ArcRef } from './normalize-next.js';
 import {
   normalizeExecutor,
@@ -59,13 +60,40 @@ function readWorkflow(root: RawMap, ctx: StepContext, rep: DiagnosticCollector) 
   return { steps, workflow };
 }
 
+/** The first document of the parsed tokens, as `parseDocument` builds it (more: an error). */
+function composeDocument(tokens: readonly CST.Token[], length: number): Document.Parsed {
+  const composer = new Composer({ prettyErrors: false, merge: true });
+  let doc: Document.Parsed | undefined;
+  for (const next of composer.compose(tokens, true, length)) {
+    if (!doc) doc = next;
+    else {
+      doc.errors.push(
+        new YAMLParseError(
+          [next.range[0], next.range[1]],
+          'MULTIPLE_DOCS',
+          'the text holds several YAML documents (`---`); a playbook is one',
+        ),
+      );
+      break;
+    }
+  }
+  // compose(..., forceDoc = true) always yields a document, an empty one for empty text.
+  return doc!;
+}
+
 /**
  * Parses and validates a playbook. Every problem is reported at once, each with a stable code,
  * a path and the line:column of the source; `playbook` is present when there is no error.
  */
 export function parsePlaybook(text: string, options: ParseOptions = {}): ParseResult {
+  const limits = playbookLimits(options.limits);
+  const bytes = checkBytes(text, limits);
+  if (bytes) return { diagnostics: [bytes] };
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true });
+  const tokens = [...new Parser(lines.addNewLine).parse(text)];
+  const tree = checkTree(tokens, limits, lines);
+  if (tree.diagnostics.length > 0) return { diagnostics: tree.diagnostics };
+  const doc = composeDocument(tokens, text.length);
   const source = new SourceMap(doc, lines);
   const rep = new DiagnosticCollector(source);
   for (const err of doc.errors)
@@ -80,6 +108,22 @@ export function parsePlaybook(text: string, options: ParseOptions = {}): ParseRe
   } catch (err) {
     rep.error('YAML_SYNTAX', [], err instanceof Error ? err.message : String(err));
     return { diagnostics: rep.list() };
+  }
+  if (tree.hasAlias) {
+    const value = checkValue(root, limits);
+    if (value.steps !== undefined)
+      rep.error(
+        'PLAYBOOK_TOO_LARGE',
+        ['workflow'],
+        `the playbook has ${value.steps} steps once aliases are expanded; the limit is ${limits.maxSteps} (NOETL_PLAYBOOK_MAX_STEPS)`,
+      );
+    if (value.tooDeep)
+      rep.error(
+        'PLAYBOOK_TOO_LARGE',
+        [],
+        `once aliases are expanded, maps and lists are nested more than ${limits.maxDepth} levels deep (NOETL_PLAYBOOK_MAX_DEPTH)`,
+      );
+    if (rep.hasErrors()) return { diagnostics: rep.list() };
   }
   if (!isMap(root)) {
     rep.error('NOT_A_MAP', [], 'a playbook must be a YAML map with apiVersion, kind, metadata and workflow');

@@ -3,6 +3,8 @@
  * reach the engine; they are deeply readonly. Raw YAML never leaves src/dsl.
  */
 
+import type { PlaybookLimits } from '../shared/index.js';
+
 export interface SourcePosition {
   readonly line: number; // 1-based
   readonly column: number; // 1-based
@@ -33,6 +35,7 @@ export const DIAGNOSTIC_CODES = [
   'EXECUTOR_INVALID',
   'UNREACHABLE_STEP',
   'CYCLE_WITHOUT_EXIT',
+  'PLAYBOOK_TOO_LARGE',
 ] as const;
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
 
@@ -203,6 +206,11 @@ export interface ParseOptions {
    * `server` reports them as errors as the Rust server does. Default `local`.
    */
   readonly mode?: 'local' | 'server';
+  /**
+   * Size limits checked before the document is built (PLAYBOOK_TOO_LARGE); each one not given
+   * is its default (DEFAULT_PLAYBOOK_LIMITS).
+   */
+  readonly limits?: Partial<PlaybookLimits>;
 }
 
 export interface ParseResult {

@@ -24,7 +24,7 @@ export async function loadPlaybookFile(
     const where = first ? `${file}:${first.line}:${first.column}: ` : `${file}: `;
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more; run 'noetl validate ${file}')` : '';
     throw new NoetlError(
-      first?.code === 'YAML_SYNTAX' ? 'YAML_SYNTAX' : 'PLAYBOOK_INVALID',
+      first?.code === 'YAML_SYNTAX' || first?.code === 'PLAYBOOK_TOO_LARGE' ? first.code : 'PLAYBOOK_INVALID',
       `${where}${first?.code ?? 'PLAYBOOK_INVALID'} ${first?.message ?? 'invalid playbook'}${more}`,
       { details: { diagnostics: result.diagnostics } },
     );

@@ -20,6 +20,7 @@ import {
   systemClock,
   type Clock,
   type IdGenerator,
+  type PlaybookLimits,
 } from '../shared/index.js';
 import { templates } from '../template/index.js';
 import {
@@ -38,6 +39,8 @@ import { loadPlaybookFile } from './load.js';
 
 export interface LocalRunOptions {
   readonly playbook: Playbook;
+  /** Size limits of the child playbooks it loads (the defaults when unset). */
+  readonly playbookLimits?: Partial<PlaybookLimits>;
   /** The playbook file (for relative child paths and scripts). */
   readonly file?: string;
   readonly payload?: Readonly<Record<string, unknown>>;
@@ -144,7 +147,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
 
   async function runChild(request: ChildPlaybookRequest, signal: AbortSignal): Promise<ChildPlaybookResult> {
     const file = await resolveChildPlaybook(request.path ?? '', request.baseDir ?? baseDir);
-    const { playbook: child } = await loadPlaybookFile(file);
+    const limits = options.playbookLimits;
+    const { playbook: child } = await loadPlaybookFile(file, limits === undefined ? {} : { limits });
     const outcome = await runLocal({
       ...options,
       playbook: child,

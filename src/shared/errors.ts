@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'FILE_NOT_FOUND',
   'YAML_SYNTAX',
   'PLAYBOOK_INVALID',
+  'PLAYBOOK_TOO_LARGE',
   'CONFIG_INVALID',
   // templates
   'TEMPLATE_SYNTAX',

@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './json.js';
+export * from './limits.js';
 export * from './clock.js';
 export * from './ids.js';
 export * from './logger.js';

@@ -194,6 +194,32 @@ describe('noetl (local commands)', () => {
     expect(JSON.parse(good.stdout)).toMatchObject({ valid: true });
   });
 
+  it('validate and run refuse a playbook over a size limit with PLAYBOOK_TOO_LARGE', async () => {
+    // Over the default 16 MiB: refused before it is parsed.
+    write('huge.yaml', `apiVersion: noetl.io/v2\nkind: Playbook\n# ${'x'.repeat(16 * 1024 * 1024)}\n`);
+    const v = await noetl(['validate', 'huge.yaml'], { cwd: dir });
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(/huge\.yaml:1:1: error PLAYBOOK_TOO_LARGE: .*NOETL_PLAYBOOK_MAX_BYTES/);
+    const run = await noetl(['run', 'huge.yaml'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('PLAYBOOK_TOO_LARGE');
+    expect(hasStack(run.stderr)).toBe(false);
+    // The limits come from the environment: ok.yaml's second step (line 9) is one too many.
+    const env = { NOETL_PLAYBOOK_MAX_STEPS: '1' };
+    const steps = await noetl(['validate', 'ok.yaml', '--json'], { cwd: dir, env });
+    expect(steps.code).toBe(1);
+    expect(JSON.parse(steps.stdout)).toMatchObject({
+      valid: false,
+      diagnostics: [{ code: 'PLAYBOOK_TOO_LARGE', line: 9, column: 5, path: 'workflow[1]' }],
+    });
+    const runSteps = await noetl(['run', 'ok.yaml'], { cwd: dir, env });
+    expect(runSteps.code).toBe(2);
+    expect(runSteps.stderr).toMatch(/ok\.yaml:9:5: PLAYBOOK_TOO_LARGE/);
+    const bad = await noetl(['validate', 'ok.yaml'], { cwd: dir, env: { NOETL_PLAYBOOK_MAX_DEPTH: 'deep' } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('NOETL_PLAYBOOK_MAX_DEPTH');
+  });
+
   it('prints a JSON Schema', async () => {
     const r = await noetl(['schema']);
     expect(r.code).toBe(0);

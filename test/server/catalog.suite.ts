@@ -66,6 +66,50 @@ export function catalogTests(get: GetFixture): void {
       expect(json(raw)['catalog_id']).toBe(second['catalog_id']);
     });
 
+    it('refuses a playbook over a size limit with 422 PLAYBOOK_TOO_LARGE and stores nothing', async () => {
+      const chain = (n: number, name: string): string => {
+        const lines = [
+          'apiVersion: noetl.io/v2',
+          'kind: Playbook',
+          `metadata: { name: ${name} }`,
+          'workflow:',
+        ];
+        for (let i = 0; i < n; i++) {
+          lines.push(`  - step: ${i === 0 ? 'start' : `s${i}`}`, '    tool: { kind: noop }');
+          if (i < n - 1) lines.push(`    next: [ s${i + 1} ]`);
+        }
+        return lines.join('\n');
+      };
+      // Default limit 50,000 steps: step 50,001 starts on line 5 + 3 * 50,000.
+      const body = expectError(
+        await post(get, '/api/catalog/register', { content: chain(60_000, 'tests/server/too_big') }),
+        422,
+        'PLAYBOOK_TOO_LARGE',
+      );
+      expect(body['error']).toMatch(/60,000 steps; the limit is 50,000 .*line 150005, column 5/);
+      expect(body['details']).toMatchObject({
+        diagnostics: [{ code: 'PLAYBOOK_TOO_LARGE', line: 150_005, column: 5 }],
+      });
+      expectError(await post(get, '/api/catalog/resource', { path: 'tests/server/too_big' }), 404);
+
+      const server = await startTestServer(get().backend, {
+        env: { NOETL_PLAYBOOK_MAX_STEPS: '2', NOETL_PLAYBOOK_MAX_DEPTH: '6' },
+      });
+      try {
+        const register = (content: string) =>
+          server.app.inject({ method: 'POST', url: '/api/catalog/register', payload: { content } });
+        expectError(await register(chain(3, 'tests/server/three')), 422, 'PLAYBOOK_TOO_LARGE');
+        const deep = `${chain(2, 'tests/server/deep')}\nworkload: { a: [[[[[1]]]]] }\n`;
+        expectError(await register(deep), 422, 'PLAYBOOK_TOO_LARGE');
+        expect(json(await register(chain(2, 'tests/server/two')))).toMatchObject({
+          version: 1,
+          warnings: [],
+        });
+      } finally {
+        await server.close();
+      }
+    });
+
     it('reports playbook problems as warnings without refusing the registration', async () => {
       const text = 'apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: {name: broken_pb}\n';
       const res = json<{ warnings: { code: string; severity: string }[]; path: string }>(

@@ -58,7 +58,7 @@ Examples:
     .addHelpText('after', '\nExit: 0 valid (warnings allowed), 1 invalid, 2 unreadable file.')
     .action(async (file: string, opts: { json?: boolean; server?: boolean }) => {
       const { validateAction } = await import('./validate-action.js');
-      ctx.exitCode = await validateAction(file, opts);
+      ctx.exitCode = await validateAction(file, opts, ctx.env);
     });
 
   program

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ConfigReader, readPlaybookLimits } from '../../config/index.js';
 import { loadPlaybookFile, runLocal } from '../../local/index.js';
 import { NoetlError, redactSecretText, scrubSecrets, SecretRegistry } from '../../shared/index.js';
 import { closeToolResources } from '../../tools/index.js';
@@ -59,7 +60,8 @@ export async function runAction(
     ...(typeof opts['input'] === 'string' ? { input: opts['input'] } : {}),
   });
   const file = resolve(picked.file);
-  const { playbook } = await loadPlaybookFile(file);
+  const playbookLimits = readPlaybookLimits(new ConfigReader({ env: ctx.env }));
+  const { playbook } = await loadPlaybookFile(file, { limits: playbookLimits });
   if (picked.target !== undefined && !playbook.steps.has(picked.target)) {
     throw new NoetlError('USAGE', `target step '${picked.target}' is not defined in ${picked.file}`);
   }
@@ -79,6 +81,7 @@ export async function runAction(
       playbook,
       file,
       payload,
+      playbookLimits,
       ...(picked.target !== undefined ? { target: picked.target } : {}),
       signal: controller.signal,
       services: { secrets },

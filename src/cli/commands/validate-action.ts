@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { ConfigReader, readPlaybookLimits } from '../../config/index.js';
 import { parsePlaybook } from '../../dsl/index.js';
 import { NoetlError } from '../../shared/index.js';
 import { EXIT } from '../exit.js';
@@ -7,14 +8,20 @@ import { EXIT } from '../exit.js';
 export async function validateAction(
   file: string,
   opts: { json?: boolean; server?: boolean },
+  env: Readonly<Record<string, string | undefined>> = {},
 ): Promise<number> {
+  const limits = readPlaybookLimits(new ConfigReader({ env }));
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch {
     throw new NoetlError('FILE_NOT_FOUND', `playbook file not found: ${file}`);
   }
-  const { playbook, diagnostics } = parsePlaybook(text, { file, mode: opts.server ? 'server' : 'local' });
+  const { playbook, diagnostics } = parsePlaybook(text, {
+    file,
+    mode: opts.server ? 'server' : 'local',
+    limits,
+  });
   const valid = playbook !== undefined;
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ valid, diagnostics }, null, 2)}\n`);

@@ -1,6 +1,6 @@
 import { parsePlaybook, type Playbook } from '../../dsl/index.js';
 import { applyEvent, replay, type ExecutionEvent, type ExecutionState } from '../../engine/index.js';
-import { compareIds, NoetlError, NotFoundError } from '../../shared/index.js';
+import { compareIds, NoetlError, NotFoundError, type PlaybookLimits } from '../../shared/index.js';
 import type { ClaimResult, EventRecord, ExecutionHead, StoreTx } from '../../store/index.js';
 import { claimEventOf, fromEventRecord } from './mapping.js';
 
@@ -51,17 +51,24 @@ export class LiveExecutions {
   private readonly finished = new Set<string>();
   private readonly playbooks = new Map<string, Playbook>();
 
+  /** `limits`: the size limits of a playbook (NOETL_PLAYBOOK_MAX_*), the defaults when unset. */
+  constructor(private readonly limits?: Partial<PlaybookLimits>) {}
+
   /** The parsed playbook of a catalog entry (cached: catalog versions are immutable). */
   async playbook(tx: StoreTx, catalogId: string): Promise<Playbook> {
     const hit = this.playbooks.get(catalogId);
     if (hit) return hit;
     const entry = await tx.catalog.get(catalogId);
     if (!entry) throw new NotFoundError(`catalog entry ${catalogId} not found`);
-    const parsed = parsePlaybook(entry.content ?? '', { file: entry.path });
+    const limits = this.limits;
+    const parsed = parsePlaybook(entry.content ?? '', { file: entry.path, ...(limits ? { limits } : {}) });
     if (!parsed.playbook) {
-      throw new NoetlError('PLAYBOOK_INVALID', `playbook ${entry.path} v${entry.version} is not valid`, {
-        details: { diagnostics: parsed.diagnostics },
-      });
+      const tooLarge = parsed.diagnostics.find((d) => d.code === 'PLAYBOOK_TOO_LARGE');
+      throw new NoetlError(
+        tooLarge ? 'PLAYBOOK_TOO_LARGE' : 'PLAYBOOK_INVALID',
+        `playbook ${entry.path} v${entry.version} is not valid${tooLarge ? `: ${tooLarge.message}` : ''}`,
+        { details: { diagnostics: parsed.diagnostics } },
+      );
     }
     if (this.playbooks.size >= MAX_PLAYBOOKS) this.playbooks.clear();
     this.playbooks.set(catalogId, parsed.playbook);

@@ -1,7 +1,7 @@
 import { LineCounter, parseDocument } from 'yaml';
-import { parsePlaybook } from '../../dsl/index.js';
+import { checkPlaybookLimits, parsePlaybook } from '../../dsl/index.js';
 import { NoetlError, isPlainObject } from '../../shared/index.js';
-import type { JsonValue } from '../../shared/index.js';
+import type { JsonValue, PlaybookLimits } from '../../shared/index.js';
 
 /**
  * Reading a resource sent to `POST /api/catalog/register`: plain or base64 YAML, which must be a
@@ -17,6 +17,8 @@ export interface ParsedResource {
   readonly workload: JsonValue | undefined;
   readonly workflow: JsonValue | undefined;
   readonly labels: JsonValue | undefined;
+  /** The size limits it was checked against (its diagnostics use the same). */
+  readonly limits?: Partial<PlaybookLimits>;
 }
 
 export interface RegisterWarning {
@@ -49,9 +51,34 @@ function asJson(value: unknown): JsonValue | undefined {
   return value === undefined ? undefined : (value as JsonValue);
 }
 
-/** Parses the resource; YAML errors are 400 YAML_SYNTAX, a wrong shape 422 PLAYBOOK_INVALID. */
-export function parseResource(content: string, resourceType: string | undefined): ParsedResource {
+/**
+ * Refuses content over a size limit with 422 PLAYBOOK_TOO_LARGE before a document is built from
+ * it: bytes before any parsing, steps and nesting depth on the YAML syntax tree.
+ */
+function checkLimits(text: string, limits: Partial<PlaybookLimits> | undefined): void {
+  const over = checkPlaybookLimits(text, limits);
+  const first = over[0];
+  if (!first) return;
+  throw new NoetlError(
+    'PLAYBOOK_TOO_LARGE',
+    `${first.message} (line ${first.line}, column ${first.column})`,
+    {
+      details: { diagnostics: over },
+    },
+  );
+}
+
+/**
+ * Parses the resource; over a size limit is 422 PLAYBOOK_TOO_LARGE, YAML errors are 400
+ * YAML_SYNTAX, a wrong shape 422 PLAYBOOK_INVALID.
+ */
+export function parseResource(
+  content: string,
+  resourceType: string | undefined,
+  limits?: Partial<PlaybookLimits>,
+): ParsedResource {
   const text = decodeContent(content);
+  checkLimits(text, limits);
   // prettyErrors would put a code frame in the message; the position comes from a LineCounter.
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, merge: true, lineCounter });
@@ -91,13 +118,18 @@ export function parseResource(content: string, resourceType: string | undefined)
     workload: asJson(root['workload']),
     workflow: asJson(root['workflow']),
     labels: asJson(metadata['labels']),
+    ...(limits === undefined ? {} : { limits }),
   };
 }
 
 /** Diagnostics of a playbook, as the server would validate it, reported without blocking. */
 export function playbookWarnings(resource: ParsedResource): RegisterWarning[] {
   if (resource.kind !== 'playbook') return [];
-  return parsePlaybook(resource.text, { mode: 'server' }).diagnostics.map((d) => ({
+  const limits = resource.limits;
+  return parsePlaybook(resource.text, {
+    mode: 'server',
+    ...(limits === undefined ? {} : { limits }),
+  }).diagnostics.map((d) => ({
     code: d.code,
     severity: d.severity,
     message: d.message,

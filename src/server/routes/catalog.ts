@@ -110,7 +110,11 @@ export function registerCatalogRoutes(app: FastifyInstance, ctx: RouteContext): 
       },
     },
     async (request) => {
-      const resource = parseResource(request.body.content, request.body.resource_type);
+      const resource = parseResource(
+        request.body.content,
+        request.body.resource_type,
+        ctx.config.playbookLimits,
+      );
       if (resource.kind === 'credential') {
         // Secrets go to the encrypted credential store, as `noetl register credential` sends them;
         // the catalog keeps resources in clear and lists them to anyone with the API token.

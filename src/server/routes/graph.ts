@@ -108,7 +108,7 @@ export function registerGraphRoutes(app: FastifyInstance, ctx: RouteContext): vo
       } else {
         throw new NoetlError('BAD_REQUEST', 'send `content` (YAML) or `path` (a catalog entry)');
       }
-      const parsed = parsePlaybook(text, { mode: 'server' });
+      const parsed = parsePlaybook(text, { mode: 'server', limits: ctx.config.playbookLimits });
       return {
         valid: !parsed.diagnostics.some((d) => d.severity === 'error'),
         diagnostics: parsed.diagnostics.map((d) => ({
