@@ -27,7 +27,7 @@ export function registerLocalCommands(program: Command, ctx: CliContext): void {
       'credentials for auth aliases: YAML or JSON list of {name, type, data} (then $NOETL_HOME/credentials.yaml, then env NOETL_CREDENTIAL_<ALIAS>)',
     )
     .option('-j, --json', 'print one JSON object with the outcome on stdout')
-    .option('-v, --verbose', 'print every event on stderr')
+    .option('-v, --verbose', "print every event and each step's output (prefixed [step]) on stderr")
     .addHelpText(
       'after',
       `

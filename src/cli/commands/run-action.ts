@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigReader, readPlaybookLimits } from '../../config/index.js';
 import { loadPlaybookFile, runLocal } from '../../local/index.js';
@@ -7,6 +7,7 @@ import { closeToolResources } from '../../tools/index.js';
 import { EXIT } from '../exit.js';
 import type { CliContext } from '../main.js';
 import { StepProgress } from '../progress.js';
+import { formatFailure, formatOutputLine, StepOutputs } from '../step-output.js';
 import { workloadFromFlags } from '../workload.js';
 
 const DEFAULT_FILES = ['noetl.yaml', 'main.yaml'];
@@ -70,6 +71,7 @@ export async function runAction(
   const credentials = typeof opts['credentials'] === 'string' ? opts['credentials'] : undefined;
   // The run's secret values: everything printed below is redacted with them.
   const secrets = new SecretRegistry();
+  const outputs = new StepOutputs();
   const progress =
     process.stderr.isTTY && !verbose ? new StepProgress(redactingStream(process.stderr, secrets)) : undefined;
   const controller = new AbortController();
@@ -84,10 +86,19 @@ export async function runAction(
       playbookLimits,
       ...(picked.target !== undefined ? { target: picked.target } : {}),
       signal: controller.signal,
-      services: { secrets },
+      services: {
+        secrets,
+        ...(verbose
+          ? {
+              onOutput: (line, where) =>
+                process.stderr.write(redactSecretText(formatOutputLine(where.step, line), secrets)),
+            }
+          : {}),
+      },
       ...(credentials !== undefined ? { credentialsFile: credentials } : {}),
       onEvent: (event, state) => {
         progress?.onEvent(event, state);
+        outputs.onEvent(event);
         if (verbose) {
           const err = event.error ? `  ${event.error}` : '';
           process.stderr.write(
@@ -104,9 +115,21 @@ export async function runAction(
     progress?.end();
     await closeToolResources();
   }
+  let fileText: string | undefined;
+  try {
+    fileText = readFileSync(file, 'utf8');
+  } catch {
+    fileText = undefined;
+  }
+  const failures = outputs.failedSteps().flatMap((step) => outputs.failure(step, fileText) ?? []);
   result = scrubSecrets(result, secrets);
   if (json) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    const outcome = {
+      ...result,
+      output: outputs.toJson(),
+      ...(failures.length > 0 ? { failures } : {}),
+    };
+    process.stdout.write(`${JSON.stringify(scrubSecrets(outcome, secrets), null, 2)}\n`);
   } else {
     const steps = result.executed_steps.length;
     const line = `${result.status} ${result.playbook_name} in ${result.duration_seconds.toFixed(2)}s (${steps} step${steps === 1 ? '' : 's'}), execution ${result.execution_id}`;
@@ -119,6 +142,10 @@ export async function runAction(
       process.stderr.write(
         `${line}\nerror[${result.error_code ?? 'STEP_FAILED'}]: ${result.error ?? 'unknown'}\n`,
       );
+      for (const f of failures) {
+        const shown = (result.error ?? '').includes(f.message);
+        process.stderr.write(redactSecretText(formatFailure(f, picked.file, !shown), secrets));
+      }
     }
     if (ctx.debug() && result.log_file) process.stderr.write(`event log: ${result.log_file}\n`);
   }

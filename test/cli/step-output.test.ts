@@ -1,0 +1,97 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hasStack, noetl } from '../helpers/cli.js';
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'noetl-output-'));
+  writeFileSync(
+    join(dir, 'boom.yaml'),
+    `apiVersion: noetl.io/v2
+kind: Playbook
+metadata: { name: boom_demo }
+workflow:
+  - step: start
+    tool: { kind: shell, command: "echo preparing; echo careful >&2" }
+    next: [ boom ]
+  - step: boom
+    tool:
+      kind: python
+      code: |
+        print("loading rows")
+        rows = [1, 2, 3]
+        total = sum(rows) + missing_value
+        result = {"total": total}
+`,
+  );
+  writeFileSync(
+    join(dir, 'quiet.yaml'),
+    `apiVersion: noetl.io/v2
+kind: Playbook
+metadata: { name: quiet }
+workflow:
+  - step: start
+    tool: { kind: python, code: "result = 1" }
+`,
+  );
+});
+
+describe('noetl run: step output', () => {
+  it('shows a failed step’s traceback and its failing code line (file line:col) without a flag', async () => {
+    const r = await noetl(['run', 'boom.yaml'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error\[TOOL_FAILED\]: step 'boom' failed: NameError: name 'missing_value'/m);
+    expect(r.stderr).toContain(
+      '  failing line 3 of its code (boom.yaml:14:9):\n    total = sum(rows) + missing_value\n',
+    );
+    expect(r.stderr).toContain(
+      "  last output of 'boom':\n    out | loading rows\n    err | Traceback (most recent call last):",
+    );
+    expect(r.stderr).toContain("    err | NameError: name 'missing_value' is not defined");
+    expect(r.stderr).not.toContain('@@__NOETL_RESULT__@@');
+    expect(hasStack(r.stderr)).toBe(false);
+  });
+
+  it('-v streams every step’s output prefixed by the step name', async () => {
+    const r = await noetl(['run', 'boom.yaml', '-v'], { cwd: dir });
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('['));
+    expect(lines.slice(0, 4)).toEqual([
+      '[start] | preparing',
+      '[start] ! careful',
+      '[boom] | loading rows',
+      '[boom] ! Traceback (most recent call last):',
+    ]);
+    expect(lines).toContain("[boom] ! NameError: name 'missing_value' is not defined");
+  });
+
+  it('--json carries each step’s output and the failure; the event log keeps the lines', async () => {
+    const r = await noetl(['run', 'boom.yaml', '--json'], { cwd: dir });
+    const outcome = JSON.parse(r.stdout) as {
+      execution_id: string;
+      output: Record<string, Array<{ ts: string; stream: string; text: string }>>;
+      failures: Array<{ step: string; code_line: { line: number; file_position: string } }>;
+    };
+    expect(outcome.output['start']?.map((l) => `${l.stream}:${l.text}`)).toEqual([
+      'stdout:preparing',
+      'stderr:careful',
+    ]);
+    expect(outcome.output['boom']?.[0]).toMatchObject({ stream: 'stdout', text: 'loading rows' });
+    expect(outcome.output['boom']?.[0]?.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
+    expect(outcome.failures[0]).toMatchObject({
+      step: 'boom',
+      code_line: { line: 3, file_position: '14:9' },
+    });
+    const log = readFileSync(join(dir, '.noetl', 'runs', `${outcome.execution_id}.jsonl`), 'utf8');
+    const errorEvent = log.split('\n').find((l) => l.includes('"call.error"')) ?? '';
+    expect(errorEvent).toContain('"text":"loading rows"');
+  });
+
+  it('a step that prints nothing adds no output', async () => {
+    const r = await noetl(['run', 'quiet.yaml', '--json'], { cwd: dir });
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'COMPLETED', output: {} });
+    expect(r.stdout).not.toContain('"lines"');
+  });
+});
