@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { loadWorkerConfig } from '../../config/index.js';
 import { ConfigError, ConflictError, NoetlError } from '../../shared/index.js';
 import { connectHost, loadCliConfig, type CliConfig, type GlobalFlags } from '../cli-config.js';
-import { readContexts, DEFAULT_SERVER_URL } from '../context.js';
+import { localApiToken, readContexts, DEFAULT_SERVER_URL } from '../context.js';
 import { EXIT } from '../exit.js';
 import type { CliContext } from '../main.js';
 import { note, print, printJson, table } from '../output.js';
@@ -48,6 +48,20 @@ async function workerServerUrl(config: CliConfig): Promise<string> {
   const name = config.context ?? file.current_context;
   const url = name !== undefined ? file.contexts[name]?.server_url : undefined;
   return typeof url === 'string' && url !== '' ? url : DEFAULT_SERVER_URL;
+}
+
+/**
+ * What a worker started here sends as its API token: nothing to add when NOETL_API_TOKEN is set
+ * (the worker reads it), else the token a local server generated into $NOETL_HOME/api-token when
+ * it was started beyond loopback, for a server URL on this machine (as the CLI itself does).
+ */
+export async function workerTokenOverride(
+  config: CliConfig,
+  serverUrl: string,
+): Promise<Record<string, string>> {
+  if (config.read.has('NOETL_API_TOKEN')) return {};
+  const token = await localApiToken(config.home, serverUrl);
+  return token === undefined ? {} : { NOETL_API_TOKEN: token };
 }
 
 /** host:port of the worker's /health and /metrics: flag, env, else 9090 or a free port. */
@@ -111,6 +125,7 @@ export async function workerStart(
   const bind = await metricsBind(config, opts);
   const overrides: Record<string, string> = {
     NOETL_SERVER_URL: serverUrl,
+    ...(await workerTokenOverride(config, serverUrl)),
     WORKER_METRICS_BIND: `${bind.host.includes(':') ? `[${bind.host}]` : bind.host}:${bind.port}`,
     ...(config.read.has('WORKER_ID') ? {} : { WORKER_ID: `${hostname()}-${name}` }),
     ...(opts.pool !== undefined ? { WORKER_POOL_NAME: opts.pool } : {}),
