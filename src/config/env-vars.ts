@@ -233,6 +233,27 @@ const TABLE = [
       'steps an execution may enter (re-entries included, loop iterations not) before it fails with STEP_BUDGET_EXCEEDED: ends a cycle without an exit',
     default: '100000',
   },
+  {
+    name: 'NOETL_PLAYBOOK_MAX_BYTES',
+    scope: 'server',
+    description:
+      'largest playbook, in bytes of YAML: a bigger one is refused with PLAYBOOK_TOO_LARGE before it is parsed (registration answers 422). Also read by `noetl run` and `noetl validate`',
+    default: '16777216',
+  },
+  {
+    name: 'NOETL_PLAYBOOK_MAX_STEPS',
+    scope: 'server',
+    description:
+      "most steps in a playbook's `workflow`; more is refused with PLAYBOOK_TOO_LARGE before the playbook is built. Also read by `noetl run` and `noetl validate`",
+    default: '50000',
+  },
+  {
+    name: 'NOETL_PLAYBOOK_MAX_DEPTH',
+    scope: 'server',
+    description:
+      'deepest nesting of maps and lists in a playbook (its root map is level 1); deeper is refused with PLAYBOOK_TOO_LARGE before the playbook is built. Also read by `noetl run` and `noetl validate`',
+    default: '64',
+  },
   // embedded workers and runtime registry
   {
     name: 'NOETL_EMBEDDED_WORKERS',

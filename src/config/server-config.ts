@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { ConfigError } from '../shared/index.js';
+import { ConfigError, type PlaybookLimits } from '../shared/index.js';
 import { readNatsSettings, type NatsSettings } from './nats-settings.js';
+import { readPlaybookLimits } from './playbook-limits.js';
 import { ConfigReader, type ConfigSources } from './sources.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -61,6 +62,8 @@ export interface ServerConfig {
   readonly embeddedWorkers: number;
   /** `NOETL_MAX_STEPS_PER_EXECUTION`: the engine's step budget of each execution. */
   readonly maxStepsPerExecution: number;
+  /** `NOETL_PLAYBOOK_MAX_BYTES` / `_MAX_STEPS` / `_MAX_DEPTH`: checked at registration and run. */
+  readonly playbookLimits: PlaybookLimits;
   readonly runtimeSweepIntervalSeconds: number;
   readonly runtimeOfflineSeconds: number;
 }
@@ -198,6 +201,7 @@ export function loadServerConfig(sources: ConfigSources): ServerConfig {
     bodyLimitBytes: read.int('NOETL_BODY_LIMIT_BYTES', 10 * 1024 * 1024, { min: 1024 }),
     embeddedWorkers: read.int('NOETL_EMBEDDED_WORKERS', 4, { min: 0, max: 256 }),
     maxStepsPerExecution: read.int('NOETL_MAX_STEPS_PER_EXECUTION', 100_000, { min: 1 }),
+    playbookLimits: readPlaybookLimits(read),
     runtimeSweepIntervalSeconds: read.seconds('NOETL_RUNTIME_SWEEP_INTERVAL', 30),
     runtimeOfflineSeconds: read.seconds('NOETL_RUNTIME_OFFLINE_SECONDS', 60),
   };

@@ -101,6 +101,7 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
       get serverUrl() {
         return serverUrl;
       },
+      playbookLimits: config.playbookLimits,
     });
     const workers: Worker[] = [];
     const app = await buildApp({
