@@ -4,7 +4,7 @@ import { isTemplate, scanTemplate, type TemplateRenderer } from '../template/ind
 import { keychainReadBy, namesReadByKeychain, snapshotScope, type Command } from './command.js';
 import type { EventType, ExecutionEvent } from './events.js';
 import { edgeKey, graphOf, onOneCycle, reachableFrom, type PlaybookGraph } from './graph.js';
-import { toIterable } from './loop-items.js';
+import { DEFAULT_MAX_IN_FLIGHT, toIterable } from './loop-items.js';
 import { executionScope } from './scope.js';
 import {
   applyEvent,
@@ -343,7 +343,7 @@ class Pass {
       });
       return;
     }
-    let maxInFlight = items.length;
+    let maxInFlight = Math.min(items.length, DEFAULT_MAX_IN_FLIGHT);
     if (loop.mode === 'sequential') maxInFlight = 1;
     else if (loop.maxInFlight !== undefined) {
       const rendered = this.deps.templates.renderValue(loop.maxInFlight, scope);

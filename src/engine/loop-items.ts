@@ -1,6 +1,13 @@
 import { NoetlError } from '../shared/index.js';
 
 /**
+ * Iterations of a parallel loop in flight when the loop gives no `max_in_flight` (docs/dsl.md):
+ * issuing every iteration at once made a 20,000-item loop write 20,000 commands in the execute
+ * transaction and block the server for minutes; this many keep workers busy and the log small.
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 100;
+
+/**
  * The collection a loop iterates (contract 1.8): an array; an object as `{key, value}` pairs; a
  * JSON-array string; another string split on commas or newlines; a number N as 0..N-1.
  */
