@@ -181,6 +181,7 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
         registry: defaultRegistry(),
         logger: logger.child({ component: 'worker', workerId }),
         env: options.env ?? {},
+        maxBodyBytes: config.bodyLimitBytes,
       });
       await worker.start();
       workers.push(worker);

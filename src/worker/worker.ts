@@ -9,6 +9,7 @@ import {
   SecretRegistry,
   storableValue,
   type Logger,
+  type NoetlError,
 } from '../shared/index.js';
 import { templates } from '../template/index.js';
 import {
@@ -39,6 +40,12 @@ export interface WorkerOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** How long `stop()` waits for in-flight commands (default 30 s). */
   readonly graceMs?: number;
+  /**
+   * The largest request body the control plane takes (its NOETL_BODY_LIMIT_BYTES; default
+   * 10 MiB, the server's default). A result whose events would be larger fails its step with
+   * RESULT_TOO_LARGE and the size instead of being posted and refused.
+   */
+  readonly maxBodyBytes?: number;
   /** Called after each command with its outcome (metrics). */
   readonly onCommand?: (outcome: {
     readonly status: 'success' | 'error';
@@ -52,6 +59,23 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** A tool done within this is reported with its `command.started` in one request. */
 const QUICK_TOOL_MS = 25;
+
+/** The server's default NOETL_BODY_LIMIT_BYTES. */
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** The message of the `command.failed` that answers a refused post is cut to this. */
+export const MAX_REFUSAL_MESSAGE_BYTES = 4096;
+
+/** `text` cut to at most `max` UTF-8 bytes, never inside a character. */
+function cutUtf8(text: string, max: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= max) return text;
+  const marker = '... (cut)';
+  let cut = Buffer.from(text, 'utf8')
+    .subarray(0, max - marker.length)
+    .toString('utf8');
+  if (cut.endsWith('\ufffd')) cut = cut.slice(0, -1); // a character split at the cut
+  return cut + marker;
+}
 
 /**
  * The worker runtime (DESIGN.md section 3, STYLE.md 15): pulls notifications, claims each
@@ -267,6 +291,7 @@ export class Worker {
   private async run(n: CommandNotification, claim: ClaimResponse): Promise<void> {
     const o = this.options;
     const step = claim.node_name;
+    const log = o.logger.child({ execution_id: n.execution_id, step, command_id: n.command_id });
     const secrets = new SecretRegistry();
     const event = (type: string, payload: Record<string, unknown>): PostedEvent => {
       const redacted = redactSecretValues({ command_id: n.command_id, ...payload }, secrets);
@@ -300,11 +325,7 @@ export class Worker {
       await this.withRetry('release', () => o.client.release(n.event_id, o.workerId));
       return;
     }
-    o.onCommand?.({
-      status: result.status === 'success' ? 'success' : 'error',
-      durationMs: result.duration_ms,
-    });
-    const events =
+    let events: PostedEvent[] =
       result.status === 'success'
         ? [
             event('call.done', { call_index: 0, result: { status: 'success', context: result } }),
@@ -318,18 +339,52 @@ export class Worker {
             }),
             event('command.failed', { error: result.error ?? { message: 'tool failed' } }),
           ];
+    // A result the server would refuse (413) is not sent: the step fails with its size.
+    const limit = o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const bytes = Buffer.byteLength(
+      JSON.stringify({ execution_id: n.execution_id, worker_id: o.workerId, events }),
+      'utf8',
+    );
+    const tooLarge = bytes > limit;
+    if (tooLarge) {
+      const error = {
+        code: 'RESULT_TOO_LARGE',
+        message: `the step's result is ${bytes} bytes as JSON, over the ${limit}-byte limit of a request to the control plane (NOETL_BODY_LIMIT_BYTES)`,
+        retryable: false,
+        details: { bytes, limit },
+      };
+      log.error({ bytes, limit }, 'result too large to report; the step fails');
+      events = [
+        event('call.error', {
+          call_index: 0,
+          error,
+          result: { status: 'error', context: { status: 'error', error, duration_ms: result.duration_ms } },
+        }),
+        event('command.failed', { error }),
+      ];
+    }
+    o.onCommand?.({
+      status: result.status === 'success' && !tooLarge ? 'success' : 'error',
+      durationMs: result.duration_ms,
+    });
     const refused = await this.post(n.execution_id, quick ? [started, ...events] : events);
     if (refused) {
-      // The control plane will never take these events (4xx): fail the step with why, rather
-      // than leave its command claimed for ever.
-      const failed = event('command.failed', {
-        error: {
-          code: 'STEP_FAILED',
-          message: `the control plane refused the step's events: ${refused}`,
-          retryable: false,
-        },
-      });
-      await this.post(n.execution_id, quick ? [started, failed] : [failed]);
+      // The control plane will never take these events (4xx): fail the step with a minimal
+      // `command.failed` ({code, message}, the message at most 4 KiB) that it always accepts,
+      // rather than leave the command claimed (the execution hangs, or the sweep runs it again).
+      const code = refused.code === 'PAYLOAD_TOO_LARGE' ? 'RESULT_TOO_LARGE' : 'STEP_FAILED';
+      const message = cutUtf8(
+        `the control plane refused the step's events (${refused.code}, ${bytes} bytes): ${refused.message}`,
+        MAX_REFUSAL_MESSAGE_BYTES,
+      );
+      const failed = event('command.failed', { error: { code, message } });
+      const again = await this.post(n.execution_id, quick ? [started, failed] : [failed]);
+      if (again) {
+        log.error(
+          { err: again.message },
+          "the control plane refused the command's failure too; the claim's lease decides",
+        );
+      }
     }
   }
 
@@ -375,22 +430,30 @@ export class Worker {
   }
 
   /**
-   * Posts events, retrying with backoff (events are idempotent on the server). Returns the
-   * message of a refusal that no retry can change, undefined when they were taken.
+   * Posts events. A post that cannot reach the server (network, 5xx, 429) is retried with
+   * backoff for as long as the worker runs (events are idempotent on the server): the claim's
+   * lease decides the rest (a worker the server has not heard from is declared offline and its
+   * command issued again). Returns the refusal no retry can change (4xx), undefined when taken.
    */
-  private async post(executionId: string, events: readonly PostedEvent[]): Promise<string | undefined> {
-    return this.withRetry('post events', () =>
-      this.options.client.postEvents(executionId, this.options.workerId, events),
+  private async post(executionId: string, events: readonly PostedEvent[]): Promise<NoetlError | undefined> {
+    return this.withRetry(
+      'post events',
+      () => this.options.client.postEvents(executionId, this.options.workerId, events),
       { execution_id: executionId },
+      Number.POSITIVE_INFINITY,
     );
   }
 
-  /** Runs `fn` until it succeeds; returns the message of a non-retryable failure. */
+  /**
+   * Runs `fn` until it succeeds; returns a non-retryable failure. Throws after `maxAttempts`
+   * retryable failures, or when the worker stops past its grace period.
+   */
   private async withRetry(
     what: string,
     fn: () => Promise<unknown>,
     context: Record<string, unknown> = {},
-  ): Promise<string | undefined> {
+    maxAttempts = 60,
+  ): Promise<NoetlError | undefined> {
     let delay = 100;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -398,14 +461,37 @@ export class Worker {
         return undefined;
       } catch (err) {
         const retryable = !isNoetlError(err) || err.retryable;
-        if (!retryable || attempt >= 60) {
+        // Without a bound, retrying ends when the worker stops past its grace period.
+        const untilStopped = !Number.isFinite(maxAttempts);
+        if (!retryable || attempt >= maxAttempts || (untilStopped && this.abort.signal.aborted)) {
           this.options.logger.error({ ...context, err: errorMessage(err), attempt }, `${what} failed`);
-          if (!retryable) return errorMessage(err);
+          if (!retryable) return err;
           throw err;
         }
-        await sleep(delay);
+        if (attempt === 1 || attempt % 20 === 0) {
+          this.options.logger.warn(
+            { ...context, err: errorMessage(err), attempt, retryInMs: delay },
+            `${what} failed; retrying`,
+          );
+        }
+        await (untilStopped ? this.sleepUntilStopped(delay) : sleep(delay));
         delay = Math.min(5_000, delay * 2);
       }
     }
+  }
+
+  /** Waits `ms`, or less when the worker stops past its grace period. */
+  private sleepUntilStopped(ms: number): Promise<void> {
+    const signal = this.abort.signal;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done);
+    });
   }
 }
