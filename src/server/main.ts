@@ -102,6 +102,7 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
         return serverUrl;
       },
       playbookLimits: config.playbookLimits,
+      stepBudget: config.maxStepsPerExecution,
     });
     const workers: Worker[] = [];
     const app = await buildApp({
