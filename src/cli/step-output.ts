@@ -73,6 +73,20 @@ export function filePosition(fileText: string, step: string, codeText: string): 
   return undefined;
 }
 
+/** An event as the local log or the server gives it: its output lines lie in `result.context`. */
+export interface LooseEvent {
+  readonly event_type: string;
+  readonly node_name: string;
+  readonly result?: unknown;
+  readonly context?: unknown;
+}
+
+/** The output lines a `call.done`/`call.error` event carries (none for other events). */
+export function outputLinesOf(event: LooseEvent): OutputLine[] {
+  if (event.event_type !== 'call.done' && event.event_type !== 'call.error') return [];
+  return linesOf(toolResultOf(event as ExecutionEvent));
+}
+
 /** Collects each step's output and its failures from the events of a run. */
 export class StepOutputs {
   readonly byStep = new Map<string, OutputLine[]>();

@@ -6,7 +6,7 @@ import { API_ENV, envHelp } from './env-help.js';
 
 const ENV = envHelp(API_ENV);
 
-/** `execute`, `status`, `cancel`, `rerun`, `events`, `cleanup`: executions on the server. */
+/** `execute`, `status`, `cancel`, `rerun`, `events`, `logs`, `cleanup`: executions on the server. */
 export function registerExecutionCommands(program: Command, ctx: CliContext): void {
   const execute = program.command('execute').description('execute a playbook (--wait follows it)');
   withServerOptions(
@@ -120,6 +120,28 @@ ${ENV}`,
     .action(async (id: string, opts: { follow?: boolean; json?: boolean }, cmd: Command) => {
       const { eventsAction } = await import('../api/execution-actions.js');
       ctx.exitCode = await eventsAction(ctx, globalFlags(cmd), id, opts);
+    });
+
+  withServerOptions(
+    program
+      .command('logs')
+      .description("what an execution's steps printed (--step, --follow)")
+      .argument('<execution_id>', 'execution id (a local run: its .noetl/runs/<id>.jsonl)')
+      .option('-s, --step <name>', 'only this step')
+      .option('-f, --follow', 'keep reading until the execution is finished')
+      .option('-j, --json', 'one JSON line per output line: {step, ts, stream, text}'),
+  )
+    .addHelpText(
+      'after',
+      `
+Lines are "[step] | text" (stdout) and "[step] ! text" (stderr). A local run's log under
+./.noetl/runs/ is read when it exists, else the server's events.
+Exit: 0 ok, 4 unknown execution, 130 Ctrl-C.
+${ENV}`,
+    )
+    .action(async (id: string, opts: { step?: string; follow?: boolean; json?: boolean }, cmd: Command) => {
+      const { logsAction } = await import('../api/logs-action.js');
+      ctx.exitCode = await logsAction(ctx, globalFlags(cmd), id, opts);
     });
 
   withServerOptions(
