@@ -8,6 +8,7 @@
 // (the default applies) unless --max-in-flight N is given. --seconds bounds the wait for the
 // loop to finish (the figures up to then are printed either way).
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -63,7 +64,11 @@ async function main() {
     NOETL_HOME: home,
     NOETL_LOG_LEVEL: 'warn',
     ...(STORE === 'postgres'
-      ? { NOETL_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test', NOETL_SCHEMA: schema }
+      ? {
+          NOETL_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+          NOETL_SCHEMA: schema,
+          NOETL_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        }
       : {}),
   };
   delete env.NATS_URL;
