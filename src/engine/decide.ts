@@ -410,11 +410,8 @@ class Pass {
       overlay = { ...(arcSet ? { ...arcSet, ctx: arcSet } : {}), ...vars, iter: vars };
       args = { ...vars };
     }
-    // Step-level `input:` then `args:` are the tool's args, under each task's own input, as
-    // NoETL's engine binds them (docs/dsl.md, step-level input).
-    for (const extra of [def.args, def.input]) {
-      if (!extra) continue;
-      const rendered = this.deps.templates.renderValue(extra, executionScope(state, overlay));
+    if (def.args) {
+      const rendered = this.deps.templates.renderValue(def.args, executionScope(state, overlay));
       if (rendered !== null && typeof rendered === 'object') args = { ...rendered, ...args };
     }
     const tool = def.tool!;
