@@ -28,6 +28,21 @@ workflow:
 `,
   );
   writeFileSync(
+    join(dir, 'secret.yaml'),
+    `apiVersion: noetl.io/v2
+kind: Playbook
+metadata: { name: secret_print }
+workload: { api_token: tok-SECRET-9911 }
+keychain:
+  - name: service
+    kind: bearer
+    token: "{{ workload.api_token }}"
+workflow:
+  - step: start
+    tool: { kind: shell, command: "echo token={{ keychain.service.token }}; echo {{ keychain.service.token }} >&2; exit 3" }
+`,
+  );
+  writeFileSync(
     join(dir, 'quiet.yaml'),
     `apiVersion: noetl.io/v2
 kind: Playbook
@@ -87,6 +102,22 @@ describe('noetl run: step output', () => {
     const log = readFileSync(join(dir, '.noetl', 'runs', `${outcome.execution_id}.jsonl`), 'utf8');
     const errorEvent = log.split('\n').find((l) => l.includes('"call.error"')) ?? '';
     expect(errorEvent).toContain('"text":"loading rows"');
+  });
+
+  it('redacts credential values from the printed, JSON and logged output', async () => {
+    const v = await noetl(['run', 'secret.yaml', '-v'], { cwd: dir });
+    expect(v.stderr).toContain('[start] | token=***');
+    expect(v.stderr).toContain('[start] ! ***');
+    expect(v.stderr).toContain('    out | token=***');
+    expect(v.stderr).not.toContain('tok-SECRET-9911');
+    const j = await noetl(['run', 'secret.yaml', '--json'], { cwd: dir });
+    expect(j.stdout).toContain('token=***');
+    expect(j.stdout).not.toContain('tok-SECRET-9911');
+    const id = (JSON.parse(j.stdout) as { execution_id: string }).execution_id;
+    const log = readFileSync(join(dir, '.noetl', 'runs', `${id}.jsonl`), 'utf8');
+    const errorEvent = log.split('\n').find((l) => l.includes('"call.error"')) ?? '';
+    expect(errorEvent).toContain('token=***');
+    expect(errorEvent).not.toContain('tok-SECRET-9911');
   });
 
   it('a step that prints nothing adds no output', async () => {
