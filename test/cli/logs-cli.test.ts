@@ -16,6 +16,10 @@ workflow:
     next: [ second ]
   - step: second
     tool: { kind: python, code: "print('from python')\\nresult = 1" }
+    next: [ each ]
+  - step: each
+    loop: { in: "{{ [1, 2, 3] }}", iterator: n }
+    tool: { kind: noop }
 `;
 
 let dir: string;
@@ -76,6 +80,17 @@ describe('noetl logs', () => {
         const logs = await run(['logs', id]);
         expect(logs.code, show(logs)).toBe(0);
         expect(logs.stdout.trim().split('\n')).toEqual(EXPECTED);
+        const status = await run(['status', id]);
+        expect(status.stdout, show(status)).toMatch(/^ {2}step tree$/m);
+        expect(status.stdout).toMatch(/^ {4}✓ start +COMPLETED +\d/m);
+        expect(status.stdout).toMatch(/^ {4}✓ second +COMPLETED/m);
+        expect(status.stdout).toMatch(/^ {4}✓ each +COMPLETED +\S+ {2}\[3\/3\]$/m);
+        const statusJson = json<{ steps: Array<Record<string, unknown>> }>(
+          await run(['status', id, '--json']),
+        );
+        expect(statusJson.steps.map((r) => r['step'])).toEqual(['start', 'second', 'each']);
+        expect(statusJson.steps[0]).toMatchObject({ status: 'COMPLETED', attempts: 1 });
+        expect(statusJson.steps[2]).toMatchObject({ loop: { done: 3, failed: 0, total: 3 } });
         const followed = await run(['logs', id, '--follow', '--step', 'start']);
         expect(followed.code, show(followed)).toBe(0);
         expect(followed.stdout.trim().split('\n')).toEqual(EXPECTED.slice(0, 2));

@@ -6,6 +6,7 @@ import type { CliContext } from '../main.js';
 import { cell, print, printJson } from '../output.js';
 import { workloadFromFlags } from '../workload.js';
 import { connectApi, executionId, type Api } from './connect.js';
+import { formatStepTree, stepTree } from './step-tree.js';
 import { interruptSignal, readEvents, waitForExecution, type StreamSource } from './watch.js';
 
 /** The server's event stream, read with the client's token. */
@@ -72,8 +73,11 @@ export async function statusAction(
   const id = executionId(rawId);
   const { client } = await connectApi(ctx, flags);
   const s = await client.executionStatus(id);
+  const events: EventView[] = [];
+  await readEvents(client, id, (e) => events.push(e), { follow: false });
+  const steps = stepTree(events);
   if (opts.json) {
-    printJson({ ...s, status: s.status.toUpperCase() });
+    printJson({ ...s, status: s.status.toUpperCase(), steps });
     return EXIT.ok;
   }
   const p = s.progress;
@@ -91,6 +95,7 @@ export async function statusAction(
   }
   if (s.failed_steps && s.failed_steps.length > 0) lines.push(`  failed    ${s.failed_steps.join(', ')}`);
   if (s.error) lines.push(`  error     ${cell(s.error, 300)}`);
+  if (steps.length > 0) lines.push('  step tree', ...formatStepTree(steps));
   print(lines.join('\n'));
   return EXIT.ok;
 }
