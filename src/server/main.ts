@@ -28,6 +28,7 @@ import { storeConfigOf } from './store-config.js';
 import { instrumentStore } from './store-metrics.js';
 import { RuntimeSweeper } from './sweeper.js';
 import { ingressRoutes } from './triggers/ingress.js';
+import { NatsListeners } from './triggers/nats-listener.js';
 import { Scheduler } from './triggers/scheduler.js';
 
 export interface ServerHandle {
@@ -166,6 +167,17 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
     const scheduler = new Scheduler({ store, runner: orchestrator, clock: systemClock, logger });
     scheduler.start();
     cleanup.unshift(() => scheduler.stop());
+    // NATS pull subscriptions (kind: Subscription, spec.source: nats); stopped before the store
+    const natsListeners = new NatsListeners({
+      store,
+      cipher,
+      runner: orchestrator,
+      clock: systemClock,
+      logger,
+      ...(config.nats ? { nats: config.nats } : {}),
+    });
+    natsListeners.start();
+    cleanup.unshift(() => natsListeners.stop());
     cleanup.unshift(() => runtimeSweeper.stop());
     cleanup.unshift(() => orchestrator.flushPublished());
     if (kind === 'memory' && config.embeddedWorkers > 0) {
