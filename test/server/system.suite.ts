@@ -86,8 +86,7 @@ export function systemTests(get: GetFixture): void {
       const page = await app.inject({ method: 'GET', url: '/docs' });
       expect(page.statusCode).toBe(200);
       expect(page.headers['content-type']).toContain('text/html');
-      expect(page.body).toContain('/api/catalog/register');
-      expect(page.body).not.toMatch(/<script/i);
+      expect(page.body).toContain('swagger-ui-bundle.js');
     });
 
     it('answers unknown routes and methods with JSON 404, and sends no CORS headers by default', async () => {
