@@ -19,3 +19,5 @@ export { RuntimeSweeper } from './sweeper.js';
 export type { RuntimeSweeperOptions } from './sweeper.js';
 export { storeConfigOf } from './store-config.js';
 export * from './crypto/index.js';
+export { subscriptionDiagnostics } from './triggers/stream-subscription.js';
+export type { SubscriptionDiagnostic } from './triggers/stream-subscription.js';

@@ -17,6 +17,7 @@ export async function validateAction(
   } catch {
     throw new NoetlError('FILE_NOT_FOUND', `playbook file not found: ${file}`);
   }
+  if (/^kind:\s*['"]?Subscription['"]?\s*(#.*)?$/m.test(text)) return validateSubscription(file, text, opts);
   const { playbook, diagnostics } = parsePlaybook(text, {
     file,
     mode: opts.server ? 'server' : 'local',
@@ -38,4 +39,32 @@ export async function validateAction(
     );
   }
   return valid ? EXIT.ok : EXIT.failed;
+}
+
+/** A NoETL `kind: Subscription` file: its source's fields (docs/triggers.md). */
+async function validateSubscription(file: string, text: string, opts: { json?: boolean }): Promise<number> {
+  // loaded only here: the server part is heavy and validate of a playbook does not need it
+  const { subscriptionDiagnostics } = await import('../../server/index.js');
+  const diagnostics = subscriptionDiagnostics(text, file).map((d) => ({
+    ...d,
+    path: '',
+    line: 1,
+    column: 1,
+  }));
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.length - errors;
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ valid: errors === 0, diagnostics }, null, 2)}\n`);
+  } else {
+    for (const d of diagnostics) {
+      process.stdout.write(`${file}:${d.line}:${d.column}: ${d.severity} ${d.code}: ${d.message}\n`);
+    }
+    const w = warnings ? `${warnings} warning${warnings === 1 ? '' : 's'}` : '';
+    process.stdout.write(
+      errors === 0
+        ? `${file}: valid${w ? ` (${w})` : ''}\n`
+        : `${file}: ${errors} error${errors === 1 ? '' : 's'}${w ? `, ${w}` : ''}\n`,
+    );
+  }
+  return errors === 0 ? EXIT.ok : EXIT.failed;
 }

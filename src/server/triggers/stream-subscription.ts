@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { isPlainObject, NoetlError } from '../../shared/index.js';
-import type { HeaderDirective } from './subscription.js';
+import { webhookSubscription, type HeaderDirective } from './subscription.js';
 
 /**
  * NoETL `kind: Subscription` resources with a pull source (docs/triggers.md): `spec.source: nats`
@@ -158,4 +158,39 @@ export function checkSubscription(path: string, version: number, content: string
     },
   };
   return { source, nats, warnings };
+}
+
+export interface SubscriptionDiagnostic {
+  readonly severity: 'error' | 'warning';
+  readonly code: 'SUBSCRIPTION' | 'SOURCE_UNAVAILABLE';
+  readonly message: string;
+}
+
+/**
+ * What `noetl validate` says of a `kind: Subscription` file: errors for a malformed webhook or
+ * nats subscription (the field named), a warning for sources this build accepts but does not
+ * consume (kafka, pubsub) or serve in another form, nothing for a good one.
+ */
+export function subscriptionDiagnostics(content: string, path = 'subscription'): SubscriptionDiagnostic[] {
+  try {
+    const check = checkSubscription(path, 1, content);
+    if (check.source === 'webhook') webhookSubscription(path, 1, content);
+    else if (check.source !== 'nats' && !(UNAVAILABLE_SOURCES as readonly string[]).includes(check.source)) {
+      return [
+        {
+          severity: 'error',
+          code: 'SUBSCRIPTION',
+          message: `spec.source must be webhook, nats, kafka or pubsub, not '${check.source}'`,
+        },
+      ];
+    }
+    const code = (UNAVAILABLE_SOURCES as readonly string[]).includes(check.source)
+      ? 'SOURCE_UNAVAILABLE'
+      : 'SUBSCRIPTION';
+    return check.warnings.map((message) => ({ severity: 'warning', code, message }));
+  } catch (err) {
+    return [
+      { severity: 'error', code: 'SUBSCRIPTION', message: err instanceof Error ? err.message : String(err) },
+    ];
+  }
 }
