@@ -1,15 +1,20 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIAGNOSTIC_CODES, parsePlaybook, type Diagnostic } from './index.js';
 
-const CONFORMANCE = '/work/shared/conformance/noetl-e2e';
-const files = [
-  ...readdirSync(CONFORMANCE).filter((f) => f.endsWith('.yaml')),
-  ...readdirSync(join(CONFORMANCE, 'local'))
-    .filter((f) => f.endsWith('.yaml'))
-    .map((f) => `local/${f}`),
-];
+// NoETL's e2e playbooks beside the repository (CI has them at ../shared; a user's clone does not).
+const CONFORMANCE = new URL('../../../shared/conformance/noetl-e2e', import.meta.url).pathname;
+const HAVE_UPSTREAM = existsSync(CONFORMANCE);
+if (!HAVE_UPSTREAM) console.warn(`[skipped] src/dsl/parse.test.ts: upstream corpus not at ${CONFORMANCE}`);
+const files = HAVE_UPSTREAM
+  ? [
+      ...readdirSync(CONFORMANCE).filter((f) => f.endsWith('.yaml')),
+      ...readdirSync(join(CONFORMANCE, 'local'))
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => `local/${f}`),
+    ]
+  : [];
 
 const errors = (d: readonly Diagnostic[]) => d.filter((x) => x.severity === 'error');
 const brief = (d: readonly Diagnostic[]) => d.map((x) => `${x.code}@${x.line}:${x.column}`);
@@ -18,7 +23,7 @@ function playbook(workflow: string, head = ''): string {
   return `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata:\n  name: t\n${head}workflow:\n${workflow}`;
 }
 
-describe('conformance playbooks', () => {
+describe.skipIf(!HAVE_UPSTREAM)('conformance playbooks', () => {
   it('finds the corpus', () => {
     expect(files.length).toBeGreaterThanOrEqual(24);
   });

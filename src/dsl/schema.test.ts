@@ -1,11 +1,14 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { KNOWN_TOOL_KINDS, playbookJsonSchema } from './index.js';
 
 type Schema = Record<string, unknown>;
-const CONFORMANCE = '/work/shared/conformance/noetl-e2e';
+// NoETL's e2e playbooks beside the repository (CI has them at ../shared; a user's clone does not).
+const CONFORMANCE = new URL('../../../shared/conformance/noetl-e2e', import.meta.url).pathname;
+const HAVE_UPSTREAM = existsSync(CONFORMANCE);
+if (!HAVE_UPSTREAM) console.warn(`[skipped] src/dsl/schema.test.ts: upstream corpus not at ${CONFORMANCE}`);
 const ANNOTATIONS = new Set(['$schema', 'title', 'description', 'default', 'examples', 'definitions']);
 const ASSERTIONS = new Set([
   '$ref',
@@ -92,10 +95,12 @@ function validate(root: Schema, schema: Schema, value: unknown, at = '$'): strin
 
 const schema = playbookJsonSchema();
 const check = (doc: unknown) => validate(schema, schema, doc);
-const files = [
-  ...readdirSync(CONFORMANCE).filter((f) => f.endsWith('.yaml')),
-  ...readdirSync(join(CONFORMANCE, 'local')).map((f) => `local/${f}`),
-];
+const files = HAVE_UPSTREAM
+  ? [
+      ...readdirSync(CONFORMANCE).filter((f) => f.endsWith('.yaml')),
+      ...readdirSync(join(CONFORMANCE, 'local')).map((f) => `local/${f}`),
+    ]
+  : [];
 
 describe('playbookJsonSchema', () => {
   it('is a draft-07 schema with definitions for every shape', () => {
@@ -135,7 +140,7 @@ describe('playbookJsonSchema', () => {
     );
   });
 
-  it.each(files)('validates %s', (file) => {
+  it.skipIf(!HAVE_UPSTREAM).each(files)('validates %s', (file) => {
     expect(check(parse(readFileSync(join(CONFORMANCE, file), 'utf8')))).toEqual([]);
   });
 

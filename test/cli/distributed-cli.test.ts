@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ import { createSchema, dropSchema, PG_URL, withPg } from '../helpers/pg-scratch.
 
 const NATS_URL = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
 const CI = process.env['CI'] === 'true' || process.env['CI'] === '1';
-const HELLO = '/work/shared/conformance/noetl-e2e/hello_world.yaml';
+const HELLO = fileURLToPath(new URL('./fixtures/hello_world.yaml', import.meta.url));
 
 async function natsReachable(): Promise<boolean> {
   try {

@@ -4,12 +4,13 @@
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasStack, noetl } from '../helpers/cli.js';
 import { alive, errLines, json, killLeftovers, recordedPids, show, tempHome } from '../helpers/cli-home.js';
 import { freePort } from '../helpers/nats-server.js';
 
-const HELLO = '/work/shared/conformance/noetl-e2e/hello_world.yaml';
+const HELLO = fileURLToPath(new URL('./fixtures/hello_world.yaml', import.meta.url));
 const HELLO_PATH = 'fixtures/playbooks/hello_world';
 
 let home: string;
