@@ -155,6 +155,26 @@ export function formatFailure(f: StepFailure, fileName: string, withMessage = tr
   return `${out.join('\n')}\n`;
 }
 
+/** Names output lines `step[i]` for a loop's iteration i (from the `command.issued` meta). */
+export class OutputLabels {
+  private readonly index = new Map<string, number>();
+
+  onEvent(event: { readonly event_type: string; readonly meta?: unknown }): void {
+    if (event.event_type !== 'command.issued' || !isPlainObject(event.meta)) return;
+    const { command_id: id, iteration_index: at } = event.meta;
+    if (typeof id === 'string' && typeof at === 'number') this.index.set(id, at);
+  }
+
+  iteration(commandId: unknown): number | undefined {
+    return typeof commandId === 'string' ? this.index.get(commandId) : undefined;
+  }
+
+  label(step: string, commandId: unknown): string {
+    const at = this.iteration(commandId);
+    return at === undefined ? step : `${step}[${at}]`;
+  }
+}
+
 /** `-v`: one printed line of a step's output, prefixed by the step name. */
 export function formatOutputLine(step: string, line: OutputLine): string {
   return `[${step}] ${line.stream === 'stderr' ? '!' : '|'} ${line.text}\n`;

@@ -65,6 +65,28 @@ describe('noetl logs', () => {
     ]);
   });
 
+  it('names a loop iteration’s lines step[i] (NDJSON: iteration)', async () => {
+    writeFileSync(
+      join(dir, 'loop.yaml'),
+      `apiVersion: noetl.io/v2
+kind: Playbook
+metadata: { name: loop_print }
+workflow:
+  - step: start
+    loop: { in: "{{ [1, 2] }}", iterator: n, spec: { mode: sequential } }
+    tool: { kind: shell, command: "echo item {{ n }}" }
+`,
+    );
+    const v = await run(['run', 'loop.yaml', '-v']);
+    const shown = v.stderr.split('\n').filter((l) => l.startsWith('['));
+    expect(shown).toEqual(['[start[0]] | item 1', '[start[1]] | item 2']);
+    const r = await run(['run', 'loop.yaml', '--json']);
+    const id = json<{ execution_id: string }>(r).execution_id;
+    expect((await run(['logs', id])).stdout).toBe('[start[0]] | item 1\n[start[1]] | item 2\n');
+    const nd = (await run(['logs', id, '--json'])).stdout.trim().split('\n');
+    expect(JSON.parse(nd[1] ?? '{}')).toMatchObject({ step: 'start', iteration: 1, text: 'item 2' });
+  });
+
   it(
     'prints an execution’s step output from the server, and --follow ends with it',
     { timeout: 240_000 },

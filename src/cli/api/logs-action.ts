@@ -4,7 +4,7 @@ import { NoetlError } from '../../shared/index.js';
 import type { GlobalFlags } from '../cli-config.js';
 import { EXIT } from '../exit.js';
 import type { CliContext } from '../main.js';
-import { formatOutputLine, outputLinesOf, type LooseEvent } from '../step-output.js';
+import { formatOutputLine, OutputLabels, outputLinesOf, type LooseEvent } from '../step-output.js';
 import { connectApi, executionId } from './connect.js';
 import { interruptSignal, readEvents } from './watch.js';
 
@@ -15,14 +15,22 @@ export interface LogsOptions {
 }
 
 /** Prints the output lines of one event: `[step] | text`, or NDJSON `{step, ts, stream, text}`. */
-function printer(opts: LogsOptions): (e: LooseEvent) => void {
+function printer(opts: LogsOptions): (e: LooseEvent & { readonly meta?: unknown }) => void {
+  const labels = new OutputLabels();
   return (e) => {
+    labels.onEvent(e);
     if (opts.step !== undefined && e.node_name !== opts.step) return;
-    for (const line of outputLinesOf(e)) {
+    const lines = outputLinesOf(e);
+    if (lines.length === 0) return;
+    const commandId = (e.meta as { command_id?: unknown } | null | undefined)?.command_id;
+    const label = labels.label(e.node_name, commandId);
+    const at = labels.iteration(commandId);
+    const iteration = at === undefined ? {} : { iteration: at };
+    for (const line of lines) {
       process.stdout.write(
         opts.json
-          ? `${JSON.stringify({ step: e.node_name, ...line })}\n`
-          : formatOutputLine(e.node_name, line),
+          ? `${JSON.stringify({ step: e.node_name, ...iteration, ...line })}\n`
+          : formatOutputLine(label, line),
       );
     }
   };

@@ -7,7 +7,7 @@ import { closeToolResources } from '../../tools/index.js';
 import { EXIT } from '../exit.js';
 import type { CliContext } from '../main.js';
 import { StepProgress } from '../progress.js';
-import { formatFailure, formatOutputLine, StepOutputs } from '../step-output.js';
+import { formatFailure, formatOutputLine, OutputLabels, StepOutputs } from '../step-output.js';
 import { workloadFromFlags } from '../workload.js';
 
 const DEFAULT_FILES = ['noetl.yaml', 'main.yaml'];
@@ -72,6 +72,7 @@ export async function runAction(
   // The run's secret values: everything printed below is redacted with them.
   const secrets = new SecretRegistry();
   const outputs = new StepOutputs();
+  const labels = new OutputLabels();
   const progress =
     process.stderr.isTTY && !verbose ? new StepProgress(redactingStream(process.stderr, secrets)) : undefined;
   const controller = new AbortController();
@@ -91,7 +92,12 @@ export async function runAction(
         ...(verbose
           ? {
               onOutput: (line, where) =>
-                process.stderr.write(redactSecretText(formatOutputLine(where.step, line), secrets)),
+                process.stderr.write(
+                  redactSecretText(
+                    formatOutputLine(labels.label(where.step, where.commandId), line),
+                    secrets,
+                  ),
+                ),
             }
           : {}),
       },
@@ -99,6 +105,7 @@ export async function runAction(
       onEvent: (event, state) => {
         progress?.onEvent(event, state);
         outputs.onEvent(event);
+        labels.onEvent(event);
         if (verbose) {
           const err = event.error ? `  ${event.error}` : '';
           process.stderr.write(
