@@ -2,6 +2,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { checkPlaybookLimits, parsePlaybook } from '../../dsl/index.js';
 import { NoetlError, isPlainObject } from '../../shared/index.js';
 import type { JsonValue, PlaybookLimits } from '../../shared/index.js';
+import { subscriptionDiagnostics } from '../triggers/stream-subscription.js';
 
 /**
  * Reading a resource sent to `POST /api/catalog/register`: plain or base64 YAML, which must be a
@@ -124,6 +125,15 @@ export function parseResource(
 
 /** Diagnostics of a playbook, as the server would validate it, reported without blocking. */
 export function playbookWarnings(resource: ParsedResource): RegisterWarning[] {
+  if (resource.kind === 'subscription') {
+    // registered as given; what the subscription cannot do here comes back as warnings
+    return subscriptionDiagnostics(resource.text, resource.path).map((d) => ({
+      ...d,
+      path: 'spec',
+      line: 1,
+      column: 1,
+    }));
+  }
   if (resource.kind !== 'playbook') return [];
   const limits = resource.limits;
   return parsePlaybook(resource.text, {

@@ -241,14 +241,14 @@ class Listener {
       if (!retryable && m.info.deliveryCount >= MAX_REFUSED_DELIVERIES) {
         m.term();
         this.log.error(
-          { subscription: sub.path, stream: sub.stream, seq: m.seq, err: errorMessage(err) },
+          { stream: sub.stream, seq: m.seq, err: errorMessage(err) },
           'nats message dropped: its execution was refused',
         );
         return;
       }
       m.nak(RETRY_DELAY_MS);
       this.log.warn(
-        { subscription: sub.path, stream: sub.stream, seq: m.seq, err: errorMessage(err) },
+        { stream: sub.stream, seq: m.seq, err: errorMessage(err) },
         'nats message not dispatched; it will be redelivered',
       );
     }
