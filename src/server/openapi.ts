@@ -16,11 +16,14 @@ export const DOCS_PREFIX = '/docs';
 /** Routes of the docs plugin that carry the document: they follow the API token like `/openapi.json`. */
 const DOCUMENT_ROUTES: ReadonlySet<string> = new Set([`${DOCS_PREFIX}/json`, `${DOCS_PREFIX}/yaml`]);
 
-/** Swagger UI loads only files of this origin: no inline script, no CDN. */
+/**
+ * Swagger UI loads only files of this origin: no inline script, no CDN. Its bundle injects a
+ * `<style>` element, hence inline styles (scripts stay `'self'` only; these pages hold no data).
+ */
 const DOCS_CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
-  "style-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",
   "connect-src 'self'",
   "font-src 'self'",
