@@ -32,7 +32,12 @@ export interface SweepRoute {
   /** The route stores NUL in its body as U+FFFD (event ingest): NUL is no 400 there, any 4xx. */
   readonly acceptsNul?: boolean;
   /** Bodies of the right shape that the route must refuse with 400 (e.g. SQL parameters). */
-  readonly badBodies?: readonly { readonly name: string; readonly body: Record<string, unknown> }[];
+  /** Bodies the route must refuse: 400 unless `expect` says which 4xx (e.g. 422 for a playbook). */
+  readonly badBodies?: readonly {
+    readonly name: string;
+    readonly body: Record<string, unknown>;
+    readonly expect?: readonly number[];
+  }[];
 }
 
 export interface SweepCase {
@@ -135,7 +140,9 @@ export function sweepCases(routes: readonly SweepRoute[], options: SweepOptions)
       [400],
     );
     for (const bad of r.badBodies ?? []) {
-      send(bad.name, { headers: JSON_HEADERS, payload: JSON.stringify(bad.body) }, [400]);
+      send(bad.name, { headers: JSON_HEADERS, payload: JSON.stringify(bad.body) }, [
+        ...(bad.expect ?? [400]),
+      ]);
     }
     // bodies a web page can post cross-site without a preflight are not read
     for (const type of [
@@ -277,6 +284,8 @@ export const CONTROL_PLANE_ROUTES: readonly SweepRoute[] = [
         body: {
           content: `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: {name: deep}\nworkload: ${'['.repeat(5000)}${']'.repeat(5000)}\n`,
         },
+        // refused by the playbook depth limit (NOETL_PLAYBOOK_MAX_DEPTH) before it is parsed
+        expect: [422],
       },
       {
         name: 'YAML with a NUL escape in the workload',
