@@ -42,7 +42,7 @@ describe.skipIf(missing !== null)('/docs in a browser', () => {
     await page.waitForSelector('.opblock-summary-path', { timeout: 30_000 });
     expect(prompts).toHaveLength(1);
     expect(prompts[0]).toContain('NOETL_API_TOKEN');
-    const paths = await page.$$eval('.opblock-summary-path', (els) => els.map((e) => e.textContent ?? ''));
+    const paths = await page.locator('.opblock-summary-path').allTextContents();
     expect(paths.map((p) => p.replace(/\u200b/g, ''))).toEqual(
       expect.arrayContaining(['/api/catalog/register', '/api/execute']),
     );
