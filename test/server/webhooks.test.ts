@@ -6,6 +6,7 @@
  * playbooks, and the body limit.
  */
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type RunningServer } from '../helpers/embedded-server.js';
 
@@ -206,6 +207,36 @@ describe('webhook subscriptions', () => {
     });
     expect(r.status).toBe(202);
     expect(await result(r.body['execution_id']!)).toContain('"order_id":"F-7"');
+  }, 60_000);
+
+  it('examples/triggers: the orders subscription starts handle_order once per delivery', async () => {
+    const example = (f: string) =>
+      readFileSync(new URL(`../../examples/triggers/${f}`, import.meta.url), 'utf8');
+    const cred = await server.post('/api/credentials', {
+      name: 'orders_hmac',
+      type: 'generic',
+      data: { secret: 'ex-key' },
+    });
+    expect(cred.status).toBeLessThan(300);
+    await server.register(example('handle_order.yaml'));
+    await server.register(example('orders.subscription.yaml'));
+    const body = JSON.stringify({ order_id: 'EX-1', amount: 12.5 });
+    const ts = String(Math.floor(Date.now() / 1000));
+    const headers = {
+      'content-type': 'application/json',
+      'x-timestamp': ts,
+      'x-signature': sign(body, ts, 'ex-key'),
+      'x-idempotency-key': 'EX-1',
+    };
+    const first = await deliver('/ingress/shop/orders', body, headers);
+    expect(first.status, JSON.stringify(first.body)).toBe(202);
+    expect(first.body['playbook']).toBe('examples/triggers/handle_order');
+    const out = await result(first.body['execution_id']!);
+    expect(out).toContain('"order_id":"EX-1"');
+    expect(out).toContain('"amount":12.5');
+    expect(out).toContain('"delivery":"EX-1"');
+    const again = await deliver('/ingress/shop/orders', body, headers);
+    expect(again.body).toMatchObject({ status: 'duplicate', execution_id: first.body['execution_id'] });
   }, 60_000);
 
   it('unknown ingress paths are 404, other media types 415, oversized bodies 413', async () => {
