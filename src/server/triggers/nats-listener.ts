@@ -203,6 +203,7 @@ class Listener {
           expires: this.sub.timeoutMs,
         });
         this.batch = batch;
+        if (this.stopped) void batch.close().catch(() => undefined); // stop() came during the fetch
         const messages: JsMsg[] = [];
         for await (const m of batch) messages.push(m);
         this.batch = undefined;
