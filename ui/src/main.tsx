@@ -7,12 +7,14 @@ import { CredentialsPage } from './pages/credentials.js';
 import { DashboardPage } from './pages/dashboard.js';
 import { ExecutionPage } from './pages/execution.js';
 import { ExecutionsPage } from './pages/executions.js';
+import { SchedulePage, SchedulesPage } from './pages/schedules.js';
 import { WorkersPage } from './pages/workers.js';
 
 const NAV: [string, string][] = [
   ['/', 'Dashboard'],
   ['/catalog', 'Catalog'],
   ['/executions', 'Executions'],
+  ['/schedules', 'Schedules'],
   ['/credentials', 'Credentials'],
   ['/workers', 'Workers'],
 ];
@@ -25,6 +27,9 @@ function Page({ path, params }: { path: string; params: URLSearchParams }) {
   if (path === '/executions') return <ExecutionsPage params={params} />;
   const ex = /^\/executions\/(\d+)$/.exec(path);
   if (ex?.[1]) return <ExecutionPage id={ex[1]} params={params} />;
+  if (path === '/schedules') return <SchedulesPage params={params} />;
+  const sc = /^\/schedules\/(\d+)$/.exec(path);
+  if (sc?.[1]) return <SchedulePage id={sc[1]} />;
   if (path === '/credentials') return <CredentialsPage />;
   if (path === '/workers') return <WorkersPage />;
   return (
