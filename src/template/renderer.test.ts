@@ -53,6 +53,25 @@ describe('typed rendering', () => {
     expect(t.renderTyped('{{ a + 1 }}', scope)).toBe(2);
     expect(seen).toEqual(['a']);
   });
+
+  it('resolves a bare dotted name by lookup, without a round trip through the engine', () => {
+    const items = Array.from({ length: 1000 }, (_, i) => ({ id: i, tags: ['a', null, true, 1.5] }));
+    const scope = { workload: { items }, step: { rows: 'True' } };
+    // the scope's own array: no copy was rendered and parsed back
+    expect(t.renderTyped('{{ workload.items }}', scope)).toBe(items);
+    expect(t.renderTyped('{{  workload . items  }}', scope)).toBe(items);
+    expect(t.renderTyped('{{ step.rows }}', scope)).toBe(true); // strings still typed
+  });
+
+  it('leaves to the engine what a lookup would get wrong', () => {
+    expect(t.renderTyped('{{ workload.missing }}', { workload: {} })).toBeNull();
+    expect(t.renderTyped('{{ s.upper }}', { s: 'x' })).toBeNull();
+    // holes and undefined become null as tojson makes them
+    const holes = new Array<unknown>(2);
+    expect(t.renderTyped('{{ xs }}', { xs: holes })).toEqual([null, null]);
+    expect(t.renderTyped('{{ o }}', { o: { a: 1, b: undefined } })).toEqual({ a: 1, b: null });
+    expect(t.renderTyped('{{ xs | length }}', { xs: [1, 2] })).toBe(2);
+  });
 });
 
 describe('conditions', () => {

@@ -58,6 +58,50 @@ function lookup(scope: TemplateScope, name: string): unknown {
   return Object.prototype.hasOwnProperty.call(scope, name) ? scope[name] : undefined;
 }
 
+const BARE_REFERENCE_RE = /^\s*[A-Za-z_][A-Za-z0-9_]*(?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*\s*$/;
+
+/**
+ * The value of an expression that is only a dotted name (`workload.items`, `fetch.rows`), looked
+ * up in the scope without the engine: rendering a 100,000-item list through `tojson` and parsing
+ * it back took most of a big loop's start (issue 10 item 11). Undefined unless every part is a
+ * plain object's own key and the value is plain JSON (what the round trip would give back
+ * unchanged); the engine decides the rest (missing names, methods, `undefined` holes).
+ */
+function bareReference(expression: string, scope: TemplateScope): unknown {
+  if (!BARE_REFERENCE_RE.test(expression)) return undefined;
+  const [first, ...rest] = expression.split('.').map((part) => part.trim());
+  let value = lookup(scope, first!);
+  for (const key of rest) {
+    if (!isPlainObject(value) || !Object.prototype.hasOwnProperty.call(value, key)) return undefined;
+    value = value[key];
+  }
+  return isPlainJson(value, 0) ? value : undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** JSON as `JSON.parse` gives it: no undefined, holes, non-finite numbers or class instances. */
+function isPlainJson(value: unknown, depth: number): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (depth > 64) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value) || !isPlainJson(value[i], depth + 1)) return false;
+    }
+    return true;
+  }
+  if (!isPlainObject(value)) return false;
+  for (const key in value) {
+    if (!isPlainJson(value[key], depth + 1)) return false;
+  }
+  return true;
+}
+
 function clip(source: string): string {
   return source.length > 200 ? `${source.slice(0, 200)}...` : source;
 }
@@ -253,6 +297,8 @@ export class TemplateRenderer {
     if (!isTemplate(source)) return source;
     const compiled = this.compile(source);
     if (compiled.scanned.expression !== undefined) {
+      const found = bareReference(compiled.scanned.expression, scope);
+      if (found !== undefined) return typeof found === 'string' ? coerceRendered(found) : found;
       const value = this.evaluateCompiled(compiled, source, scope);
       return typeof value === 'string' ? coerceRendered(value) : value;
     }
