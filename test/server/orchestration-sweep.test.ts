@@ -97,6 +97,12 @@ export const ORCHESTRATION_ROUTES: readonly SweepRoute[] = [
   },
   {
     method: 'GET',
+    pattern: '/api/executions/:id/summary',
+    url: `/api/executions/${id}/summary`,
+    badIdUrl: '/api/executions/abc/summary',
+  },
+  {
+    method: 'GET',
     pattern: '/api/executions/:id/result',
     url: `/api/executions/${id}/result`,
     badIdUrl: '/api/executions/abc/result',

@@ -4,6 +4,8 @@ import type { ExecutionPageKey, ExecutionStatus, Store } from '../../store/index
 import type { ExecuteRequest, Orchestrator } from '../orchestrator/orchestrator.js';
 import { eventView, executionSummary, finalResult, statusView, stepResults } from '../orchestrator/views.js';
 import { idString, type WireEvent } from '../orchestrator/wire.js';
+import { stepSummaries } from '../orchestrator/step-summary.js';
+import { playbookGraph } from './graph.js';
 
 const ID = { type: 'string', pattern: '^[0-9]{1,20}$' } as const;
 const ID_OR_NUMBER = { anyOf: [ID, { type: 'integer', minimum: 0 }] } as const;
@@ -407,6 +409,34 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
       '/api/executions/:id/status',
       { schema: { params: idParams } },
       async (req) => statusView((await read(req.params.id)).state),
+    );
+
+    // The web UI's execution page in one request: the execution, each step folded by the engine
+    // (status, attempts, loop progress, times) and the playbook's graph; `last_event_id` is
+    // where its event stream resumes.
+    app.get<{ Params: { id: string } }>(
+      '/api/executions/:id/summary',
+      { schema: { params: idParams } },
+      async (req) => {
+        const live = await read(req.params.id);
+        const { state } = live;
+        return {
+          execution_id: state.executionId,
+          path: state.path,
+          catalog_id: state.catalogId ?? null,
+          version: state.version ?? null,
+          status: state.status,
+          error: state.error ?? null,
+          started_at: state.startedAt === undefined ? null : new Date(state.startedAt).toISOString(),
+          completed_at: state.completedAt === undefined ? null : new Date(state.completedAt).toISOString(),
+          parent_execution_id: state.parentExecutionId ?? null,
+          workload: state.workload,
+          event_count: state.eventCount,
+          last_event_id: live.lastEventId,
+          steps: stepSummaries(state),
+          graph: playbookGraph(state.playbook),
+        };
+      },
     );
 
     app.get<{ Params: { id: string }; Querystring: { step?: string } }>(

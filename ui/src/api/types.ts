@@ -22,6 +22,26 @@ export interface ExecutionDetail extends ExecutionSummary {
   workload: JsonObject | null;
 }
 
+/** `GET /api/executions/{id}/summary`: one step as the engine folded it. */
+export interface StepSummary {
+  name: string;
+  status: 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+  entered_at: string | null;
+  completed_at: string | null;
+  runs: number;
+  attempts: number;
+  loop: { expected: number; done: number } | null;
+  error: string | null;
+}
+
+/** `GET /api/executions/{id}/summary`: the execution page in one request. */
+export interface ExecutionPageSummary extends ExecutionDetail {
+  version: string | null;
+  last_event_id: string;
+  steps: StepSummary[];
+  graph: PlaybookGraph;
+}
+
 export interface WireEvent {
   event_id: string;
   execution_id?: string;

@@ -6,6 +6,12 @@ import type * as GraphViewModule from '../graph/graph-view.js';
 type GraphModule = typeof GraphViewModule;
 let loaded: Promise<GraphModule> | null = null;
 
+/** Starts loading the graph code early (a page that will draw a graph, before its data is in). */
+export function preloadGraph(): void {
+  loaded ??= import('../graph/graph-view.js');
+  loaded.catch(() => undefined);
+}
+
 /** Loads the graph code (dagre and the SVG view, a separate chunk) only where a graph is drawn. */
 export function LazyGraph(props: GraphViewProps) {
   const [mod, setMod] = useState<GraphModule | null>(null);

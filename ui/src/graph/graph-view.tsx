@@ -17,6 +17,8 @@ export interface GraphViewProps {
   /** Changes when any node's info changes, so the memoised layout is kept but nodes redraw. */
   version?: number;
   label?: string;
+  /** Called once a layout is drawn (the frame after it is committed). */
+  onDrawn?: () => void;
 }
 
 const SYMBOL: Record<string, string> = {
@@ -48,7 +50,7 @@ function trim(text: string, max: number): string {
 }
 
 /** The playbook graph, laid out by dagre and drawn as SVG; nodes are keyboard-focusable buttons. */
-export function GraphView({ graph, info, selected, onSelect, label }: GraphViewProps) {
+export function GraphView({ graph, info, selected, onSelect, label, onDrawn }: GraphViewProps) {
   // Timing of layout and of layout + first draw, exposed on the SVG (data-layout-ms,
   // data-drawn-ms) for bench/ui.mjs.
   const timing = useRef({ start: 0, layout: 0 });
@@ -63,9 +65,10 @@ export function GraphView({ graph, info, selected, onSelect, label }: GraphViewP
     const el = svg.current;
     if (!el) return;
     el.setAttribute('data-layout-ms', String(Math.round(timing.current.layout)));
-    requestAnimationFrame(() =>
-      el.setAttribute('data-drawn-ms', String(Math.round(performance.now() - timing.current.start))),
-    );
+    requestAnimationFrame(() => {
+      el.setAttribute('data-drawn-ms', String(Math.round(performance.now() - timing.current.start)));
+      onDrawn?.();
+    });
   }, [layout]);
   const [scale, setScale] = useState(() => (graph.steps.length > 60 ? 0.6 : 1));
   const w = Math.max(layout.width, 100);

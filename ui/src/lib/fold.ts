@@ -1,4 +1,4 @@
-import type { Json, JsonObject, WireEvent } from '../api/types.js';
+import type { ExecutionPageSummary, Json, JsonObject, WireEvent } from '../api/types.js';
 
 export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
 
@@ -66,6 +66,35 @@ export function emptyState(): ExecutionState {
     lastEventId: null,
     eventCount: 0,
   };
+}
+
+/**
+ * A display state from the server's folded summary, drawn while the event log loads: step
+ * statuses, attempts, loop progress and times, but no commands or events yet.
+ */
+export function stateFromSummary(summary: ExecutionPageSummary): ExecutionState {
+  const state = emptyState();
+  const status = summary.status;
+  for (const terminal of ['COMPLETED', 'FAILED', 'CANCELLED'] as const)
+    if (status === terminal) state.status = terminal;
+  state.error = summary.error;
+  state.startedAt = summary.started_at;
+  state.endedAt = summary.completed_at;
+  state.version = summary.version;
+  state.lastEventId = summary.last_event_id;
+  state.eventCount = summary.event_count ?? 0;
+  for (const s of summary.steps) {
+    const st = step(state, s.name);
+    st.status = s.status;
+    st.enteredAt = s.entered_at;
+    st.endedAt = s.completed_at;
+    st.attempts = s.attempts;
+    if (s.loop) {
+      st.iterationsExpected = s.loop.expected;
+      st.iterationsDone = s.loop.done;
+    }
+  }
+  return state;
 }
 
 function step(state: ExecutionState, name: string): StepState {

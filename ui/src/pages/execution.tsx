@@ -5,15 +5,16 @@ import type {
   EventsPage,
   ExecuteAnswer,
   ExecutionDetail,
+  ExecutionPageSummary,
   JsonObject,
   PlaybookGraph,
   WireEvent,
 } from '../api/types.js';
 import { Gantt } from '../components/gantt.js';
-import { LazyGraph } from '../components/lazy-graph.js';
+import { LazyGraph, preloadGraph } from '../components/lazy-graph.js';
 import { ErrorBox, Status } from '../components/status.js';
 import { StepPanel } from '../components/step-panel.js';
-import { applyEvent, emptyState, type ExecutionState } from '../lib/fold.js';
+import { applyEvent, emptyState, stateFromSummary, type ExecutionState } from '../lib/fold.js';
 import { between, fmtDuration, fmtTime } from '../lib/format.js';
 import { useInterval, useLoad, useNow } from '../lib/hooks.js';
 import { LiveBadge, useEventStream } from '../lib/live.js';
@@ -50,8 +51,34 @@ function fallbackGraph(state: ExecutionState): PlaybookGraph {
   };
 }
 
+/**
+ * The execution and its steps as the server folded them (one request: a deep link draws from
+ * it), or, from a server without the summary route, the execution alone.
+ */
+async function loadSummary(
+  id: string,
+  signal: AbortSignal,
+): Promise<ExecutionDetail & Partial<ExecutionPageSummary>> {
+  try {
+    return await get<ExecutionPageSummary>(`/api/executions/${id}/summary`, signal);
+  } catch (err) {
+    if (err instanceof ApiError && err.missingRoute)
+      return get<ExecutionDetail>(`/api/executions/${id}`, signal);
+    throw err;
+  }
+}
+
 export function ExecutionPage({ id, params }: { id: string; params: URLSearchParams }) {
-  const detail = useLoad((signal) => get<ExecutionDetail>(`/api/executions/${id}`, signal), [id]);
+  const detail = useLoad((signal) => loadSummary(id, signal), [id]);
+  // The graph code loads while the summary does.
+  useEffect(preloadGraph, []);
+  // Drawn from the summary until the event log is read and folded (then the fold takes over).
+  // (A rerun navigates here with the previous execution's answer still held: not used.)
+  const current = detail.data?.execution_id === id ? detail.data : null;
+  const seeded = useMemo(
+    () => (current?.steps ? stateFromSummary(current as ExecutionPageSummary) : null),
+    [current],
+  );
   const stateRef = useRef<{ state: ExecutionState; seen: Set<string> }>({
     state: emptyState(),
     seen: new Set(),
@@ -83,11 +110,26 @@ export function ExecutionPage({ id, params }: { id: string; params: URLSearchPar
     [id, bump],
   );
 
+  // The log is read once the summary is in (or failed), so the summary is not queued behind it.
+  // With a summary to draw from, the log (~3,500 events for 500 steps: parsing and folding them
+  // holds the page's thread) is read once the graph is drawn, or after 3 s whatever happens.
+  const [graphDrawn, setGraphDrawn] = useState(false);
+  const [waited, setWaited] = useState(false);
+  useEffect(() => {
+    setGraphDrawn(false);
+    setWaited(false);
+    const timer = setTimeout(() => setWaited(true), 3000);
+    return () => clearTimeout(timer);
+  }, [id]);
+  const summaryDone = (current !== null && (!current.steps || graphDrawn || waited)) || detail.error !== null;
   useEffect(() => {
     stateRef.current = { state: emptyState(), seen: new Set() };
     setLoaded(false);
     setLoadError(null);
     setGraph(null);
+  }, [id]);
+  useEffect(() => {
+    if (!summaryDone) return;
     const abort = new AbortController();
     readEvents(id, null, apply, abort.signal).then(
       () => setLoaded(true),
@@ -96,9 +138,9 @@ export function ExecutionPage({ id, params }: { id: string; params: URLSearchPar
       },
     );
     return () => abort.abort();
-  }, [id, apply]);
+  }, [id, apply, summaryDone]);
 
-  const state = stateRef.current.state;
+  const state = loaded || !seeded ? stateRef.current.state : seeded;
   const running = state.status === 'RUNNING';
   // The stream ends after the terminal event: it is opened only while the execution runs.
   const live = useEventStream(
@@ -123,14 +165,19 @@ export function ExecutionPage({ id, params }: { id: string; params: URLSearchPar
   // The playbook's graph, once per execution (path and version from its first event).
   const path = detail.data?.path ?? null;
   const playbookVersion = state.version;
+  const summaryGraph = current?.graph;
   useEffect(() => {
+    if (summaryGraph && graph === null) setGraph(summaryGraph);
+  }, [summaryGraph]);
+  useEffect(() => {
+    if (summaryGraph) return;
     // Fetched as soon as the first page of events names the version, while later pages load.
     if (!path || graph !== null || !playbookVersion) return;
     fetchGraph({ path, version: Number(playbookVersion) }).then(
       (answer) => setGraph(answer?.graph ?? 'missing'),
       () => setGraph('missing'),
     );
-  }, [path, playbookVersion]);
+  }, [path, playbookVersion, summaryGraph]);
 
   const drawn: PlaybookGraph | null = useMemo(() => {
     if (graph && graph !== 'missing') {
@@ -278,6 +325,7 @@ export function ExecutionPage({ id, params }: { id: string; params: URLSearchPar
               selected={selected}
               onSelect={select}
               label={`Steps of execution ${id}`}
+              onDrawn={() => setGraphDrawn(true)}
               info={(name) => {
                 const s = state.steps.get(name);
                 if (!s) return { status: running ? 'pending' : 'unreached' };
