@@ -3,7 +3,10 @@
 //   - JS shipped: gzipped size of the first-load bundle and of the graph chunk (dagre);
 //   - first load of `/` to a drawn dashboard (fresh browser context each run: cold cache);
 //   - a deep link to an execution to its drawn graph;
-//   - a 500-step execution: deep link to all 500 nodes drawn, and the in-page layout + draw time.
+//   - a 500-step execution: deep link to all 500 nodes drawn, and the in-page layout + draw time;
+//   - event to screen while 100 executions run: from an event's created_at to the DOM change it
+//     causes, on the executions list (a row turns COMPLETED) and on an execution's page (a node
+//     turns completed), both open in the browser while the executions run.
 //   npm run build && node bench/ui.mjs [--runs 5]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -193,6 +196,101 @@ const big = await timed(`/executions/${bigId}`, async (p) => {
 console.log(`deep link to a ${bigSteps}-step execution to all nodes drawn: ${fmt(big)}`);
 console.log(`  of which dagre layout: ${fmt(layoutMs)}`);
 console.log(`  of which layout + draw (to the next frame): ${fmt(drawnMs)}`);
+
+// --- event to screen while 100 executions run ----------------------------------------------
+const LIVE = arg('--live', 100);
+const names = ['start', 'a', 'b', 'c', 'd', 'e', 'end'];
+const chain = [
+  'apiVersion: noetl.io/v2',
+  'kind: Playbook',
+  'metadata: { name: bench_ui_live, path: bench/ui-live }',
+  'workflow:',
+  ...names.flatMap((n, i) => [
+    `  - step: ${n}`,
+    '    tool: { kind: noop }',
+    ...(names[i + 1] ? [`    next: [ { step: ${names[i + 1]} } ]`] : []),
+  ]),
+  '',
+].join('\n');
+await post('/api/catalog/register', { content: chain });
+// Every data-status change, with the browser's clock (the same host clock as created_at).
+const recordChanges = () => {
+  window.__changes = [];
+  const note = (el) => {
+    const status = el.getAttribute('data-status');
+    const key = el.getAttribute('data-execution-id') ?? el.getAttribute('data-step');
+    if (status && key) window.__changes.push({ key, status, t: Date.now() });
+  };
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === 'attributes') note(r.target);
+      else
+        for (const n of r.addedNodes)
+          if (n instanceof Element) {
+            if (n.hasAttribute('data-status')) note(n);
+            for (const el of n.querySelectorAll('[data-status]')) note(el);
+          }
+    }
+  }).observe(document, {
+    subtree: true,
+    childList: true,
+    attributes: true,
+    attributeFilter: ['data-status'],
+  });
+};
+const liveContext = await browser.newContext({ viewport: { width: 1366, height: 860 } });
+await liveContext.addInitScript(recordChanges);
+const listPage = await liveContext.newPage();
+await listPage.goto(`${url}/executions`);
+await listPage.locator('tr[data-execution-id]').first().waitFor();
+const ids = [];
+for (let i = 0; i < LIVE; i++) ids.push((await post('/api/execute', { path: 'bench/ui-live' })).execution_id);
+// The execution started last is watched on its own page (it runs longest).
+const watched = ids[ids.length - 1];
+const detailPage = await liveContext.newPage();
+await detailPage.goto(`${url}/executions/${watched}`);
+await detailPage.locator('svg.graph-svg g.node').first().waitFor({ timeout: 60_000 });
+const detailFrom = Date.now();
+for (const id of ids) await waitDone(id);
+await sleep(1500); // the last changes reach the screen
+const listChanges = await listPage.evaluate(() => window.__changes);
+const detailChanges = await detailPage.evaluate(() => window.__changes);
+// List: a row's first COMPLETED against its playbook.completed event.
+const rowSeen = new Map();
+for (const c of listChanges) if (c.status === 'COMPLETED' && !rowSeen.has(c.key)) rowSeen.set(c.key, c.t);
+const listLat = [];
+for (const id of ids) {
+  const seen = rowSeen.get(id);
+  if (seen === undefined) continue; // not on the first page (50 rows)
+  const evs = (await (await fetch(`${url}/api/executions/${id}/events?types=playbook.completed`)).json())
+    .events;
+  if (evs[0]) listLat.push(seen - Date.parse(evs[0].created_at));
+}
+// Detail: a node's first `completed` against its command.completed event, for events after the
+// page had drawn (earlier ones were read from the log, not streamed).
+const nodeSeen = new Map();
+for (const c of detailChanges) if (c.status === 'completed' && !nodeSeen.has(c.key)) nodeSeen.set(c.key, c.t);
+const detailLat = [];
+const watchedEvents = (
+  await (await fetch(`${url}/api/executions/${watched}/events?types=command.completed`)).json()
+).events;
+for (const ev of watchedEvents) {
+  const at = Date.parse(ev.created_at);
+  const seen = nodeSeen.get(ev.node_name);
+  if (at > detailFrom && seen !== undefined) detailLat.push(seen - at);
+}
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const lat = (xs) =>
+  xs.length
+    ? `p50 ${pct(xs, 50).toFixed(0)} ms, p99 ${pct(xs, 99).toFixed(0)} ms (${xs.length} changes)`
+    : 'no changes seen';
+console.log(`event to screen while ${LIVE} executions run:`);
+console.log(`  executions list, row turns COMPLETED: ${lat(listLat)}`);
+console.log(`  execution page, node turns completed: ${lat(detailLat)}`);
+await liveContext.close();
 
 await browser.close();
 child.kill('SIGTERM');
