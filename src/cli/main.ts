@@ -8,6 +8,7 @@ import { registerLocalCommands } from './commands/local.js';
 import { registerProcessCommands } from './commands/processes.js';
 import { registerResourceCommands } from './commands/resources.js';
 import { registerScheduleCommands } from './commands/schedules.js';
+import { registerTuiCommand } from './commands/tui.js';
 import { EXIT } from './exit.js';
 import { reportError } from './report.js';
 
@@ -71,6 +72,7 @@ Docs: docs/cli.md, docs/dsl.md, docs/errors.md`,
   registerExecutionCommands(program, ctx);
   registerScheduleCommands(program, ctx);
   registerDeployCommands(program, ctx);
+  registerTuiCommand(program, ctx);
   program.commandsGroup('Setup:');
   registerAdminCommands(program, ctx);
   program.helpCommand(true);
