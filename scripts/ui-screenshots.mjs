@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Refreshes docs/ui/*.png: builds the UI, then runs the browser tests (test/ui), which save a
 // screenshot of each page they visit when NOETL_UI_SCREENSHOTS names a directory.
+// Each test file saves the pages it visits: test/ui/ui.test.ts the dashboard, catalog, executions,
+// credentials, workers and token prompt; test/ui/schedules.test.ts schedules, schedule, schedule-form.
 // Usage: node scripts/ui-screenshots.mjs  (needs /usr/bin/chromium and a built dist/).
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';

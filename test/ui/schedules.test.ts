@@ -63,6 +63,7 @@ describe.skipIf(missing !== null)('Schedules page in Chromium', () => {
     const alert = form.getByRole('alert');
     await alert.waitFor();
     expect(await alert.innerText()).toMatch(/^BAD_REQUEST: .*cron/i);
+    await shot(page, 'schedule-form');
     const list = await server.get<{ count: number }>('/api/schedules');
     expect(list.body.count).toBe(0);
   });
@@ -91,6 +92,8 @@ describe.skipIf(missing !== null)('Schedules page in Chromium', () => {
     // Fires appear without a reload, each linking to its execution.
     const links = page.locator('table.fires tr[data-outcome="started"] a[href^="/executions/"]');
     await links.nth(1).waitFor({ timeout: 15_000 });
+    await links.nth(3).waitFor({ timeout: 15_000 });
+    await shot(page, 'schedule');
     const fires = await server.get<{ items: Fire[] }>(`/api/schedules/${id}/fires`);
     const started = fires.body.items.filter((f) => f.outcome === 'started').map((f) => f.execution_id);
     const href = await links.first().getAttribute('href');
@@ -106,6 +109,12 @@ describe.skipIf(missing !== null)('Schedules page in Chromium', () => {
     await page.goBack();
     await page.locator('table.fires a[href^="/executions/"]').first().waitFor();
 
+    // Two more, made through the API, so the list shows a paused one and a daily one too.
+    for (const body of [
+      { path: 'ui/tick', cron: '0 6 * * *', timezone: 'America/New_York', description: 'daily report' },
+      { path: 'ui/tick', cron: '*/15 * * * *', enabled: false, workload: { env: 'staging' } },
+    ])
+      expect((await server.post('/api/schedules', body)).status).toBe(201);
     // The list shows it as active with its next fire and last status.
     await page.getByRole('link', { name: '← Schedules' }).click();
     const row = page.locator(`tr[data-schedule-id="${id}"]`);
@@ -120,8 +129,8 @@ describe.skipIf(missing !== null)('Schedules page in Chromium', () => {
   });
 
   it('pauses, triggers now and deletes a schedule from the page', async () => {
-    const list = await server.get<{ items: { schedule_id: string }[] }>('/api/schedules');
-    const id = list.body.items[0]?.schedule_id as string;
+    const list = await server.get<{ items: { schedule_id: string; cron: string }[] }>('/api/schedules');
+    const id = list.body.items.find((s) => s.cron === '* * * * * *')?.schedule_id as string;
     const row = page.locator(`tr[data-schedule-id="${id}"]`);
     await row.getByRole('button', { name: `Pause schedule ${id}` }).click();
     await page.locator(`tr[data-schedule-id="${id}"][data-enabled="false"]`).waitFor();

@@ -21,7 +21,7 @@ import { navigate } from '../lib/router.js';
 
 const SYMBOL: Record<string, string> = {
   active: '●',
-  paused: '⏸',
+  paused: '‖',
   started: '▶',
   skipped: '↷',
   duplicate: '=',
@@ -145,14 +145,14 @@ function ActionResult({ actions }: { actions: Actions }) {
 }
 
 const CATCHUP: [NewSchedule['catchup'], string][] = [
-  ['one', 'one: the latest missed tick once'],
+  ['one', 'one: latest missed tick'],
   ['skip', 'skip: none'],
-  ['all', 'all: each missed tick'],
+  ['all', 'all: every missed tick'],
 ];
 const OVERLAP: [NewSchedule['overlap'], string][] = [
   ['allow', 'allow: start anyway'],
-  ['skip', 'skip: record the tick as skipped'],
-  ['cancel_previous', 'cancel_previous: cancel it, then start'],
+  ['skip', 'skip: skip the tick'],
+  ['cancel_previous', 'cancel_previous: cancel it'],
 ];
 
 function timeZones(): string[] {
@@ -248,7 +248,7 @@ function ScheduleForm({ onCancel }: { onCancel: () => void }) {
           </select>
         </label>
         <label>
-          Cron (m h dom mon dow, or seconds first)
+          Cron (5 fields, or 6 with seconds)
           <input
             value={cron}
             onInput={(e) => setCron(e.currentTarget.value)}
@@ -328,6 +328,15 @@ function ScheduleForm({ onCancel }: { onCancel: () => void }) {
   );
 }
 
+/** The browser's time zone: the times shown are in it, the cron is read in the schedule's. */
+function localZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } catch {
+    return 'local time';
+  }
+}
+
 export function SchedulesPage({ params }: { params: URLSearchParams }) {
   const list = useLoad((signal) => listSchedules(signal), []);
   useInterval(() => list.reload(), 5000);
@@ -346,7 +355,8 @@ export function SchedulesPage({ params }: { params: URLSearchParams }) {
         </button>
       </div>
       <p class="muted">
-        A schedule starts a registered playbook on every tick of its cron expression, in its time zone.
+        A schedule starts a registered playbook on every tick of its cron expression, read in its time zone.
+        Times below are in this browser&apos;s zone ({localZone()}).
       </p>
       {creating ? <ScheduleForm onCancel={() => setCreating(false)} /> : null}
       <ErrorBox error={list.error} title="Could not list schedules" />
@@ -397,7 +407,9 @@ export function SchedulesPage({ params }: { params: URLSearchParams }) {
         </table>
       </div>
       {list.data && items.length === 0 ? (
-        <p class="muted">No schedule yet. Create one with New schedule, or `noetl schedule create`.</p>
+        <p class="muted">
+          No schedule yet. Create one with New schedule, or <code>noetl schedule create</code>.
+        </p>
       ) : null}
     </section>
   );
@@ -428,62 +440,45 @@ export function SchedulePage({ id }: { id: string }) {
       <ErrorBox error={schedule.error} title="Could not load the schedule" />
       <ActionResult actions={actions} />
       {s ? (
-        <div class="panel">
-          <table class="compact schedule-fields">
-            <tbody>
-              <tr>
-                <th scope="row">state</th>
-                <td>
-                  <StateOf s={s} />
-                </td>
-              </tr>
-              <tr>
-                <th scope="row">playbook</th>
-                <td>
-                  <a href={`/catalog/${s.path}`}>{s.path}</a>{' '}
-                  <span class="muted">{s.version !== null ? `version ${s.version}` : 'latest version'}</span>
-                </td>
-              </tr>
-              <tr>
-                <th scope="row">cron</th>
-                <td>
-                  <code>{s.cron}</code> in {s.timezone}
-                </td>
-              </tr>
-              <tr>
-                <th scope="row">next fires</th>
-                <td>{s.next_fire_times.length ? s.next_fire_times.map(fmtTime).join(', ') : '— (paused)'}</td>
-              </tr>
-              <tr>
-                <th scope="row">last fire</th>
-                <td>
-                  <Outcome value={s.last_status} /> <span class="muted">{fmtTime(s.last_run_at)}</span>
-                </td>
-              </tr>
-              <tr>
-                <th scope="row">catchup / overlap</th>
-                <td>
-                  {s.catchup}
-                  {s.catchup === 'all' ? ` (at most ${s.catchup_limit})` : ''} / {s.overlap}
-                </td>
-              </tr>
-              <tr>
-                <th scope="row">workload</th>
-                <td>
-                  <code>{JSON.stringify(s.workload)}</code>
-                </td>
-              </tr>
-              {s.description ? (
-                <tr>
-                  <th scope="row">description</th>
-                  <td>{s.description}</td>
-                </tr>
-              ) : null}
-            </tbody>
-          </table>
-        </div>
+        <dl class="facts panel schedule-fields">
+          <dt>state</dt>
+          <dd>
+            <StateOf s={s} />
+          </dd>
+          <dt>playbook</dt>
+          <dd>
+            <a href={`/catalog/${s.path}`}>{s.path}</a>{' '}
+            <span class="muted">{s.version !== null ? `version ${s.version}` : 'latest version'}</span>
+          </dd>
+          <dt>cron</dt>
+          <dd>
+            <code>{s.cron}</code> in {s.timezone}
+          </dd>
+          <dt>next fires</dt>
+          <dd>{s.next_fire_times.length ? s.next_fire_times.map(fmtTime).join(', ') : '— (paused)'}</dd>
+          <dt>last fire</dt>
+          <dd>
+            <Outcome value={s.last_status} /> <span class="muted">{fmtTime(s.last_run_at)}</span>
+          </dd>
+          <dt>catchup / overlap</dt>
+          <dd>
+            {s.catchup}
+            {s.catchup === 'all' ? ` (at most ${s.catchup_limit})` : ''} / {s.overlap}
+          </dd>
+          <dt>workload</dt>
+          <dd>
+            <code>{JSON.stringify(s.workload)}</code>
+          </dd>
+          {s.description ? (
+            <>
+              <dt>description</dt>
+              <dd>{s.description}</dd>
+            </>
+          ) : null}
+        </dl>
       ) : null}
       <h2>Recent fires</h2>
+      <p class="muted">Times are in this browser&apos;s zone ({localZone()}).</p>
       <ErrorBox error={fires.error} title="Could not list the fires" />
       <div class="table-wrap">
         <table class="fires">
