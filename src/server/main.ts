@@ -140,6 +140,10 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
       ],
     });
     cleanup.unshift(() => app.close());
+    // The executions list's first page (the web UI's list) is prepared and its index pages read
+    // before the first request: on PGlite the first run plans the statement (~200 ms with
+    // 100,000 executions on a loaded machine).
+    await store.executions.page({ limit: 50 });
     const address = await app.listen({ host: config.host, port: config.port });
     const port = Number(new URL(address).port);
     const url = listenUrl(port);
