@@ -91,7 +91,7 @@ export function instrumentStore(store: Store, metrics: ServerMetrics): Store {
       return;
     }
     void store.executions
-      .get(executionId)
+      .overview(executionId)
       .then((row) => metrics.executions.inc({ path: row?.path ?? '', status }))
       .catch(() => undefined);
   };

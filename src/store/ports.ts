@@ -10,6 +10,7 @@ import type {
   EventInput,
   EventRecord,
   ExecutionInit,
+  ExecutionOverview,
   ExecutionRecord,
   ExecutionStatus,
   KeychainInput,
@@ -254,6 +255,8 @@ export interface ExecutionPage {
 
 export interface ExecutionStore {
   get(executionId: string): Promise<ExecutionRecord | undefined>;
+  /** `get` without the workload, which may be large: for status and event reads. */
+  overview(executionId: string): Promise<ExecutionOverview | undefined>;
   /** Newest first. */
   list(options?: ExecutionListOptions): Promise<ExecutionRecord[]>;
   /** Newest first, by keyset (start_time, execution_id): as fast on page 1000 as on page 1. */

@@ -138,6 +138,9 @@ export interface ExecutionInit {
   readonly idempotencyKey?: string;
 }
 
+/** An execution without its workload: what status and event reads need (`ExecutionStore.overview`). */
+export type ExecutionOverview = Omit<ExecutionRecord, 'workload'>;
+
 export interface ExecutionRecord {
   readonly executionId: string;
   readonly catalogId: string | null;

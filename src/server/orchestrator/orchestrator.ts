@@ -110,7 +110,7 @@ export class Orchestrator {
     if (!entry && req.parentExecutionId !== undefined) {
       // A child named as a file (`./children/x.yaml`) resolves against the parent's catalog
       // path, as `noetl run` resolves it against the parent's file (issue 11 item 11).
-      const parent = await tx.executions.get(req.parentExecutionId);
+      const parent = await tx.executions.overview(req.parentExecutionId);
       const relative = parent?.path ? childCatalogPath(parent.path, req.path) : undefined;
       if (relative !== undefined) {
         entry = await tx.catalog.getByPath(relative, req.version ?? 'latest');

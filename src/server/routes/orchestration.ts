@@ -471,7 +471,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
         },
       },
       async (req) => {
-        const exec = await store.executions.get(req.params.id);
+        const exec = await store.executions.overview(req.params.id);
         if (!exec) throw new NotFoundError(`execution ${req.params.id} not found`);
         const rows = await store.events.list(req.params.id, {
           ...(req.query.after !== undefined ? { afterEventId: req.query.after } : {}),
@@ -509,7 +509,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
       '/api/executions/:id/cancellation-check',
       { schema: { params: idParams } },
       async (req) => {
-        const exec = await store.executions.get(req.params.id);
+        const exec = await store.executions.overview(req.params.id);
         if (!exec) throw new NotFoundError(`execution ${req.params.id} not found`);
         return { execution_id: req.params.id, is_cancelled: exec.status === 'CANCELLED' };
       },

@@ -146,7 +146,7 @@ export function registerStreamRoutes(
     async (request, reply) => {
       const id = request.params.id;
       let after = resumeAfter(request, request.query.after);
-      const exec = await store.executions.get(id);
+      const exec = await store.executions.overview(id);
       if (!exec) throw new NotFoundError(`execution ${id} not found`);
 
       // Live events wait here until the history is written, then go out (without repeats).
@@ -186,7 +186,7 @@ export function registerStreamRoutes(
         }
         // Finished without a terminal event in its log (an operator's finalize of an old log):
         // nothing more will come.
-        if (!done && !stream.closed && (await store.executions.get(id))?.status !== 'RUNNING') {
+        if (!done && !stream.closed && (await store.executions.overview(id))?.status !== 'RUNNING') {
           const tail = await store.events.list(id, {
             ...(after !== undefined ? { afterEventId: after } : {}),
             limit: HISTORY_PAGE,
@@ -221,7 +221,7 @@ export function registerStreamRoutes(
       const q = request.query;
       let after = resumeAfter(request, q.after);
       const executionId = q.execution_id;
-      if (executionId !== undefined && !(await store.executions.get(executionId))) {
+      if (executionId !== undefined && !(await store.executions.overview(executionId))) {
         throw new NotFoundError(`execution ${executionId} not found`);
       }
       const types = q.types

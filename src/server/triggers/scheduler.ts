@@ -214,7 +214,7 @@ export class Scheduler {
     const fires = await store.schedules.fires(scheduleId, 20);
     const last = fires.find((f) => f.fireTime < before && f.outcome === 'started' && f.executionId !== null);
     if (!last?.executionId) return undefined;
-    const execution = await store.executions.get(last.executionId);
+    const execution = await store.executions.overview(last.executionId);
     return execution && !TERMINAL.has(execution.status) ? last.executionId : undefined;
   }
 }

@@ -1,8 +1,8 @@
 import type { ExecutionListOptions, ExecutionPage, ExecutionPageOptions, ExecutionStore } from '../ports.js';
-import type { ExecutionRecord } from '../records.js';
+import type { ExecutionOverview, ExecutionRecord } from '../records.js';
 import { opt, text } from '../rows.js';
 import { DEFAULT_LIST_LIMIT, type RepoContext } from './context.js';
-import { toExecution } from './mappers.js';
+import { toExecution, toExecutionOverview } from './mappers.js';
 
 const MAX_ID = '9223372036854775807';
 const MIN_ID = '-9223372036854775808';
@@ -15,6 +15,11 @@ export class SqlExecutionStore implements ExecutionStore {
   async get(executionId: string): Promise<ExecutionRecord | undefined> {
     const row = (await this.ctx.db.query(this.ctx.sql.executions.get, [executionId])).rows[0];
     return row ? toExecution(row) : undefined;
+  }
+
+  async overview(executionId: string): Promise<ExecutionOverview | undefined> {
+    const row = (await this.ctx.db.query(this.ctx.sql.executions.overview, [executionId])).rows[0];
+    return row ? toExecutionOverview(row) : undefined;
   }
 
   async list(options: ExecutionListOptions = {}): Promise<ExecutionRecord[]> {

@@ -6,6 +6,7 @@ import type {
   CredentialRecord,
   CredentialSummary,
   EventRecord,
+  ExecutionOverview,
   ExecutionRecord,
   ExecutionStatus,
   KeychainRecord,
@@ -86,6 +87,10 @@ export function toCommand(row: DbRow): CommandRecord {
 }
 
 export function toExecution(row: DbRow): ExecutionRecord {
+  return { ...toExecutionOverview(row), workload: jsonOrNull(row, 'workload') };
+}
+
+export function toExecutionOverview(row: DbRow): ExecutionOverview {
   return {
     executionId: text(row, 'execution_id'),
     catalogId: textOrNull(row, 'catalog_id'),
@@ -99,7 +104,6 @@ export function toExecution(row: DbRow): ExecutionRecord {
     startTime: time(row, 'start_time'),
     endTime: timeOrNull(row, 'end_time'),
     error: textOrNull(row, 'error'),
-    workload: jsonOrNull(row, 'workload'),
     idempotencyKey: textOrNull(row, 'idempotency_key'),
     updatedAt: time(row, 'updated_at'),
   };
