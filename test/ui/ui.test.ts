@@ -169,6 +169,21 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
     await shot(page, 'execution');
   });
 
+  it('draws a deep link from the server-folded summary before reading the event log', async () => {
+    const deep = await session.browser.newPage();
+    try {
+      // The log never answers: statuses and loop progress must come from the summary.
+      await deep.route('**/api/executions/*/events?*', () => undefined);
+      await deep.goto(`${server.url}/executions/${okId}`);
+      const each = deep.locator('svg.graph-svg g.node[data-step="each"][data-status="completed"]');
+      await each.waitFor({ timeout: 10_000 });
+      expect(await each.textContent()).toContain('3/3');
+      await deep.locator('svg.graph-svg g.node[data-step="end"][data-status="completed"]').waitFor();
+    } finally {
+      await deep.close();
+    }
+  });
+
   it('shows a failed step with its error, traceback and stderr', async () => {
     await page.goto(`${server.url}/executions/${failId}`);
     const bad = page.locator('g.node[data-step="bad"][data-status="failed"]');
