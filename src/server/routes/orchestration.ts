@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { NoetlError, NotFoundError } from '../../shared/index.js';
+import { NoetlError, NotFoundError, scrubSecrets } from '../../shared/index.js';
 import type { ExecutionPageKey, ExecutionStatus, Store } from '../../store/index.js';
 import type { ExecuteRequest, Orchestrator } from '../orchestrator/orchestrator.js';
 import { eventView, executionSummary, finalResult, statusView, stepResults } from '../orchestrator/views.js';
@@ -430,7 +430,8 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
           started_at: state.startedAt === undefined ? null : new Date(state.startedAt).toISOString(),
           completed_at: state.completedAt === undefined ? null : new Date(state.completedAt).toISOString(),
           parent_execution_id: state.parentExecutionId ?? null,
-          workload: state.workload,
+          // a display route: secret-looking keys are masked, as in the event routes
+          workload: scrubSecrets(state.workload),
           event_count: state.eventCount,
           last_event_id: live.lastEventId,
           steps: stepSummaries(state),
