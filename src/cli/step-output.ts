@@ -1,4 +1,4 @@
-import { payloadOf, type ExecutionEvent } from '../engine/index.js';
+import { commandIdOf, payloadOf, type ExecutionEvent } from '../engine/index.js';
 import { isPlainObject } from '../shared/index.js';
 import type { OutputLine } from '../tools/index.js';
 
@@ -85,6 +85,35 @@ export interface LooseEvent {
 export function outputLinesOf(event: LooseEvent): OutputLine[] {
   if (event.event_type !== 'call.done' && event.event_type !== 'call.error') return [];
   return linesOf(toolResultOf(event as ExecutionEvent));
+}
+
+/**
+ * The output lines of a server's events as they arrive: a running step's chunks
+ * (`command.heartbeat` events with `output.lines`, sent by the worker while the step runs), then
+ * its `call.done`/`call.error`, which carries every line again: lines a chunk gave are dropped
+ * there, so each line is seen once.
+ */
+export class LiveOutputLines {
+  private readonly seen = new Map<string, Set<string>>();
+
+  of(event: LooseEvent & { readonly meta?: unknown }): OutputLine[] {
+    const commandId = commandIdOf(event as ExecutionEvent) ?? '';
+    const key = (l: OutputLine): string => `${l.ts}\u0000${l.stream}\u0000${l.text}`;
+    if (event.event_type === 'command.heartbeat') {
+      const output = payloadOf(event as ExecutionEvent)['output'];
+      const lines = linesOf(isPlainObject(output) ? { output } : undefined);
+      if (lines.length === 0) return [];
+      const seen = this.seen.get(commandId) ?? new Set<string>();
+      for (const l of lines) seen.add(key(l));
+      this.seen.set(commandId, seen);
+      return lines;
+    }
+    const lines = outputLinesOf(event);
+    const seen = this.seen.get(commandId);
+    if (!seen || lines.length === 0) return lines;
+    this.seen.delete(commandId);
+    return lines.filter((l) => !seen.has(key(l)));
+  }
 }
 
 /** Collects each step's output and its failures from the events of a run. */

@@ -16,12 +16,14 @@ import {
   runTasks,
   type ChildPlaybookRequest,
   type ChildPlaybookResult,
+  type OutputLine,
   type ToolRegistry,
   type ToolResult,
   type ToolServices,
   workerToolEnv,
 } from '../tools/index.js';
 import type { ClaimResponse, ControlPlaneClient, PostedEvent } from './client.js';
+import { OutputChunks } from './output-chunks.js';
 
 export interface WorkerOptions {
   readonly workerId: string;
@@ -228,9 +230,10 @@ export class Worker {
     });
   }
 
-  private services(secrets: SecretRegistry): ToolServices {
+  private services(secrets: SecretRegistry, onOutput?: ToolServices['onOutput']): ToolServices {
     const client = this.options.client;
     return {
+      ...(onOutput ? { onOutput } : {}),
       env: this.toolEnv,
       logger: this.options.logger,
       secrets,
@@ -308,7 +311,23 @@ export class Worker {
     // A tool that finishes quickly is reported in one request (started, call.done, completed);
     // a slower one reports `command.started` as soon as it is clear it is slow.
     const started = event('command.started', {});
-    const run = this.runTool(n, claim, step, secrets);
+    // A running step's new output lines reach the server in chunks (at most every 500 ms, only
+    // when it prints): `command.heartbeat` events carrying `output: {lines}`.
+    // Each chunk has its own `call_index` (1, 2, ...): the server dedups a command's events by
+    // type and call_index, so a retried post stays one event and the next chunk is a new one.
+    let chunks: OutputChunks | undefined;
+    let chunksAfter: Promise<unknown> | undefined;
+    let chunkNo = 0;
+    const onOutput = (line: OutputLine): void => {
+      if (!chunks) {
+        chunks = new OutputChunks((output) =>
+          this.post(n.execution_id, [event('command.heartbeat', { call_index: ++chunkNo, output })]),
+        );
+        if (chunksAfter) chunks.open(chunksAfter);
+      }
+      chunks.push(line);
+    };
+    const run = this.runTool(n, claim, step, secrets, onOutput);
     let timer: NodeJS.Timeout | undefined;
     const quick = await Promise.race([
       run.then(() => true),
@@ -318,8 +337,13 @@ export class Worker {
     ]);
     clearTimeout(timer);
     const startedPosted = quick ? undefined : this.post(n.execution_id, [started]);
+    if (startedPosted) {
+      chunksAfter = startedPosted;
+      chunks?.open(startedPosted);
+    }
     const result = await run;
     await startedPosted;
+    await chunks?.stop();
     if (this.abort.signal.aborted) {
       // Shutdown cut the command short: hand it back instead of reporting a failure.
       await this.withRetry('release', () => o.client.release(n.event_id, o.workerId));
@@ -393,6 +417,7 @@ export class Worker {
     claim: ClaimResponse,
     step: string,
     secrets: SecretRegistry,
+    onOutput?: (line: OutputLine) => void,
   ): Promise<ToolResult> {
     const o = this.options;
     try {
@@ -411,7 +436,7 @@ export class Worker {
         },
         {
           registry: o.registry,
-          services: this.services(secrets),
+          services: this.services(secrets, onOutput),
           templates: templates(),
           signal: this.abort.signal,
         },

@@ -4,7 +4,7 @@ import { NoetlError } from '../../shared/index.js';
 import type { GlobalFlags } from '../cli-config.js';
 import { EXIT } from '../exit.js';
 import type { CliContext } from '../main.js';
-import { formatOutputLine, OutputLabels, outputLinesOf, type LooseEvent } from '../step-output.js';
+import { formatOutputLine, LiveOutputLines, OutputLabels, type LooseEvent } from '../step-output.js';
 import { connectApi, executionId } from './connect.js';
 import { interruptSignal, readEvents } from './watch.js';
 
@@ -17,10 +17,11 @@ export interface LogsOptions {
 /** Prints the output lines of one event: `[step] | text`, or NDJSON `{step, ts, stream, text}`. */
 function printer(opts: LogsOptions): (e: LooseEvent & { readonly meta?: unknown }) => void {
   const labels = new OutputLabels();
+  const live = new LiveOutputLines();
   return (e) => {
     labels.onEvent(e);
     if (opts.step !== undefined && e.node_name !== opts.step) return;
-    const lines = outputLinesOf(e);
+    const lines = live.of(e);
     if (lines.length === 0) return;
     const commandId = (e.meta as { command_id?: unknown } | null | undefined)?.command_id;
     const label = labels.label(e.node_name, commandId);

@@ -2,7 +2,7 @@ import type { ControlPlaneClient, EventView } from '../../worker/client.js';
 import { isPlainObject } from '../../shared/index.js';
 import type { OutputLine } from '../../tools/index.js';
 import { duration } from '../output.js';
-import { OutputLabels, outputLinesOf } from '../step-output.js';
+import { LiveOutputLines, OutputLabels } from '../step-output.js';
 import { stepTree, type StepRow } from '../api/step-tree.js';
 
 /** One row of `GET /api/executions` (docs/api.md). */
@@ -98,13 +98,14 @@ export class ExecutionModel {
   readonly errors = new Map<string, StepError>();
   status = 'RUNNING';
   private readonly labels = new OutputLabels();
+  private readonly live = new LiveOutputLines();
   private steps: StepRow[] | undefined;
 
   add(e: EventView): void {
     this.events.push(e);
     this.steps = undefined;
     this.labels.onEvent(e);
-    const lines = outputLinesOf(e);
+    const lines = this.live.of(e);
     if (lines.length > 0) {
       const label = this.labels.label(e.node_name, e.meta?.['command_id']);
       const kept = this.output.get(e.node_name) ?? [];
