@@ -38,7 +38,7 @@ kind: Playbook
 metadata: { name: long, path: tui/long }
 workflow:
   - step: start
-    tool: { kind: shell, command: "sleep 30" }
+    tool: { kind: shell, command: "echo waiting; sleep 30" }
 `;
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -227,13 +227,21 @@ describe.skipIf(!HAS_TMUX)('noetl tui in tmux (80x24)', () => {
     await pane.waitFor(/Executions {2}status: all/);
   }, 30_000);
 
-  it('cancels a running execution, filters by status, lists the catalog and pools, quits on q', async () => {
+  it('shows a running step’s output live, cancels it, filters by status, lists the catalog and pools, quits on q', async () => {
     const longId = (
       await server.post<{ execution_id: string }>('/api/execute', { path: 'tui/long', payload: {} })
     ).body.execution_id;
     await pane.waitFor(new RegExp(`>${longId} +RUNNING`));
-    await pane.keys('c');
+    await pane.keys('Enter');
+    await pane.waitFor(/>… start +RUNNING/);
+    await pane.keys('Enter');
+    // The worker sends the line while the step runs (a chunk), long before it ends.
+    const live = await pane.waitFor(/\| waiting/, 10_000);
+    expect(live).toMatch(/Step start +RUNNING/);
+    await pane.keys('Escape', 'c');
     await pane.waitFor(new RegExp(`cancelled ${longId}`));
+    await pane.waitFor(new RegExp(`Execution ${longId} +CANCELLED`));
+    await pane.keys('Escape');
     await pane.waitFor(new RegExp(`>${longId} +CANCELLED`));
     expect((await server.waitFor(longId))['status']).toBe('CANCELLED');
     await pane.keys('s', 's', 's');
