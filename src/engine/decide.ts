@@ -5,7 +5,7 @@ import { keychainReadBy, namesReadByKeychain, snapshotScope, type Command } from
 import type { EventType, ExecutionEvent } from './events.js';
 import { edgeKey, graphOf, onOneCycle, reachableFrom, type PlaybookGraph } from './graph.js';
 import { DEFAULT_MAX_IN_FLIGHT, toIterable } from './loop-items.js';
-import { executionScope } from './scope.js';
+import { bareReference, executionScope, lookupReference } from './scope.js';
 import {
   applyEvent,
   isRunning,
@@ -343,6 +343,7 @@ class Pass {
       });
       return;
     }
+    const reference = bareReference(loop.in);
     let maxInFlight = Math.min(items.length, DEFAULT_MAX_IN_FLIGHT);
     if (loop.mode === 'sequential') maxInFlight = 1;
     else if (loop.maxInFlight !== undefined) {
@@ -357,7 +358,12 @@ class Pass {
         iterator_var: loop.iterator,
         max_in_flight: Math.max(1, maxInFlight),
         mode: loop.mode,
-        items,
+        // A list the state holds already (`{{ workload.items }}`, `{{ fetch.rows }}`) is named,
+        // not copied: a replay looks it up where this pass did (state.ts). Copied into the
+        // event, a 100,000-item workload made execute write it twice more (issue 10 item 11).
+        ...(reference !== undefined && lookupReference(scope, reference) === items
+          ? { items_from: reference }
+          : { items }),
       },
     });
     const s = stepState(this.state, def.name);

@@ -361,6 +361,49 @@ workflow:
     expect(rebuilt.steps.get('start')?.data).toEqual([1, 2]);
     expect(rebuilt.eventCount).toBe(events.length);
   });
+
+  it('names a loop list the state holds instead of copying it, and a replay finds it', () => {
+    const source = `${head}workload: { items: [1, 2, 3] }
+workflow:
+  - step: start
+    tool: { kind: noop }
+    next: [ each ]
+  - step: each
+    loop: { in: "{{ start.rows }}", iterator: n }
+    tool: { kind: noop }
+    next: [ { step: arc, set: { list: "{{ workload.items }}" } } ]
+  - step: arc
+    loop: { in: "{{ ctx.list }}", iterator: n }
+    tool: { kind: noop }
+    next: [ copied ]
+  - step: copied
+    loop: { in: "{{ workload.items | reverse }}", iterator: n }
+    tool: { kind: noop }
+`;
+    const playbook = playbookOf(source);
+    const { state, events } = drive(playbook, (c) =>
+      ok(c.step === 'start' ? { rows: ['a', 'b'] } : (c.args['n'] ?? null)),
+    );
+    expect(state.status).toBe('COMPLETED');
+    const enter = (step: string) =>
+      events.find((e) => e.event_type === 'step.enter' && e.node_name === step)?.context ?? {};
+    expect(enter('each')).toMatchObject({ items_from: 'start.rows', iterations_expected: 2 });
+    expect(enter('each')).not.toHaveProperty('items');
+    expect(enter('arc')).toMatchObject({ items_from: 'ctx.list' });
+    expect(enter('copied')).toMatchObject({ items: [3, 2, 1] });
+    expect(enter('copied')).not.toHaveProperty('items_from');
+    expect(state.steps.get('each')?.data).toEqual(['a', 'b']);
+    expect(state.steps.get('arc')?.data).toEqual([1, 2, 3]);
+    // a replay of the log up to each loop's entry holds the list the live run iterated
+    for (const step of ['each', 'arc']) {
+      const at = events.findIndex((e) => e.event_type === 'step.enter' && e.node_name === step);
+      const loop = replay(playbook, events.slice(0, at + 1)).steps.get(step)?.loop;
+      expect(loop?.items).toEqual(step === 'each' ? ['a', 'b'] : [1, 2, 3]);
+    }
+    const rebuilt = replay(playbook, events);
+    expect(rebuilt.status).toBe('COMPLETED');
+    expect(rebuilt.steps.get('arc')?.data).toEqual([1, 2, 3]);
+  });
 });
 
 describe('resume', () => {

@@ -51,6 +51,25 @@ export function executionScope(
   };
 }
 
+const REFERENCE_RE = /^\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}$/;
+
+/** The dotted name a template is made of alone (`{{ workload.items }}`), or undefined. */
+export function bareReference(source: unknown): string | undefined {
+  return typeof source === 'string' ? REFERENCE_RE.exec(source.trim())?.[1] : undefined;
+}
+
+/** A dotted name's value in a scope, through plain objects' own keys only; undefined if absent. */
+export function lookupReference(scope: TemplateScope, reference: string): unknown {
+  const [first, ...rest] = reference.split('.');
+  let value = typeof scope === 'function' ? scope(first!) : scope[first!];
+  for (const key of rest) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    if (!Object.prototype.hasOwnProperty.call(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
 function stepsView(state: ExecutionState): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, s] of state.steps) {

@@ -1,5 +1,6 @@
 import type { Playbook, Step } from '../dsl/index.js';
 import { commandIdOf, payloadOf, type ExecutionEvent } from './events.js';
+import { executionScope, lookupReference } from './scope.js';
 
 export type StepStatus =
   'pending' | 'entered' | 'issued' | 'claimed' | 'started' | 'completed' | 'failed' | 'skipped';
@@ -223,13 +224,23 @@ export function applyEvent(state: ExecutionState, event: ExecutionEvent): void {
       return;
     }
     case 'step.enter': {
+      const ctx = event.context ?? {};
+      // `items_from`: the loop's list is a value of the state as it was when the step entered.
+      const items =
+        typeof ctx['items_from'] === 'string'
+          ? lookupReference(
+              executionScope(
+                state,
+                isRecord(ctx['arc_set']) ? { ...ctx['arc_set'], ctx: ctx['arc_set'] } : undefined,
+              ),
+              ctx['items_from'],
+            )
+          : ctx['items'];
       const s = stepState(state, event.node_name);
       s.runs++;
       state.stepsEntered++;
       s.enteredAt = timeOf(event);
       delete s.loop;
-      const ctx = event.context ?? {};
-      const items = ctx['items'];
       if (Array.isArray(items)) {
         s.loop = {
           enterEventId: event.event_id,
