@@ -57,11 +57,15 @@ describe('loadServerConfig', () => {
       corsOrigins: ['https://ui.example:8443', 'http://localhost:5173'],
       sqlStatementTimeoutMs: 2500,
     });
-    expect(() => loadServerConfig({ env: { NOETL_CORS_ORIGINS: 'ui.example' } })).toThrow(/NOETL_CORS_ORIGINS/);
+    expect(() => loadServerConfig({ env: { NOETL_CORS_ORIGINS: 'ui.example' } })).toThrow(
+      /NOETL_CORS_ORIGINS/,
+    );
     expect(() => loadServerConfig({ env: { NOETL_CORS_ORIGINS: 'https://ui.example/app' } })).toThrow(
       /NOETL_CORS_ORIGINS/,
     );
-    expect(() => loadServerConfig({ env: { NOETL_ALLOWED_HOSTS: 'http://x' } })).toThrow(/NOETL_ALLOWED_HOSTS/);
+    expect(() => loadServerConfig({ env: { NOETL_ALLOWED_HOSTS: 'http://x' } })).toThrow(
+      /NOETL_ALLOWED_HOSTS/,
+    );
   });
 
   it('takes flags over env over file', () => {
@@ -246,7 +250,10 @@ describe('loadWorkerConfig', () => {
       nats: { url: 'nats://n:4222' },
       apiToken: 't',
     });
-    expect(loadWorkerConfig({ env: { PORT: '7000' } }).metricsBind).toEqual({ host: '127.0.0.1', port: 7000 });
+    expect(loadWorkerConfig({ env: { PORT: '7000' } }).metricsBind).toEqual({
+      host: '127.0.0.1',
+      port: 7000,
+    });
     expect(() => loadWorkerConfig({ env: { WORKER_METRICS_BIND: 'nope' } })).toThrow(/WORKER_METRICS_BIND/);
     expect(() => loadWorkerConfig({ env: { WORKER_MAX_CONCURRENT: '0' } })).toThrow(/WORKER_MAX_CONCURRENT/);
   });
