@@ -305,6 +305,13 @@ const TABLE = [
     default: '4',
   },
   {
+    name: 'NOETL_STEP_OUTPUT_MAX_BYTES',
+    scope: 'both',
+    description:
+      'stdout and stderr kept per step of python and shell tools: past it the oldest lines are cut and the cut is said (`truncated`). Also read by `noetl run`',
+    default: '65536',
+  },
+  {
     name: 'WORKER_GRACE_SECONDS',
     scope: 'worker',
     description: 'on SIGTERM, how long in-flight commands may finish before they are handed back',

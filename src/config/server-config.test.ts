@@ -35,6 +35,7 @@ describe('loadServerConfig', () => {
       runtimeSweepIntervalSeconds: 30,
       runtimeOfflineSeconds: 60,
       bodyLimitBytes: 10 * 1024 * 1024,
+      stepOutputMaxBytes: 64 * 1024,
       allowInsecureDefaultKey: false,
     });
     expect(c.nats).toBeUndefined();

@@ -3,6 +3,7 @@ import { ConfigError, type PlaybookLimits } from '../shared/index.js';
 import { readNatsSettings, type NatsSettings } from './nats-settings.js';
 import { readPlaybookLimits } from './playbook-limits.js';
 import { ConfigReader, type ConfigSources } from './sources.js';
+import { readStepOutputMaxBytes } from './step-output.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -58,6 +59,8 @@ export interface ServerConfig {
   /** `NOETL_LOG_FORMAT`: `auto` (JSON lines unless stdout is a terminal), `pretty` or `json`. */
   readonly logFormat: 'auto' | 'pretty' | 'json';
   readonly bodyLimitBytes: number;
+  /** `NOETL_STEP_OUTPUT_MAX_BYTES`: stdout/stderr kept per step by the in-process workers. */
+  readonly stepOutputMaxBytes: number;
   /** In-process workers; 0 = none. */
   readonly embeddedWorkers: number;
   /** `NOETL_MAX_STEPS_PER_EXECUTION`: the engine's step budget of each execution. */
@@ -199,6 +202,7 @@ export function loadServerConfig(sources: ConfigSources): ServerConfig {
     logLevel: read.oneOf('NOETL_LOG_LEVEL', LOG_LEVELS, debug ? 'debug' : 'info'),
     logFormat: read.oneOf('NOETL_LOG_FORMAT', ['auto', 'pretty', 'json'] as const, 'auto'),
     bodyLimitBytes: read.int('NOETL_BODY_LIMIT_BYTES', 10 * 1024 * 1024, { min: 1024 }),
+    stepOutputMaxBytes: readStepOutputMaxBytes(read),
     embeddedWorkers: read.int('NOETL_EMBEDDED_WORKERS', 4, { min: 0, max: 256 }),
     maxStepsPerExecution: read.int('NOETL_MAX_STEPS_PER_EXECUTION', 100_000, { min: 1 }),
     playbookLimits: readPlaybookLimits(read),

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { readNatsSettings, type NatsSettings } from './nats-settings.js';
 import { LOG_LEVELS, type LogLevel } from './server-config.js';
 import { ConfigReader, type ConfigSources } from './sources.js';
+import { readStepOutputMaxBytes } from './step-output.js';
 
 export interface BindAddress {
   readonly host: string;
@@ -18,6 +19,8 @@ export interface WorkerConfig {
   readonly maxConcurrent: number;
   /** `WORKER_GRACE_SECONDS`: drain time on SIGTERM. */
   readonly graceSeconds: number;
+  /** `NOETL_STEP_OUTPUT_MAX_BYTES`: stdout/stderr kept per step. */
+  readonly stepOutputMaxBytes: number;
   readonly metricsBind: BindAddress;
   /** Undefined: no NATS (the worker runs in-process or is told its bus otherwise). */
   readonly nats?: NatsSettings;
@@ -64,6 +67,7 @@ export function loadWorkerConfig(sources: ConfigSources): WorkerConfig {
     heartbeatIntervalSeconds: read.seconds('WORKER_HEARTBEAT_INTERVAL', 15),
     maxConcurrent: read.int('WORKER_MAX_CONCURRENT', 4, { min: 1, max: 1024 }),
     graceSeconds: read.int('WORKER_GRACE_SECONDS', 30, { min: 0, max: 86_400 }),
+    stepOutputMaxBytes: readStepOutputMaxBytes(read),
     metricsBind: readBind(read),
     ...(nats === undefined ? {} : { nats }),
     ...(apiToken === undefined ? {} : { apiToken }),

@@ -199,6 +199,7 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
         logger: logger.child({ component: 'worker', workerId }),
         env: options.env ?? {},
         maxBodyBytes: config.bodyLimitBytes,
+        stepOutputMaxBytes: config.stepOutputMaxBytes,
       });
       await worker.start();
       workers.push(worker);

@@ -180,6 +180,7 @@ export async function startWorker(
     logger,
     env,
     graceMs,
+    stepOutputMaxBytes: config.stepOutputMaxBytes,
     onCommand: (o) => {
       commands.inc({ status: o.status });
       duration.observe(o.durationMs / 1000);

@@ -48,6 +48,8 @@ export interface WorkerOptions {
    * RESULT_TOO_LARGE and the size instead of being posted and refused.
    */
   readonly maxBodyBytes?: number;
+  /** stdout/stderr kept per step (`NOETL_STEP_OUTPUT_MAX_BYTES`); default the tools' 64 KiB. */
+  readonly stepOutputMaxBytes?: number;
   /** Called after each command with its outcome (metrics). */
   readonly onCommand?: (outcome: {
     readonly status: 'success' | 'error';
@@ -234,6 +236,9 @@ export class Worker {
     const client = this.options.client;
     return {
       ...(onOutput ? { onOutput } : {}),
+      ...(this.options.stepOutputMaxBytes !== undefined
+        ? { outputMaxBytes: this.options.stepOutputMaxBytes }
+        : {}),
       env: this.toolEnv,
       logger: this.options.logger,
       secrets,

@@ -120,6 +120,42 @@ describe('noetl run: step output', () => {
     expect(errorEvent).not.toContain('tok-SECRET-9911');
   });
 
+  it('keeps the tail of a step’s output within NOETL_STEP_OUTPUT_MAX_BYTES', async () => {
+    writeFileSync(
+      join(dir, 'chatty.yaml'),
+      `apiVersion: noetl.io/v2
+kind: Playbook
+metadata: { name: chatty }
+workflow:
+  - step: start
+    tool:
+      kind: python
+      code: |
+        for i in range(300):
+            print(f"line {i:03d} " + "x" * 30)
+        result = 1
+`,
+    );
+    type Outcome = { output: Record<string, Array<{ text: string }>> };
+    const all = await noetl(['run', 'chatty.yaml', '--json'], { cwd: dir });
+    const full = (JSON.parse(all.stdout) as Outcome).output['start']!.map((l) => l.text);
+    expect(full[0]).toMatch(/^line 000 /); // 12 kB fits the default 64 KiB
+    const cut = await noetl(['run', 'chatty.yaml', '--json'], {
+      cwd: dir,
+      env: { NOETL_STEP_OUTPUT_MAX_BYTES: '2048' },
+    });
+    const kept = (JSON.parse(cut.stdout) as Outcome).output['start']!.map((l) => l.text);
+    expect(kept.at(-1)).toMatch(/^line 299 /); // the tail is kept
+    expect(kept.some((t) => t.startsWith('line 000 '))).toBe(false);
+    expect(kept.join('\n').length).toBeLessThanOrEqual(2048);
+    const bad = await noetl(['run', 'chatty.yaml'], {
+      cwd: dir,
+      env: { NOETL_STEP_OUTPUT_MAX_BYTES: 'lots' },
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('NOETL_STEP_OUTPUT_MAX_BYTES');
+  });
+
   it('a step that prints nothing adds no output', async () => {
     const r = await noetl(['run', 'quiet.yaml', '--json'], { cwd: dir });
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'COMPLETED', output: {} });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigReader, readPlaybookLimits } from '../../config/index.js';
+import { ConfigReader, readPlaybookLimits, readStepOutputMaxBytes } from '../../config/index.js';
 import { loadPlaybookFile, runLocal } from '../../local/index.js';
 import { NoetlError, redactSecretText, scrubSecrets, SecretRegistry } from '../../shared/index.js';
 import { closeToolResources } from '../../tools/index.js';
@@ -89,6 +89,7 @@ export async function runAction(
       signal: controller.signal,
       services: {
         secrets,
+        outputMaxBytes: readStepOutputMaxBytes(new ConfigReader({ env: ctx.env })),
         ...(verbose
           ? {
               onOutput: (line, where) =>
