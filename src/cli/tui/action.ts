@@ -17,6 +17,11 @@ export async function tuiAction(ctx: CliContext, flags: GlobalFlags): Promise<nu
   const api = await connectApi(ctx, flags);
   // Fail fast with the usual UNAVAILABLE error when the server is not there.
   await api.client.health();
+  // ink renders nothing until it exits when it believes it runs in CI (its is-in-ci reads CI and
+  // CONTINUOUS_INTEGRATION as ink loads). A terminal UI on a TTY is interactive whatever the shell
+  // exports, so those are hidden from it; the TUI starts no other process that could miss them.
+  delete process.env['CI'];
+  delete process.env['CONTINUOUS_INTEGRATION'];
   const { runTui } = await import('./app.js');
   try {
     await runTui({
