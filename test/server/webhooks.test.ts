@@ -8,6 +8,7 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/cluster.js';
 import { startTestServer, type RunningServer } from '../helpers/embedded-server.js';
 
 const HANDLER = (path: string, via: string) => `
@@ -220,6 +221,15 @@ describe('webhook subscriptions', () => {
     expect(cred.status).toBeLessThan(300);
     await server.register(example('handle_order.yaml'));
     await server.register(example('orders.subscription.yaml'));
+    // served within 250 ms of its registration: an unsigned probe answers 401, no longer 404
+    await waitFor(
+      async () =>
+        (await deliver('/ingress/shop/orders', '{}', { 'content-type': 'application/json' })).status === 401
+          ? true
+          : undefined,
+      'the example subscription served',
+      10_000,
+    );
     const body = JSON.stringify({ order_id: 'EX-1', amount: 12.5 });
     const ts = String(Math.floor(Date.now() / 1000));
     const headers = {

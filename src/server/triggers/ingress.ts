@@ -39,6 +39,7 @@ export interface IngressDeps {
   readonly refreshMs?: number;
 }
 
+const MISS_RELOAD_MS = 250;
 const SECRET_FIELDS = ['token', 'secret', 'value', 'key', 'api_key', 'password'] as const;
 /** Headers never copied into the payload (credentials and signatures). */
 const HIDDEN_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
@@ -72,11 +73,18 @@ class SubscriptionTable {
   constructor(private readonly deps: IngressDeps) {}
 
   async get(gatewayPath: string): Promise<WebhookSubscription | undefined> {
-    if (this.deps.clock.now() - this.loadedAt > (this.deps.refreshMs ?? 1_000)) {
-      this.loading ??= this.load().finally(() => (this.loading = undefined));
-      await this.loading;
-    }
+    if (this.deps.clock.now() - this.loadedAt > (this.deps.refreshMs ?? 1_000)) await this.reload();
+    const found = this.byPath.get(gatewayPath);
+    // A subscription registered since the last read is served at once: a miss reads the catalog
+    // again, at most every 250 ms (so probing unknown paths cannot hammer the store).
+    if (found || this.deps.clock.now() - this.loadedAt < MISS_RELOAD_MS) return found;
+    await this.reload();
     return this.byPath.get(gatewayPath);
+  }
+
+  private async reload(): Promise<void> {
+    this.loading ??= this.load().finally(() => (this.loading = undefined));
+    await this.loading;
   }
 
   private async load(): Promise<void> {
