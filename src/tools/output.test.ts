@@ -46,6 +46,23 @@ describe('OutputCollector', () => {
   it('returns nothing for a silent step', () => {
     expect(new OutputCollector().end()).toBeUndefined();
   });
+
+  it('neither keeps nor streams the empty line before a hidden marker, even when they arrive apart', () => {
+    const streamed: string[] = [];
+    const c = new OutputCollector(1024, (l) => streamed.push(l.text));
+    c.hideLines((t) => t === '@@marker@@');
+    c.write('stdout', 'rows\n\n'); // the wrapper's newline arrives before its marker
+    c.write('stdout', '@@marker@@\n');
+    c.write('stderr', 'a\n\nb\n\n'); // empty lines of the user's own are kept, in order
+    expect(streamed).toEqual(['rows', 'a', '', 'b']);
+    expect(c.end()?.lines.map((l) => `${l.stream}:${l.text}`)).toEqual([
+      'stdout:rows',
+      'stderr:a',
+      'stderr:',
+      'stderr:b',
+      'stderr:',
+    ]);
+  });
 });
 
 describe('step output through runTasks', () => {

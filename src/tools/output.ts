@@ -77,16 +77,23 @@ export class OutputCollector implements OutputSink {
     this.partial[stream] = rest;
   }
 
+  /**
+   * An empty line held back while a hidden line may follow it on the same stream: the python
+   * wrapper writes a newline before its marker, and that empty line must neither be kept nor
+   * streamed (with -v or live chunks it would otherwise be shown before the marker is seen).
+   */
+  private readonly pendingEmpty: Partial<Record<OutputStream, OutputLine>> = {};
+
   private add(line: OutputLine): void {
-    if (this.hide?.(line.text)) {
-      // The python wrapper writes a newline before its marker: drop the empty line it made.
-      const last = this.kept[this.kept.length - 1];
-      if (this.kept.length > this.head && last?.stream === line.stream && last.text === '') {
-        this.kept.pop();
-        this.bytes -= 1;
-      }
-      return;
-    }
+    const held = this.pendingEmpty[line.stream];
+    if (held) delete this.pendingEmpty[line.stream];
+    if (this.hide?.(line.text)) return; // the held empty line was the wrapper's own newline
+    if (held) this.keep(held);
+    if (this.hide && line.text === '') this.pendingEmpty[line.stream] = line;
+    else this.keep(line);
+  }
+
+  private keep(line: OutputLine): void {
     let kept = line;
     if (Buffer.byteLength(line.text) > this.maxBytes) {
       const cut = line.text.slice(line.text.length - this.maxBytes);
@@ -116,6 +123,9 @@ export class OutputCollector implements OutputSink {
       const tail = (this.decoders[stream]?.end() ?? '') + this.partial[stream];
       this.partial[stream] = '';
       if (tail !== '') this.add({ ts, stream, text: tail });
+      const held = this.pendingEmpty[stream];
+      if (held) this.keep(held); // a real empty last line: no marker followed it
+      delete this.pendingEmpty[stream];
     }
     this.decoders = {};
     const lines = this.kept.slice(this.head);
