@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { isPlainObject, NoetlError } from '../../shared/index.js';
-import { webhookSubscription, type HeaderDirective } from './subscription.js';
+import { directivesOf, str, webhookSubscription, type HeaderDirective } from './subscription.js';
 
 /**
  * NoETL `kind: Subscription` resources with a pull source (docs/triggers.md): `spec.source: nats`
@@ -57,10 +57,6 @@ function invalid(path: string, message: string): NoetlError {
   return new NoetlError('BAD_REQUEST', `subscription ${path}: ${message}`);
 }
 
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
-}
-
 function positive(path: string, field: string, value: unknown, fallback: number, max?: number): number {
   if (value === undefined || value === null) return fallback;
   if (
@@ -71,22 +67,6 @@ function positive(path: string, field: string, value: unknown, fallback: number,
   )
     throw invalid(path, `${field} must be a whole number from 1${max !== undefined ? ` to ${max}` : ''}`);
   return value;
-}
-
-function directivesOf(spec: Record<string, unknown>): HeaderDirective[] {
-  const headers = isPlainObject(spec['headers']) ? spec['headers'] : {};
-  const out: HeaderDirective[] = [];
-  for (const d of Array.isArray(headers['directives']) ? (headers['directives'] as unknown[]) : []) {
-    if (!isPlainObject(d)) continue;
-    const header = str(d['header']);
-    const controls = str(d['controls']);
-    if (!header || !controls) continue;
-    const allowed = Array.isArray(d['allowed'])
-      ? d['allowed'].filter((a): a is string => typeof a === 'string')
-      : undefined;
-    out.push({ header: header.toLowerCase(), controls, ...(allowed ? { allowed } : {}) });
-  }
-  return out;
 }
 
 /**

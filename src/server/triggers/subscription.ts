@@ -55,8 +55,26 @@ function invalid(path: string, message: string): NoetlError {
   return new NoetlError('BAD_REQUEST', `subscription ${path}: ${message}`);
 }
 
-function str(value: unknown): string | undefined {
+/** A trimmed non-empty string, or undefined. */
+export function str(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/** `spec.headers.directives` of a Subscription (header names lower-cased); malformed ones skipped. */
+export function directivesOf(spec: Record<string, unknown>): HeaderDirective[] {
+  const headers = isPlainObject(spec['headers']) ? spec['headers'] : {};
+  const out: HeaderDirective[] = [];
+  for (const d of Array.isArray(headers['directives']) ? (headers['directives'] as unknown[]) : []) {
+    if (!isPlainObject(d)) continue;
+    const header = str(d['header']);
+    const controls = str(d['controls']);
+    if (!header || !controls) continue;
+    const allowed = Array.isArray(d['allowed'])
+      ? d['allowed'].filter((a): a is string => typeof a === 'string')
+      : undefined;
+    out.push({ header: header.toLowerCase(), controls, ...(allowed ? { allowed } : {}) });
+  }
+  return out;
 }
 
 /**
@@ -103,18 +121,7 @@ export function webhookSubscription(
   const dispatch = isPlainObject(spec['dispatch']) ? spec['dispatch'] : {};
   const playbook = str(dispatch['playbook']);
   if (!playbook) throw invalid(path, 'spec.dispatch.playbook is required');
-  const headers = isPlainObject(spec['headers']) ? spec['headers'] : {};
-  const directives: HeaderDirective[] = [];
-  for (const d of Array.isArray(headers['directives']) ? (headers['directives'] as unknown[]) : []) {
-    if (!isPlainObject(d)) continue;
-    const header = str(d['header']);
-    const controls = str(d['controls']);
-    if (!header || !controls) continue;
-    const allowed = Array.isArray(d['allowed'])
-      ? d['allowed'].filter((a): a is string => typeof a === 'string')
-      : undefined;
-    directives.push({ header: header.toLowerCase(), controls, ...(allowed ? { allowed } : {}) });
-  }
+  const directives = directivesOf(spec);
   const dedup = isPlainObject(spec['dedup']) ? spec['dedup'] : {};
   const keyDirective = directives.find((d) => d.controls === 'idempotency_key');
   const window = dedup['window_secs'];
