@@ -1,7 +1,7 @@
 /**
  * `PATCH /api/credentials/{key}` (issue 13): a merge update for the UI's credential editor. Given
- * fields of `data` are set, others kept, null removes one; the answer never holds data. On PGlite
- * and PostgreSQL.
+ * fields of `data` are set, others kept, null removes one; the answer never holds data. The editor
+ * reads the field names (never values) with `include_fields=true`. On PGlite and PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -68,6 +68,22 @@ for (const [name, factory] of [
         password: 's3cret-rotated',
         sslmode: 'require',
       });
+    });
+
+    it('names the data fields with include_fields=true, never their values', async () => {
+      await call('POST', '/api/credentials', {
+        name: 'fields_only',
+        type: 'postgres',
+        data: { user: 'app', password: 's3cret-fields', host: 'db1' },
+      });
+      const plain = await call('GET', '/api/credentials/fields_only');
+      expect(plain.json()).not.toHaveProperty('fields');
+      const res = await call('GET', '/api/credentials/fields_only?include_fields=true');
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ name: 'fields_only', fields: ['host', 'password', 'user'] });
+      expect(res.json()).not.toHaveProperty('data');
+      expect(res.body).not.toContain('s3cret');
+      expect(res.body).not.toContain('db1');
     });
 
     it('renames and retypes keeping the id; a taken name is 409, an unknown key 404', async () => {

@@ -6,7 +6,8 @@ import type { RouteContext } from './context.js';
 
 /**
  * Credentials (contract 4.1, 9). `data` is sealed with the envelope cipher before it reaches the
- * store and is returned only by `GET /api/credentials/{id-or-name}?include_data=true`.
+ * store and is returned only by `GET /api/credentials/{id-or-name}?include_data=true`;
+ * `?include_fields=true` gives the names of its fields without their values (the UI's editor).
  */
 
 interface UpsertBody {
@@ -36,6 +37,7 @@ interface OneParams {
 }
 interface OneQuery {
   readonly include_data?: boolean;
+  readonly include_fields?: boolean;
   readonly execution_id?: string;
   readonly parent_execution_id?: string;
 }
@@ -150,11 +152,14 @@ export function registerCredentialRoutes(app: FastifyInstance, ctx: RouteContext
       schema: {
         tags,
         summary: 'One credential; its decrypted data only with include_data=true',
+        description:
+          'include_fields=true adds `fields`, the names of its data fields (never their values), for editors.',
         params: oneParams,
         querystring: {
           type: 'object',
           properties: {
             include_data: { type: 'boolean' },
+            include_fields: { type: 'boolean' },
             execution_id: { type: 'string' },
             parent_execution_id: { type: 'string' },
           },
@@ -165,7 +170,11 @@ export function registerCredentialRoutes(app: FastifyInstance, ctx: RouteContext
       const record = await store.credentials.get(request.params.key);
       if (!record) throw new NotFoundError(`no credential '${request.params.key}'`);
       const summary = credentialSummary(record);
-      if (request.query.include_data !== true) return summary;
+      if (request.query.include_data !== true) {
+        if (request.query.include_fields !== true) return summary;
+        const opened = cipher.open(record.dataEncrypted);
+        return { ...summary, fields: isPlainObject(opened) ? Object.keys(opened).sort() : [] };
+      }
       request.log.info(
         {
           credential: record.name,
