@@ -1,4 +1,5 @@
 import { isTemplate } from '../template/index.js';
+import { checkKeys, LOOP_KEYS, LOOP_SPEC_KEYS } from './known-keys.js';
 import { has, isMap, present, show, type Path } from './raw.js';
 import type { Reporter } from './reporter.js';
 import type { LoopMode, LoopSpec } from './types.js';
@@ -44,6 +45,8 @@ export function normalizeLoop(raw: unknown, path: Path, rep: Reporter): LoopSpec
   if (spec !== undefined && spec !== null && !isMap(spec))
     rep.error('LOOP_INVALID', [...path, 'spec'], '`loop.spec` must be a map');
   const specMap = isMap(spec) ? spec : {};
+  checkKeys(raw, LOOP_KEYS, path, '`loop`', rep);
+  checkKeys(specMap, LOOP_SPEC_KEYS, [...path, 'spec'], '`loop.spec`', rep);
   const modeAt: Path = has(specMap, 'mode') ? [...path, 'spec', 'mode'] : [...path, 'mode'];
   const mode = readMode(present(specMap, 'mode') ?? present(raw, 'mode'), modeAt, rep);
 

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { isTemplate, scanTemplate } from '../template/index.js';
+import { ARC_KEYS, checkKeys, ROUTER_KEYS, ROUTER_SPEC_KEYS } from './known-keys.js';
 import { has, isMap, present, show, type Path, type RawMap } from './raw.js';
 import type { Reporter } from './reporter.js';
 import type { Arc, NextSpec, RouterMode } from './types.js';
@@ -75,6 +76,7 @@ function arcFromMap(item: RawMap, path: Path, ctx: NextContext, outer?: When): M
     ctx.rep.error('NEXT_INVALID', path, 'an arc needs `step: <step name>`');
     return undefined;
   }
+  checkKeys(item, ARC_KEYS, path, 'an arc', ctx.rep);
   const own = ctx.rep.condition(present(item, 'when'), [...path, 'when']);
   const when = andWhen(outer, own, path, ctx.rep);
   const arc = target(step, [...path, 'step'], ctx, when);
@@ -154,9 +156,11 @@ export function normalizeNext(
       ctx.rep.error('NEXT_INVALID', path, `a \`next\` map needs \`arcs: [...]\`${hint}`);
       return undefined;
     }
+    checkKeys(raw, ROUTER_KEYS, path, '`next`', ctx.rep);
     const spec = present(raw, 'spec');
     if (spec !== undefined && spec !== null && !isMap(spec))
       ctx.rep.error('NEXT_INVALID', [...path, 'spec'], '`spec` must be a map');
+    if (isMap(spec)) checkKeys(spec, ROUTER_SPEC_KEYS, [...path, 'spec'], '`next.spec`', ctx.rep);
     const mode = readMode(
       isMap(spec) ? present(spec, 'mode') : undefined,
       [...path, 'spec', 'mode'],

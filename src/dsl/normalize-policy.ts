@@ -1,3 +1,4 @@
+import { checkKeys, POLICY_KEYS, RULE_KEYS, THEN_KEYS } from './known-keys.js';
 import { has, isMap, present, show, type Path, type RawMap } from './raw.js';
 import type { Reporter } from './reporter.js';
 import type { Backoff, Policy, PolicyAction, PolicyRule, PolicyThen } from './types.js';
@@ -32,6 +33,7 @@ function normalizeThen(
   rep: Reporter,
   labels: ReadonlySet<string> | undefined,
 ): PolicyThen {
+  checkKeys(body, THEN_KEYS, path, 'a rule action', rep);
   const rawDo = present(body, 'do');
   let action: PolicyAction = 'continue';
   if (typeof rawDo === 'string') {
@@ -117,6 +119,7 @@ function elseBody(rule: RawMap, path: Path, rep: Reporter): { body: RawMap; path
   }
   const inner = present(value, 'then');
   if (inner === undefined) return { body: value, path: [...path, 'else'] };
+  checkKeys(value, ['then'], [...path, 'else'], '`else`', rep);
   if (isMap(inner)) return { body: inner, path: [...path, 'else', 'then'] };
   rep.error('POLICY_INVALID', [...path, 'else', 'then'], '`then` must be a map like `{do: continue}`');
   return undefined;
@@ -137,6 +140,8 @@ function normalizeRule(
     return undefined;
   }
   const whenKey = has(raw, 'when') ? 'when' : has(raw, 'expr') ? 'expr' : undefined;
+  // a short-form rule `{when, do, ...}` has its action keys checked with the action
+  if (has(raw, 'else') || has(raw, 'then')) checkKeys(raw, RULE_KEYS, path, 'a policy rule', rep);
   if (has(raw, 'else')) {
     if (whenKey !== undefined) {
       rep.error('POLICY_INVALID', path, 'a rule has either `when` or `else`, not both');
@@ -189,6 +194,7 @@ export function normalizePolicy(
     rep.error('POLICY_INVALID', path, '`policy` must be a map with `rules: [...]`');
     return undefined;
   }
+  checkKeys(raw, POLICY_KEYS, path, '`policy`', rep);
   return normalizeRules(present(raw, 'rules'), [...path, 'rules'], rep, labels);
 }
 

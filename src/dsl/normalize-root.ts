@@ -1,3 +1,10 @@
+import {
+  checkKeys,
+  EXECUTOR_KEYS,
+  EXECUTOR_REQUIRES_KEYS,
+  EXECUTOR_SPEC_KEYS,
+  WORKBOOK_ENTRY_KEYS,
+} from './known-keys.js';
 import { normalizeToolAt } from './normalize-tool.js';
 import { has, isMap, present, show, type Path, type RawMap } from './raw.js';
 import type { Reporter } from './reporter.js';
@@ -124,6 +131,7 @@ export function normalizeWorkbook(
       rep.error('MISSING_FIELD', path, 'a workbook entry needs `name:`');
       return;
     }
+    checkKeys(item, WORKBOOK_ENTRY_KEYS, path, `workbook entry '${name}'`, rep);
     const tool = present(item, 'tool');
     if (!isMap(tool)) {
       rep.error(
@@ -173,6 +181,7 @@ export function normalizeExecutor(root: RawMap, rep: Reporter): ExecutorSpec | u
     rep.error('EXECUTOR_INVALID', path, '`executor` must be a map `{profile, version, requires, spec}`');
     return undefined;
   }
+  checkKeys(raw, EXECUTOR_KEYS, path, '`executor`', rep);
   const profileRaw = present(raw, 'profile') ?? 'auto';
   const profile = isProfile(profileRaw) ? profileRaw : 'auto';
   if (!isProfile(profileRaw))
@@ -196,6 +205,8 @@ export function normalizeExecutor(root: RawMap, rep: Reporter): ExecutorSpec | u
         '`requires` must be a map `{tools: [kind, ...], features: [...]}`',
       );
     else requiresTools.push(...tools);
+    if (isMap(requires))
+      checkKeys(requires, EXECUTOR_REQUIRES_KEYS, [...path, 'requires'], '`executor.requires`', rep);
   }
 
   const spec = present(raw, 'spec');
@@ -206,6 +217,7 @@ export function normalizeExecutor(root: RawMap, rep: Reporter): ExecutorSpec | u
     const specPath = [...path, 'spec'];
     if (!isMap(spec)) rep.error('EXECUTOR_INVALID', specPath, '`executor.spec` must be a map');
     else {
+      checkKeys(spec, EXECUTOR_SPEC_KEYS, specPath, '`executor.spec`', rep);
       entryStep = stepName(spec, 'entry_step', specPath, rep);
       finalStep = stepName(spec, 'final_step', specPath, rep);
       const nn = present(spec, 'no_next_is_error');

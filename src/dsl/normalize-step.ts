@@ -1,3 +1,4 @@
+import { checkKeys, STEP_KEYS } from './known-keys.js';
 import { mapAt } from './normalize-root.js';
 import { normalizeLoop } from './normalize-loop.js';
 import { convertCase, normalizeNext, type ArcRef, type NextContext } from './normalize-next.js';
@@ -35,6 +36,7 @@ export function normalizeStep(raw: unknown, index: number, ctx: StepContext): St
     rep.error('INVALID_TYPE', [...path, 'step'], '`step` must be a name (a string)');
     return undefined;
   }
+  checkKeys(raw, STEP_KEYS, path, `step '${name}'`, rep, true);
 
   const rawDesc = present(raw, 'desc');
   const desc = typeof rawDesc === 'string' || typeof rawDesc === 'number' ? String(rawDesc) : undefined;

@@ -1,4 +1,5 @@
 import { ValidationError } from '../shared/index.js';
+import { checkToolKeys } from './known-keys.js';
 import { normalizePolicy, normalizeRules, rawPolicy } from './normalize-policy.js';
 import { didYouMean, has, isMap, present, show, type Path, type RawMap } from './raw.js';
 import { DiagnosticCollector, SILENT, type Reporter } from './reporter.js';
@@ -55,6 +56,7 @@ function taskFromMap(
 ): Task {
   if (raw.kind === 'workbook' && opts.workbook) return resolveWorkbook(raw, label, path, rep, opts, labels);
   const kind = checkKind(raw, path, rep, opts.kinds);
+  checkToolKeys(raw, path, rep);
   checkToolTemplates(raw, path, rep);
 
   const spec = present(raw, 'spec');

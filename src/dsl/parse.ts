@@ -1,4 +1,5 @@
 import { Composer, LineCounter, Parser, YAMLParseError, type CST, type Document } from 'yaml';
+import { checkKeys, TOP_KEYS } from './known-keys.js';
 import { checkBytes, checkTree, checkValue, playbookLimits } from './limits.js';
 import type { ArcRef } from './normalize-next.js';
 import {
@@ -95,7 +96,7 @@ export function parsePlaybook(text: string, options: ParseOptions = {}): ParseRe
   if (tree.diagnostics.length > 0) return { diagnostics: tree.diagnostics };
   const doc = composeDocument(tokens, text.length);
   const source = new SourceMap(doc, lines);
-  const rep = new DiagnosticCollector(source);
+  const rep = new DiagnosticCollector(source, options.strict === true);
   for (const err of doc.errors)
     rep.add('YAML_SYNTAX', 'error', [], err.message, source.offsetPosition(err.pos[0]));
   for (const warn of doc.warnings)
@@ -131,6 +132,7 @@ export function parsePlaybook(text: string, options: ParseOptions = {}): ParseRe
   }
 
   checkHeader(root, rep);
+  checkKeys(root, TOP_KEYS, [], 'the playbook', rep);
   const metadata = normalizeMetadata(root, rep);
   const workloadRaw = present(root, 'workload');
   let workload: RawMap = {};

@@ -24,7 +24,11 @@ function templateError(source: string): string | undefined {
 export class DiagnosticCollector implements Reporter {
   private readonly items: Diagnostic[] = [];
 
-  constructor(private readonly source?: SourceMap) {}
+  /** `strict`: every warning is reported as an error. */
+  constructor(
+    private readonly source?: SourceMap,
+    private readonly strict = false,
+  ) {}
 
   private position(path: Path): SourcePosition {
     return this.source ? this.source.position(path) : { line: 0, column: 0 };
@@ -32,7 +36,8 @@ export class DiagnosticCollector implements Reporter {
 
   add(code: DiagnosticCode, severity: Severity, path: Path, message: string, at?: SourcePosition): void {
     const { line, column } = at ?? this.position(path);
-    this.items.push({ code, message, path: formatPath(path), line, column, severity });
+    const level = this.strict ? 'error' : severity;
+    this.items.push({ code, message, path: formatPath(path), line, column, severity: level });
   }
 
   error(code: DiagnosticCode, path: Path, message: string): void {

@@ -36,6 +36,7 @@ export const DIAGNOSTIC_CODES = [
   'UNREACHABLE_STEP',
   'CYCLE_WITHOUT_EXIT',
   'PLAYBOOK_TOO_LARGE',
+  'UNKNOWN_KEY',
 ] as const;
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
 
@@ -211,6 +212,8 @@ export interface ParseOptions {
    * is its default (DEFAULT_PLAYBOOK_LIMITS).
    */
   readonly limits?: Partial<PlaybookLimits>;
+  /** Every warning is reported as an error (`--strict`, `NOETL_STRICT=1`). */
+  readonly strict?: boolean;
 }
 
 export interface ParseResult {
