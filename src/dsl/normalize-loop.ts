@@ -66,6 +66,14 @@ export function normalizeLoop(raw: unknown, path: Path, rep: Reporter): LoopSpec
     if (!isMap(cursor) || typeof cursor.claim !== 'string') {
       rep.error('LOOP_INVALID', path, '`mode: cursor` needs `cursor: {kind, auth, claim: <SQL>}`');
       ok = false;
+    } else if (cursor.kind !== undefined && cursor.kind !== null && cursor.kind !== 'postgres') {
+      // the claim runs as a postgres command; NoETL registers no other cursor driver either
+      rep.error(
+        'LOOP_INVALID',
+        [...path, 'cursor', 'kind'],
+        `cursor \`kind\` must be postgres, not ${show(cursor.kind)}`,
+      );
+      ok = false;
     }
   } else if (collection === undefined) {
     rep.error('LOOP_INVALID', path, '`loop` needs `in:` (the collection to iterate)');

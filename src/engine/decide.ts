@@ -2,6 +2,7 @@ import type { Arc, Playbook, Step } from '../dsl/index.js';
 import { isoTime, NoetlError, type Clock, type IdGenerator } from '../shared/index.js';
 import { isTemplate, scanTemplate, type TemplateRenderer } from '../template/index.js';
 import { keychainReadBy, namesReadByKeychain, snapshotScope, type Command } from './command.js';
+import { claimStepOf, cursorEnterContext, DEFAULT_CURSOR_MAX_ITERATIONS, slotFinished } from './cursor.js';
 import type { EventType, ExecutionEvent } from './events.js';
 import { edgeKey, graphOf, onOneCycle, reachableFrom, type PlaybookGraph } from './graph.js';
 import { DEFAULT_MAX_IN_FLIGHT, toIterable } from './loop-items.js';
@@ -328,6 +329,10 @@ class Pass {
     overlay: Readonly<Record<string, unknown>> | undefined,
   ): void {
     const loop = def.loop!;
+    if (loop.mode === 'cursor') {
+      this.startCursor(def, enterContext, overlay);
+      return;
+    }
     const scope = executionScope(this.state, overlay);
     let items: unknown[];
     try {
@@ -379,6 +384,47 @@ class Pass {
   }
 
   /**
+   * A cursor loop (docs/dsl.md "Cursor loops"): `max_in_flight` slots, each claiming a frame of
+   * rows with a claim command, running the step once per row, and claiming again until a claim
+   * returns no row. The knobs are rendered here and recorded in `step.enter`.
+   */
+  private startCursor(
+    def: Step,
+    enterContext: Record<string, unknown>,
+    overlay: Readonly<Record<string, unknown>> | undefined,
+  ): void {
+    const loop = def.loop!;
+    const scope = executionScope(this.state, overlay);
+    const whole = (value: unknown, fallback: number): number => {
+      if (value === undefined || value === null) return fallback;
+      const rendered = this.deps.templates.renderValue(value, scope);
+      const n = typeof rendered === 'number' ? rendered : Number(rendered);
+      return Number.isFinite(n) && n >= 1 ? Math.floor(n) : fallback;
+    };
+    const frame = loop.frame ?? {};
+    const options = loop.cursor?.['options'];
+    const maxIterations =
+      options !== null && typeof options === 'object'
+        ? (options as Record<string, unknown>)['max_iterations']
+        : undefined;
+    this.emit('step.enter', def.name, {
+      context: {
+        ...enterContext,
+        iterator_var: loop.iterator,
+        mode: loop.mode,
+        ...cursorEnterContext({
+          slots: whole(loop.maxInFlight, 1),
+          maxRows: whole(frame['max_rows'], 1),
+          rowConcurrency: whole(frame['row_concurrency'], 1),
+          perFrame: this.deps.templates.renderValue(frame['process'] ?? 'row', scope) === 'frame',
+          maxIterations: whole(maxIterations, DEFAULT_CURSOR_MAX_ITERATIONS),
+        }),
+      },
+    });
+    this.continueLoop(stepState(this.state, def.name));
+  }
+
+  /**
    * A loop iteration's rule `set` (its `context_updates`) reaches the execution ctx as soon as the
    * iteration completes, so the next iteration of a sequential loop sees it, as NoETL's engine
    * syncs each call's ctx; the loop's completion applies them all again, last iteration winning.
@@ -396,34 +442,75 @@ class Pass {
     const loop = s.loop;
     const def = this.def(s.name);
     if (!loop || !def || loop.failed > 0) return;
+    const cursor = loop.cursor;
+    if (cursor) {
+      // Each slot runs its frame's rows (up to `row_concurrency` at a time), then claims again.
+      cursor.slots.forEach((slot, i) => {
+        if (slot.claiming) return;
+        while (slot.next < slot.end && slot.inFlight < cursor.rowConcurrency)
+          this.issue(def, undefined, slot.next, i);
+        if (slot.next === slot.end && slot.inFlight === 0 && !slotFinished(cursor, slot))
+          this.issue(def, undefined, undefined, i);
+      });
+      return;
+    }
     while (loop.nextIndex < loop.items.length && loop.inFlight < loop.maxInFlight) {
       this.issue(def, undefined, loop.nextIndex);
     }
   }
 
-  private issue(def: Step, arcOverlay: Readonly<Record<string, unknown>> | undefined, index?: number): void {
+  /**
+   * Issues a command of the step: an iteration when `index` is given, and in a cursor loop the
+   * slot's body run (`slot` and `index`) or the slot's claim (`slot` alone: the claim statement
+   * as a postgres command, `__frame_max_rows` and `__worker_slot_id` in its render context).
+   */
+  private issue(
+    def: Step,
+    arcOverlay: Readonly<Record<string, unknown>> | undefined,
+    index?: number,
+    slot?: number,
+  ): void {
     const state = this.state;
     const eventId = this.deps.ids.next();
     let commandId = `${state.executionId}:${def.name}:${eventId}`;
     let args: Record<string, unknown> = {};
     let overlay = arcOverlay;
     const loop = stepState(state, def.name).loop;
+    const cursor = slot !== undefined ? loop?.cursor : undefined;
+    const claim = cursor !== undefined && index === undefined;
+    const run = claim ? claimStepOf(def) : def;
     if (index !== undefined && loop) {
       commandId += `:i${index}`;
       const item = loop.items[index];
-      const vars = { [loop.iterator]: item, _index: index, _total: loop.items.length };
+      const vars = cursor
+        ? { [loop.iterator]: item, _index: index }
+        : { [loop.iterator]: item, _index: index, _total: loop.items.length };
       const arcSet = loop.arcSet;
       overlay = { ...(arcSet ? { ...arcSet, ctx: arcSet } : {}), ...vars, iter: vars };
       args = { ...vars };
+    } else if (claim && loop) {
+      commandId += ':claim';
+      const arcSet = loop.arcSet;
+      overlay = {
+        ...(arcSet ? { ...arcSet, ctx: arcSet } : {}),
+        __frame_max_rows: cursor.maxRows,
+        __worker_slot_id: `${loop.enterEventId}:slot-${slot}`,
+      };
     }
-    if (def.args) {
+    if (def.args && !claim) {
       const rendered = this.deps.templates.renderValue(def.args, executionScope(state, overlay));
       if (rendered !== null && typeof rendered === 'object') args = { ...rendered, ...args };
     }
-    const tool = def.tool!;
+    const tool = run.tool!;
     const toolKind = tool.shape === 'single' ? tool.tasks[0]!.kind : 'task_sequence';
-    const keychain = keychainReadBy(state.playbook, def);
-    const renderContext = snapshotScope(def, executionScope(state, overlay), namesReadByKeychain(keychain));
+    const keychain = keychainReadBy(state.playbook, run);
+    const renderContext = snapshotScope(
+      run,
+      executionScope(state, overlay),
+      claim
+        ? [...namesReadByKeychain(keychain), '__frame_max_rows', '__worker_slot_id']
+        : namesReadByKeychain(keychain),
+    );
     this.emit('command.issued', def.name, {
       event_id: eventId,
       node_type: toolKind,
@@ -446,9 +533,19 @@ class Pass {
         ...(index !== undefined && loop
           ? {
               iteration_index: index,
-              iteration_total: loop.items.length,
+              ...(cursor ? {} : { iteration_total: loop.items.length }),
               iterator_step: def.name,
               item_var: loop.iterator,
+            }
+          : {}),
+        ...(cursor && slot !== undefined
+          ? {
+              // the frame a claim fills, or the one a row came in (frames counts filled ones)
+              cursor: {
+                phase: claim ? 'claim' : 'body',
+                slot,
+                frame: (cursor.slots[slot]?.frames ?? 1) - (claim ? 0 : 1),
+              },
             }
           : {}),
       },
@@ -466,7 +563,9 @@ class Pass {
       ...(state.catalogId !== undefined ? { catalog_id: state.catalogId } : {}),
       ...(state.parentExecutionId !== undefined ? { parent_execution_id: state.parentExecutionId } : {}),
       ...(state.executionPool !== undefined ? { execution_pool: state.executionPool } : {}),
-      ...(index !== undefined && loop ? { iteration_index: index, iteration_total: loop.items.length } : {}),
+      ...(index !== undefined && loop
+        ? { iteration_index: index, ...(cursor ? {} : { iteration_total: loop.items.length }) }
+        : {}),
     });
   }
 

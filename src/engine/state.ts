@@ -1,4 +1,13 @@
 import type { Playbook, Step } from '../dsl/index.js';
+import {
+  addFrame,
+  claimedRows,
+  cursorDrained,
+  cursorMetaOf,
+  cursorRunOf,
+  type CursorMeta,
+  type CursorRun,
+} from './cursor.js';
 import { commandIdOf, payloadOf, type ExecutionEvent } from './events.js';
 import { executionScope, lookupReference } from './scope.js';
 
@@ -32,6 +41,8 @@ export interface LoopRun {
   failed: number;
   readonly results: unknown[];
   firstError?: StepError;
+  /** A cursor loop's slots (its items grow as claims return rows; `inFlight` counts claims too). */
+  readonly cursor?: CursorRun;
 }
 
 export interface StepState {
@@ -57,6 +68,8 @@ export interface CommandRecord {
   readonly eventId: string;
   readonly step: string;
   readonly iterationIndex?: number;
+  /** A cursor loop's claim or body command, and its slot. */
+  readonly cursor?: CursorMeta;
   status: 'issued' | 'claimed' | 'started' | 'completed' | 'failed';
   workerId?: string;
   /** The tool result envelope from `call.done`. */
@@ -204,6 +217,51 @@ function numberOr(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
 }
 
+/**
+ * The end of a cursor loop's claim or body command (`error` when it failed). A claim's rows join
+ * the loop; the loop ends once nothing of it is in flight and either something failed (no more
+ * claims or rows are issued then) or every slot drained and ran its rows.
+ */
+function foldCursorEnd(
+  state: ExecutionState,
+  s: StepState,
+  loop: LoopRun,
+  record: CommandRecord,
+  event: ExecutionEvent,
+  error: StepError | undefined,
+): void {
+  const cursor = loop.cursor!;
+  const slot = cursor.slots[record.cursor!.slot];
+  if (!slot) return;
+  loop.inFlight--;
+  if (record.cursor!.phase === 'claim') {
+    slot.claiming = false;
+    const rows = error ? undefined : claimedRows(record.result?.['data']);
+    if (rows) addFrame(cursor, slot, rows);
+    else if (!error) {
+      error = {
+        code: 'LOOP_NOT_ITERABLE',
+        message: `cursor loop step '${s.name}': the claim returned no rows (end it with RETURNING ...)`,
+      };
+    }
+  } else {
+    slot.inFlight--;
+    if (!error) {
+      loop.results[record.iterationIndex!] = record.result?.['data'] ?? null;
+      loop.completed++;
+      const updates = record.result?.['context_updates'];
+      if (isRecord(updates)) s.contextUpdates = { ...s.contextUpdates, ...updates };
+    }
+  }
+  if (error) {
+    loop.failed++;
+    loop.firstError ??= error;
+  }
+  if (loop.inFlight > 0) return;
+  if (loop.failed > 0) fail(state, s, loop.firstError!, event);
+  else if (cursorDrained(cursor)) complete(state, s, loop.results.slice(), event);
+}
+
 /** Folds one event into the state (contract 3.4). Deterministic, no I/O. */
 export function applyEvent(state: ExecutionState, event: ExecutionEvent): void {
   state.eventCount++;
@@ -241,7 +299,22 @@ export function applyEvent(state: ExecutionState, event: ExecutionEvent): void {
       state.stepsEntered++;
       s.enteredAt = timeOf(event);
       delete s.loop;
-      if (Array.isArray(items)) {
+      const cursor = cursorRunOf(ctx);
+      if (cursor) {
+        s.loop = {
+          enterEventId: event.event_id,
+          items: cursor.items,
+          iterator: typeof ctx['iterator_var'] === 'string' ? ctx['iterator_var'] : 'item',
+          maxInFlight: cursor.slots.length,
+          nextIndex: 0,
+          inFlight: 0,
+          completed: 0,
+          failed: 0,
+          results: [],
+          cursor,
+          ...(isRecord(ctx['arc_set']) ? { arcSet: ctx['arc_set'] } : {}),
+        };
+      } else if (Array.isArray(items)) {
         s.loop = {
           enterEventId: event.event_id,
           items,
@@ -266,15 +339,25 @@ export function applyEvent(state: ExecutionState, event: ExecutionEvent): void {
       if (!commandId) return;
       const s = stepState(state, event.node_name);
       const idx = event.meta?.['iteration_index'];
+      const cursor = s.loop?.cursor ? cursorMetaOf(event.meta) : undefined;
       const record: CommandRecord = {
         commandId,
         eventId: event.event_id,
         step: event.node_name,
         status: 'issued',
         ...(typeof idx === 'number' ? { iterationIndex: idx } : {}),
+        ...(cursor ? { cursor } : {}),
       };
       state.commands.set(commandId, record);
-      if (s.loop && typeof idx === 'number') {
+      const slot = cursor ? s.loop?.cursor?.slots[cursor.slot] : undefined;
+      if (s.loop && cursor && slot) {
+        if (cursor.phase === 'claim') slot.claiming = true;
+        else {
+          slot.next = Math.max(slot.next, (typeof idx === 'number' ? idx : slot.next) + 1);
+          slot.inFlight++;
+        }
+        s.loop.inFlight++;
+      } else if (s.loop && typeof idx === 'number') {
         s.loop.nextIndex = Math.max(s.loop.nextIndex, idx + 1);
         s.loop.inFlight++;
       } else {
@@ -311,6 +394,10 @@ export function applyEvent(state: ExecutionState, event: ExecutionEvent): void {
       const s = stepState(state, record.step);
       const data = record.result?.['data'] ?? null;
       const updates = record.result?.['context_updates'];
+      if (s.loop?.cursor && record.cursor) {
+        foldCursorEnd(state, s, s.loop, record, event, undefined);
+        return;
+      }
       if (s.loop && record.iterationIndex !== undefined) {
         const loop = s.loop;
         loop.results[record.iterationIndex] = data;
@@ -332,6 +419,10 @@ export function applyEvent(state: ExecutionState, event: ExecutionEvent): void {
       record.status = 'failed';
       const s = stepState(state, record.step);
       const error = errorFrom(event);
+      if (s.loop?.cursor && record.cursor) {
+        foldCursorEnd(state, s, s.loop, record, event, error);
+        return;
+      }
       if (s.loop && record.iterationIndex !== undefined) {
         const loop = s.loop;
         loop.failed++;
