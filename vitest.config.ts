@@ -9,5 +9,8 @@ export default defineConfig({
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     reporters: ['default'],
+    // Every answer a route serialises by its response schema is checked against the plain JSON of
+    // the same value (src/server/response-check.ts): a field the wire model forgot fails the test.
+    env: { NOETL_CHECK_RESPONSES: '1' },
   },
 });

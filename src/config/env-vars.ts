@@ -220,6 +220,12 @@ const TABLE = [
     default: 'info',
   },
   {
+    name: 'NOETL_CHECK_RESPONSES',
+    scope: 'server',
+    description:
+      'development check (the test suite sets it): 1 compares every answer serialised by its declared response schema with the plain JSON of the value, and answers 500 RESPONSE_SCHEMA_MISMATCH when a field was dropped or converted',
+  },
+  {
     name: 'NOETL_LOG_FORMAT',
     scope: 'both',
     description:

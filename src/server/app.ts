@@ -14,6 +14,7 @@ import { createServerMetrics, installMetrics, type ServerMetrics } from './metri
 import { installNetworkGuard } from './network-guard.js';
 import { installOpenApi } from './openapi.js';
 import { installQueryCoercion } from './query-coercion.js';
+import { installResponseCheck } from './response-check.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
 import type { BusHealth, HealthCheck, RouteContext } from './routes/context.js';
 import { registerCredentialRoutes } from './routes/credentials.js';
@@ -84,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installNetworkGuard(app, config);
   app.addHook('onRequest', apiTokenHook(config));
   installQueryCoercion(app);
+  if (process.env['NOETL_CHECK_RESPONSES'] === '1') installResponseCheck(app);
   app.addHook('onResponse', (request, reply, done) => {
     request.log.debug(
       {

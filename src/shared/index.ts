@@ -6,3 +6,5 @@ export * from './ids.js';
 export * from './logger.js';
 export * from './secrets.js';
 export * from './storable.js';
+export * as wire from './wire.js';
+export type { Schema, Static } from './wire-schema.js';

@@ -1,5 +1,5 @@
 import { isRunning, type ExecutionState } from '../../engine/index.js';
-import { scrubSecrets } from '../../shared/index.js';
+import { scrubSecrets, type wire } from '../../shared/index.js';
 import type { EventRecord, ExecutionRecord } from '../../store/index.js';
 
 function iso(ms: number | undefined): string | null {
@@ -29,7 +29,7 @@ function currentStep(state: ExecutionState): string | null {
  * and the Python shape the CLI renders (`completed_steps`, `failed`, `completed`, times).
  * Status comes only from terminal events.
  */
-export function statusView(state: ExecutionState): Record<string, unknown> {
+export function statusView(state: ExecutionState): wire.StatusView {
   const completed: string[] = [];
   const failed: string[] = [];
   let running = 0;
@@ -74,8 +74,8 @@ export function statusView(state: ExecutionState): Record<string, unknown> {
  * `api_key`...) and URL passwords are masked here, for display only; the stored event keeps them
  * (a restart replays it, and later steps must read what earlier ones returned).
  */
-export function eventView(e: EventRecord): Record<string, unknown> {
-  return scrubSecrets({
+export function eventView(e: EventRecord): wire.EventView {
+  return scrubSecrets<wire.EventView>({
     event_id: e.eventId,
     execution_id: e.executionId,
     event_type: e.eventType,
@@ -92,7 +92,7 @@ export function eventView(e: EventRecord): Record<string, unknown> {
   });
 }
 
-export function executionSummary(e: ExecutionRecord): Record<string, unknown> {
+export function executionSummary(e: ExecutionRecord): wire.ExecutionSummary {
   return {
     execution_id: e.executionId,
     catalog_id: e.catalogId,

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { NoetlError, NotFoundError, scrubSecrets } from '../../shared/index.js';
+import { NoetlError, NotFoundError, scrubSecrets, wire, type JsonValue } from '../../shared/index.js';
 import type { ExecutionPageKey, ExecutionStatus, Store } from '../../store/index.js';
 import type { ExecuteRequest, Orchestrator } from '../orchestrator/orchestrator.js';
 import { eventView, executionSummary, finalResult, statusView, stepResults } from '../orchestrator/views.js';
@@ -156,10 +156,16 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
 
   // eslint-disable-next-line @typescript-eslint/require-await -- fastify plugins are async functions
   return async (app: FastifyInstance) => {
-    app.post<{ Body: ExecuteBody }>('/api/execute', { schema: { body: executeBody } }, async (req) => {
-      const header = req.headers['idempotency-key'];
-      return orchestrator.execute(executeRequest(req.body, typeof header === 'string' ? header : undefined));
-    });
+    app.post<{ Body: ExecuteBody }>(
+      '/api/execute',
+      { schema: { body: executeBody, response: { 200: wire.ExecuteAnswer } } },
+      async (req) => {
+        const header = req.headers['idempotency-key'];
+        return orchestrator.execute(
+          executeRequest(req.body, typeof header === 'string' ? header : undefined),
+        );
+      },
+    );
 
     app.post<{ Body: { executions: ExecuteBody[] } }>(
       '/api/execute/batch',
@@ -201,7 +207,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
     const events = { acceptsNul: true };
     app.post<{ Body: WireEvent }>(
       '/api/events',
-      { schema: { body: wireEventSchema }, config: events },
+      { schema: { body: wireEventSchema, response: { 200: wire.IngestAnswer } }, config: events },
       async (req) => {
         const executionId = idString(req.body.execution_id, 'execution_id');
         const r = await orchestrator.ingest(executionId, [req.body]);
@@ -308,7 +314,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
 
     app.get<{ Querystring: ExecutionListQuery }>(
       '/api/executions',
-      { schema: { querystring: executionListQuery } },
+      { schema: { querystring: executionListQuery, response: { 200: wire.ExecutionList } } },
       async (req, reply) => {
         const q = req.query;
         const page = await store.executions.page({
@@ -336,6 +342,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
             type: 'object',
             properties: { older_than_minutes: { type: 'number', minimum: 0 }, dry_run: { type: 'boolean' } },
           },
+          response: { 200: wire.CleanupAnswer },
         },
       },
       async (req) => {
@@ -379,6 +386,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
               page_size: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 },
             },
           },
+          response: { 200: wire.ExecutionDetail },
         },
       },
       async (req) => {
@@ -407,7 +415,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
 
     app.get<{ Params: { id: string } }>(
       '/api/executions/:id/status',
-      { schema: { params: idParams } },
+      { schema: { params: idParams, response: { 200: wire.StatusView } } },
       async (req) => statusView((await read(req.params.id)).state),
     );
 
@@ -416,8 +424,8 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
     // where its event stream resumes.
     app.get<{ Params: { id: string } }>(
       '/api/executions/:id/summary',
-      { schema: { params: idParams } },
-      async (req) => {
+      { schema: { params: idParams, response: { 200: wire.ExecutionPage } } },
+      async (req): Promise<wire.ExecutionPage> => {
         const live = await read(req.params.id);
         const { state } = live;
         return {
@@ -431,7 +439,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
           completed_at: state.completedAt === undefined ? null : new Date(state.completedAt).toISOString(),
           parent_execution_id: state.parentExecutionId ?? null,
           // a display route: secret-looking keys are masked, as in the event routes
-          workload: scrubSecrets(state.workload),
+          workload: scrubSecrets(state.workload) as JsonValue,
           event_count: state.eventCount,
           last_event_id: live.lastEventId,
           steps: stepSummaries(state),
@@ -442,15 +450,15 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
 
     app.get<{ Params: { id: string }; Querystring: { step?: string } }>(
       '/api/executions/:id/result',
-      { schema: { params: idParams } },
-      async (req) => {
+      { schema: { params: idParams, response: { 200: wire.ExecutionResult } } },
+      async (req): Promise<wire.ExecutionResult> => {
         const { state } = await read(req.params.id);
         return {
           execution_id: state.executionId,
           status: state.status,
           path: state.path,
-          final_result: finalResult(state),
-          step_results: stepResults(state),
+          final_result: finalResult(state) as JsonValue,
+          step_results: stepResults(state) as Record<string, JsonValue>,
           error: state.error ?? null,
         };
       },
@@ -469,9 +477,10 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
               types: { type: 'string', maxLength: 1000 },
             },
           },
+          response: { 200: wire.EventsPage },
         },
       },
-      async (req) => {
+      async (req): Promise<wire.EventsPage> => {
         const exec = await store.executions.overview(req.params.id);
         if (!exec) throw new NotFoundError(`execution ${req.params.id} not found`);
         const rows = await store.events.list(req.params.id, {
@@ -492,6 +501,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
             type: ['object', 'null'],
             properties: { reason: { type: 'string', maxLength: 2000 }, cascade: { type: 'boolean' } },
           },
+          response: { 200: wire.CancelAnswer },
         },
       },
       async (req) => {
@@ -508,7 +518,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
 
     app.get<{ Params: { id: string } }>(
       '/api/executions/:id/cancellation-check',
-      { schema: { params: idParams } },
+      { schema: { params: idParams, response: { 200: wire.CancellationCheck } } },
       async (req) => {
         const exec = await store.executions.overview(req.params.id);
         if (!exec) throw new NotFoundError(`execution ${req.params.id} not found`);
@@ -529,6 +539,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
               error: { type: 'string', maxLength: 10000 },
             },
           },
+          response: { 200: wire.FinalizeAnswer },
         },
       },
       async (req) => {

@@ -1,0 +1,247 @@
+/**
+ * The wire model: every shape the public HTTP API sends, declared once (docs/architecture.md,
+ * "One model"). The server's routes declare these as their response schemas (so the OpenAPI
+ * document shows them and fastify serialises with them), the server's view functions return
+ * their types, and the clients (CLI, TUI, web UI) read the same types. Field names are the
+ * contract's snake_case; the engine and the store keep their own camelCase records, converted
+ * only at the HTTP edge (src/server/orchestrator/views.ts) and the SQL edge (src/store).
+ */
+import {
+  array,
+  bool,
+  extend,
+  int,
+  json,
+  jsonObject,
+  nullable,
+  num,
+  object,
+  oneOf,
+  record,
+  str,
+  type Static,
+} from './wire-schema.js';
+
+export type { Schema, Static } from './wire-schema.js';
+
+const id = (description?: string) => str(description === undefined ? {} : { description });
+
+/** RUNNING, COMPLETED, FAILED, CANCELLED (contract: executions.status). */
+export const ExecutionStatus = str<'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | (string & {})>({
+  description: 'RUNNING, COMPLETED, FAILED or CANCELLED',
+});
+export type ExecutionStatus = Static<typeof ExecutionStatus>;
+
+/** One row of `GET /api/executions`. */
+export const ExecutionSummary = object(
+  {
+    execution_id: id(),
+    catalog_id: nullable(str()),
+    path: nullable(str()),
+    status: ExecutionStatus,
+    started_at: nullable(str()),
+    completed_at: nullable(str()),
+    parent_execution_id: nullable(str()),
+    event_count: int(),
+    error: nullable(str()),
+  },
+  { optional: ['event_count'] },
+);
+export type ExecutionSummary = Static<typeof ExecutionSummary>;
+
+export const ExecutionList = array(ExecutionSummary);
+
+/** An event as the read routes show it (secret-looking keys masked for display). */
+export const EventView = object(
+  {
+    event_id: id(),
+    execution_id: id(),
+    event_type: str(),
+    node_name: nullable(str()),
+    node_type: nullable(str()),
+    status: nullable(str()),
+    created_at: str(),
+    parent_event_id: nullable(str()),
+    context: json(),
+    result: json(),
+    meta: json(),
+    error: nullable(str()),
+    worker_id: nullable(str()),
+  },
+  { optional: ['execution_id', 'node_type', 'parent_event_id', 'worker_id'] },
+);
+export type EventView = Static<typeof EventView>;
+
+/** `GET /api/executions/{id}/events`. */
+export const EventsPage = object({
+  execution_id: id(),
+  status: ExecutionStatus,
+  events: array(EventView),
+});
+export type EventsPage = Static<typeof EventsPage>;
+
+/** The short event of `GET /api/executions/{id}`. */
+export const EventBrief = object({
+  event_id: id(),
+  event_type: str(),
+  node_name: nullable(str()),
+  status: nullable(str()),
+  created_at: str(),
+  result: json(),
+  error: nullable(str()),
+});
+
+/** `GET /api/executions/{id}`: the execution with its workload and a page of its events. */
+export const ExecutionDetail = extend(ExecutionSummary, {
+  workload: nullable(jsonObject()),
+  events: array(EventBrief),
+  pagination: object({ page: int(), page_size: int(), total: int() }),
+});
+export type ExecutionDetail = Static<typeof ExecutionDetail>;
+
+/** `GET /api/executions/{id}/status`: the Rust shape and the Python shape NoETL's CLIs read. */
+export const StatusView = object({
+  execution_id: id(),
+  status: ExecutionStatus,
+  current_step: nullable(str()),
+  progress: object({
+    total_steps: int(),
+    completed_steps: int(),
+    running_steps: int(),
+    failed_steps: int(),
+  }),
+  is_cancelled: bool(),
+  completed_steps: array(str()),
+  failed_steps: array(str()),
+  failed: bool(),
+  completed: bool(),
+  completion_inferred: bool(),
+  error: nullable(str()),
+  start_time: nullable(str()),
+  end_time: nullable(str()),
+  started_at: nullable(str()),
+  completed_at: nullable(str()),
+  duration_seconds: num(),
+  duration_human: str(),
+  path: nullable(str()),
+  catalog_id: nullable(str()),
+  parent_execution_id: nullable(str()),
+});
+export type StatusView = Static<typeof StatusView>;
+
+/** The web UI's status words for a step. */
+export const StepUiStatus = oneOf(['pending', 'running', 'completed', 'failed', 'skipped', 'cancelled']);
+
+/** A step as the engine folded it, for the execution page. */
+export const StepSummary = object({
+  name: str(),
+  status: StepUiStatus,
+  entered_at: nullable(str()),
+  completed_at: nullable(str()),
+  runs: int({ description: 'times the step was entered' }),
+  attempts: int({ description: 'most attempts of one command of the step' }),
+  loop: nullable(object({ expected: int(), done: int() })),
+  error: nullable(str()),
+});
+export type StepSummary = Static<typeof StepSummary>;
+
+export const GraphStep = object(
+  {
+    name: str(),
+    kind: str({ description: 'tool kind; `pipeline` for a list of tools, `router` without a tool' }),
+    desc: str(),
+    loop: object({ mode: str(), max_in_flight: json(), over: json() }, { optional: ['max_in_flight'] }),
+    fan_in: bool(),
+  },
+  { optional: ['desc', 'loop', 'fan_in'] },
+);
+export type GraphStep = Static<typeof GraphStep>;
+
+export const GraphArc = object({ from: str(), to: str(), when: str() }, { optional: ['when'] });
+export type GraphArc = Static<typeof GraphArc>;
+
+export const PlaybookGraph = object({ entry: str(), steps: array(GraphStep), arcs: array(GraphArc) });
+export type PlaybookGraph = Static<typeof PlaybookGraph>;
+
+/** `GET /api/executions/{id}/summary`: the execution page in one request. */
+export const ExecutionPage = object({
+  execution_id: id(),
+  path: nullable(str()),
+  catalog_id: nullable(str()),
+  version: nullable(str()),
+  status: ExecutionStatus,
+  error: nullable(str()),
+  started_at: nullable(str()),
+  completed_at: nullable(str()),
+  parent_execution_id: nullable(str()),
+  workload: json(),
+  event_count: int(),
+  last_event_id: str({ description: 'where the execution stream resumes (Last-Event-ID)' }),
+  steps: array(StepSummary),
+  graph: PlaybookGraph,
+});
+export type ExecutionPage = Static<typeof ExecutionPage>;
+
+/** `GET /api/executions/{id}/result`; `noetl run --json` gives the same `step_results`. */
+export const ExecutionResult = object({
+  execution_id: id(),
+  status: ExecutionStatus,
+  path: nullable(str()),
+  final_result: json(),
+  step_results: record(json()),
+  error: nullable(str()),
+});
+export type ExecutionResult = Static<typeof ExecutionResult>;
+
+/** `POST /api/execute` (and each item of a batch). */
+export const ExecuteAnswer = object(
+  {
+    execution_id: id(),
+    status: str({ description: 'started, or duplicate for a repeated idempotency key' }),
+    commands_generated: int(),
+  },
+  { optional: ['commands_generated'] },
+);
+export type ExecuteAnswer = Static<typeof ExecuteAnswer>;
+
+export const CancelAnswer = object({
+  execution_id: id(),
+  status: str(),
+  message: str(),
+  cancelled_executions: array(str()),
+});
+
+export const CancellationCheck = object({ execution_id: id(), is_cancelled: bool() });
+
+export const FinalizeAnswer = object({ execution_id: id(), status: str(), message: str() });
+
+export const CleanupAnswer = object(
+  { cancelled_count: int(), execution_ids: array(str()), dry_run: bool(), message: str() },
+  { optional: ['dry_run'] },
+);
+
+export const IngestAnswer = object(
+  { status: str(), event_id: str(), event_ids: array(str()), commands_generated: int() },
+  { optional: ['event_id', 'event_ids'] },
+);
+
+/** A validation finding: a stable code, a message and where (line:col, 1-based). */
+export const Diagnostic = object(
+  {
+    code: str(),
+    severity: str<'error' | 'warning' | (string & {})>(),
+    message: str(),
+    path: str(),
+    line: nullable(int()),
+    column: nullable(int()),
+  },
+  { optional: ['path', 'line', 'column'] },
+);
+export type Diagnostic = Static<typeof Diagnostic>;
+
+/** Every error answer: `{error, status, code}` (docs/errors.md), with details for some codes. */
+export const ErrorBody = object(
+  { error: str(), status: int(), code: str(), details: json() },
+  { optional: ['details'] },
+);
+export type ErrorBody = Static<typeof ErrorBody>;
