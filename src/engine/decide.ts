@@ -1,6 +1,6 @@
 import type { Arc, Playbook, Step } from '../dsl/index.js';
 import { isoTime, NoetlError, type Clock, type IdGenerator } from '../shared/index.js';
-import { isTemplate, scanTemplate, type TemplateRenderer } from '../template/index.js';
+import { isTemplate, nowValue, scanTemplate, type TemplateRenderer } from '../template/index.js';
 import { keychainReadBy, namesReadByKeychain, snapshotScope, type Command } from './command.js';
 import { claimStepOf, cursorEnterContext, DEFAULT_CURSOR_MAX_ITERATIONS, slotFinished } from './cursor.js';
 import type { EventType, ExecutionEvent } from './events.js';
@@ -15,6 +15,7 @@ import {
   type ExecutionState,
   type StepState,
 } from './state.js';
+import { workloadErrorReadBy } from './workload.js';
 
 export interface EngineDeps {
   readonly ids: IdGenerator;
@@ -41,6 +42,10 @@ export interface StartOptions {
   readonly executionId: string;
   /** The effective workload (see `effectiveWorkload`). */
   readonly workload: Readonly<Record<string, unknown>>;
+  /** Workload keys whose template failed to render (see `effectiveWorkload`), recorded. */
+  readonly workloadErrors?: Readonly<Record<string, { readonly code: string; readonly message: string }>>;
+  /** Start time (ms) recorded in `playbook_started`, which `now()` returns; default the clock. */
+  readonly startedAt?: number;
   readonly catalogId?: string;
   readonly path?: string;
   readonly version?: string;
@@ -268,6 +273,7 @@ class Pass {
         return;
       }
     }
+    if (this.failsOnWorkload(def, opts)) return;
     const overlay = opts.set ? { ...opts.set, ctx: opts.set } : undefined;
     if (def.when !== undefined && !this.deps.templates.condition(def.when, executionScope(state, overlay))) {
       if (this.skipping.has(name)) return;
@@ -304,6 +310,27 @@ class Pass {
       return;
     }
     this.issue(def, overlay);
+  }
+
+  /**
+   * A step that reads a workload value whose template failed at start fails with that error
+   * (lazy workload): it enters and exits FAILED; its error arcs may handle it.
+   */
+  private failsOnWorkload(def: Step, opts: DispatchOptions): boolean {
+    const bad = workloadErrorReadBy(this.state, def, keychainReadBy(this.state.playbook, def));
+    if (!bad) return false;
+    this.queued.add(def.name);
+    const message = `workload.${bad.key} could not be rendered: ${bad.message}`;
+    const enterContext =
+      opts.handlesFailureOf !== undefined ? { handles_failure_of: opts.handlesFailureOf } : {};
+    this.emit('step.enter', def.name, { context: enterContext });
+    this.emit('step.exit', def.name, {
+      status: 'FAILED',
+      error: message,
+      result: { status: 'FAILED', context: { error: { message, code: bad.code } } },
+    });
+    this.onFailed(stepState(this.state, def.name));
+    return true;
   }
 
   /** A step skipped by its `when` passes control along its first matching arc. */
@@ -643,10 +670,14 @@ function startEvents(
   const pass = new Pass(state, deps);
   pass.emit('playbook_started', 'playbook', {
     node_type: 'execution',
+    ...(options.startedAt !== undefined ? { created_at: isoTime(options.startedAt) } : {}),
     context: {
       execution_id: options.executionId,
       path: options.path ?? playbook.metadata.path,
       workload: options.workload,
+      ...(options.workloadErrors !== undefined && Object.keys(options.workloadErrors).length > 0
+        ? { workload_errors: options.workloadErrors }
+        : {}),
       ...(options.catalogId !== undefined ? { catalog_id: options.catalogId } : {}),
       ...(options.version !== undefined ? { version: options.version } : {}),
       // A chosen entry is recorded, so a replay (which has only the log) knows it.
@@ -796,23 +827,54 @@ export function replay(playbook: Playbook, events: Iterable<ExecutionEvent>, ent
   return state;
 }
 
+/** Options of `effectiveWorkload`. */
+export interface WorkloadOptions {
+  /** The execution's start (ms): what `now()` returns; default the current time. */
+  readonly now?: number;
+  /**
+   * Filled with the keys whose template failed to render (left out of the result), for
+   * `StartOptions.workloadErrors`: only a step that reads one fails (lazy workload, issue 11
+   * item 8). Without it, a failing template throws, as before.
+   */
+  readonly errors?: Record<string, { code: string; message: string }>;
+}
+
 /**
  * Effective workload (contract 1.3): playbook `workload` keys, then the request payload's keys
  * override (shallow). Workload values that are templates are rendered once against the merged
- * workload and `input` (the payload), e.g. `"{{ input.key | default('x') }}"`.
+ * workload and `input` (the payload), e.g. `"{{ input.key | default('x') }}"`, and recorded in
+ * `playbook_started`, so a replay and every worker see the same values.
  */
 export function effectiveWorkload(
   playbook: Playbook,
   payload: Readonly<Record<string, unknown>>,
   templates: TemplateRenderer,
+  options: WorkloadOptions = {},
 ): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...playbook.workload, ...payload };
-  const scope = { ...merged, workload: merged, input: payload };
+  const scope = {
+    ...merged,
+    workload: merged,
+    input: payload,
+    ...(options.now !== undefined && !Object.prototype.hasOwnProperty.call(merged, 'now')
+      ? { now: nowValue(options.now) }
+      : {}),
+  };
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(merged)) {
-    out[key] = Object.prototype.hasOwnProperty.call(payload, key)
-      ? value
-      : templates.renderValue(value, scope);
+    if (Object.prototype.hasOwnProperty.call(payload, key)) {
+      out[key] = value;
+      continue;
+    }
+    try {
+      out[key] = templates.renderValue(value, scope);
+    } catch (err) {
+      if (!options.errors) throw err;
+      options.errors[key] = {
+        code: err instanceof NoetlError ? err.code : 'TEMPLATE_RENDER',
+        message: err instanceof Error ? err.message : String(err),
+      };
+    }
   }
   return out;
 }

@@ -51,6 +51,7 @@ interface Stats {
   retries: number;
   overBudget: number;
   templateErrors: number;
+  lazyWorkload: number;
 }
 
 class Divergence extends Error {}
@@ -141,6 +142,7 @@ function checkRun(
   if (state.status === 'CANCELLED') stats.cancelled++;
   if (log.events.some((e) => e.meta?.['code'] === 'STEP_BUDGET_EXCEEDED')) stats.overBudget++;
   if (log.events.some((e) => e.meta?.['code'] === 'TEMPLATE_RENDER')) stats.templateErrors++;
+  if (log.events.some((e) => e.error?.startsWith('workload.broken') === true)) stats.lazyWorkload++;
   return state;
 }
 
@@ -212,6 +214,7 @@ describe('replay property', () => {
     retries: 0,
     overBudget: 0,
     templateErrors: 0,
+    lazyWorkload: 0,
   };
   // Chunks, so no single test holds the worker for long.
   for (let from = 0; from < PLAYBOOKS; from += CHUNK) {
@@ -236,6 +239,7 @@ describe('replay property', () => {
       'retries',
       'overBudget',
       'templateErrors',
+      'lazyWorkload',
     ] as const) {
       expect(stats[key], key).toBeGreaterThan(0);
     }

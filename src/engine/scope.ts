@@ -1,4 +1,4 @@
-import type { TemplateScope } from '../template/index.js';
+import { nowValue, type TemplateScope } from '../template/index.js';
 import type { ExecutionState } from './state.js';
 
 /**
@@ -47,6 +47,8 @@ export function executionScope(
     const step = state.steps.get(name);
     if (step && (step.status === 'completed' || step.data !== undefined)) return step.view ?? step.data;
     if (Object.prototype.hasOwnProperty.call(state.workload, name)) return state.workload[name];
+    // `now()`: the execution's start, the same in every template of it (and in a replay)
+    if (name === 'now' && state.startedAt !== undefined) return nowValue(state.startedAt);
     return undefined;
   };
 }

@@ -87,6 +87,11 @@ export interface ExecutionState {
   parentExecutionId?: string;
   executionPool?: string;
   workload: Readonly<Record<string, unknown>>;
+  /**
+   * Workload keys whose template failed to render at start (`playbook_started`
+   * `context.workload_errors`): left out of `workload`; a step that reads one fails with its error.
+   */
+  workloadErrors: Readonly<Record<string, { readonly code: string; readonly message: string }>>;
   /** Flat execution variables written by `set` (scope prefixes stripped), latest wins. */
   vars: Record<string, unknown>;
   /** Bumped whenever `vars` change (for cached views). */
@@ -118,6 +123,7 @@ export function newExecutionState(playbook: Playbook, entry: string, executionId
     executionId,
     path: playbook.metadata.path,
     workload: {},
+    workloadErrors: {},
     vars: {},
     varsVersion: 0,
     status: 'RUNNING',
@@ -271,6 +277,8 @@ export function applyEvent(state: ExecutionState, event: ExecutionEvent): void {
       const ctx = event.context ?? {};
       const workload = ctx['workload'];
       state.workload = isRecord(workload) ? workload : {};
+      const workloadErrors = ctx['workload_errors'];
+      if (isRecord(workloadErrors)) state.workloadErrors = workloadErrors as ExecutionState['workloadErrors'];
       if (typeof ctx['catalog_id'] === 'string') state.catalogId = ctx['catalog_id'];
       if (typeof ctx['path'] === 'string') state.path = ctx['path'];
       if (typeof ctx['version'] === 'string') state.version = ctx['version'];

@@ -174,12 +174,20 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     };
   }
 
-  const workload = effectiveWorkload(playbook, options.payload ?? {}, deps.templates);
+  // Workload templates render once, at the start (`now()` is this instant); a failing one fails
+  // only a step that reads it (lazy workload).
+  const workloadErrors: Record<string, { code: string; message: string }> = {};
+  const workload = effectiveWorkload(playbook, options.payload ?? {}, deps.templates, {
+    now: startedMs,
+    errors: workloadErrors,
+  });
   const { state, decision } = startExecution(
     playbook,
     {
       executionId,
       workload,
+      workloadErrors,
+      startedAt: startedMs,
       ...(options.target !== undefined ? { entry: options.target } : {}),
       ...(options.parentExecutionId !== undefined ? { parentExecutionId: options.parentExecutionId } : {}),
     },

@@ -1,4 +1,6 @@
 export {
+  NOW_KEY,
+  nowValue,
   TemplateRenderer,
   templates,
   rendererHealth,

@@ -1,5 +1,5 @@
 import type minijinja from 'minijinja-js';
-import { NoetlError } from '../shared/index.js';
+import { isoTime, NoetlError, systemClock } from '../shared/index.js';
 import {
   engineGeneration,
   engineMemoryBytes,
@@ -11,6 +11,27 @@ import {
 import { CUSTOM_FILTERS } from './filters.js';
 import { isTemplate, scanTemplate, type ScannedTemplate } from './scan.js';
 import { coerceRendered, truthy } from './typed.js';
+
+/**
+ * The key of the value a scope gives for `now`: `{ [NOW_KEY]: <ISO time> }` makes `{{ now() }}`
+ * return that time (an execution's start, so every template of one execution, on any worker and
+ * in a replay, sees the same instant). A scope without it gets the current time.
+ */
+export const NOW_KEY = '$now';
+
+/** The value a scope gives for `now` so that `now()` returns `ms` (see NOW_KEY). */
+export function nowValue(ms: number): Record<string, string> {
+  return { [NOW_KEY]: isoTime(ms) };
+}
+
+function nowOf(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const at = (value as Record<string, unknown>)[NOW_KEY];
+  return typeof at === 'string' ? at : undefined;
+}
+
+/** The time `now()` returns during the render in progress (renders are synchronous). */
+let renderNow: string | undefined;
 
 /**
  * Where a template finds its variables: a plain object, or a lookup function so a caller can
@@ -134,6 +155,7 @@ export class TemplateRenderer {
     env.enablePyCompat();
     env.fuel = TEMPLATE_STEP_BUDGET;
     for (const [name, fn] of Object.entries(CUSTOM_FILTERS)) env.addFilter(name, fn);
+    env.addGlobal('now', () => renderNow ?? isoTime(systemClock.now()));
     return env;
   }
 
@@ -209,6 +231,7 @@ export class TemplateRenderer {
     } catch (err) {
       throw this.toError(err, source);
     } finally {
+      renderNow = undefined;
       this.settle();
     }
   }
@@ -247,9 +270,11 @@ export class TemplateRenderer {
 
   private context(scanned: ScannedTemplate, scope: TemplateScope): Record<string, unknown> {
     const ctx: Record<string, unknown> = {};
+    renderNow = undefined;
     for (const name of scanned.names) {
       const value = lookup(scope, name);
-      if (value !== undefined) ctx[name] = value;
+      if (name === 'now' && nowOf(value) !== undefined) renderNow = nowOf(value);
+      else if (value !== undefined) ctx[name] = value;
     }
     return ctx;
   }

@@ -2,7 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigReader, readPlaybookLimits, readStepOutputMaxBytes } from '../../config/index.js';
 import { loadPlaybookFile, runLocal } from '../../local/index.js';
-import { NoetlError, redactSecretText, scrubSecrets, SecretRegistry } from '../../shared/index.js';
+import {
+  errorMessage,
+  isNoetlError,
+  NoetlError,
+  redactSecretText,
+  scrubSecrets,
+  SecretRegistry,
+} from '../../shared/index.js';
 import { closeToolResources } from '../../tools/index.js';
 import { EXIT } from '../exit.js';
 import type { CliContext } from '../main.js';
@@ -48,6 +55,40 @@ function redactingStream(stream: NodeJS.WriteStream, secrets: SecretRegistry): N
 }
 
 export async function runAction(
+  fileArg: string | undefined,
+  targetArg: string | undefined,
+  opts: Record<string, unknown>,
+  ctx: CliContext,
+): Promise<number> {
+  const startedMs = Date.now();
+  try {
+    return await runPlaybook(fileArg, targetArg, opts, ctx);
+  } catch (err) {
+    // A failure before the first step (payload, file, playbook, target) still gives `--json`
+    // its outcome object; the error is then reported (stderr, exit code) as every error is.
+    if (opts['json'] === true) {
+      const at = new Date(startedMs).toISOString();
+      const outcome = {
+        execution_id: null,
+        status: 'FAILED',
+        playbook_name: null,
+        playbook_path: fileArg ?? null,
+        started_at: at,
+        completed_at: new Date().toISOString(),
+        duration_seconds: 0,
+        executed_steps: [],
+        step_results: {},
+        final_result: null,
+        error: errorMessage(err),
+        error_code: isNoetlError(err) ? err.code : 'INTERNAL',
+      };
+      process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+    }
+    throw err;
+  }
+}
+
+async function runPlaybook(
   fileArg: string | undefined,
   targetArg: string | undefined,
   opts: Record<string, unknown>,

@@ -150,7 +150,14 @@ export class Orchestrator {
       }
       const playbook = await this.live.playbook(tx, entry.catalogId);
       const executionId = this.deps.ids.next();
-      const workload = effectiveWorkload(playbook, req.payload ?? {}, this.deps.templates);
+      // Rendered once here and recorded in playbook_started; a failing value fails only a step
+      // that reads it (lazy workload), and `now()` is this instant in every template.
+      const startedAt = this.deps.clock.now();
+      const workloadErrors: Record<string, { code: string; message: string }> = {};
+      const workload = effectiveWorkload(playbook, req.payload ?? {}, this.deps.templates, {
+        now: startedAt,
+        errors: workloadErrors,
+      });
       const pool = resolvePool({
         ...(req.executionPool !== undefined ? { execution_pool: req.executionPool } : {}),
         path: entry.path,
@@ -160,6 +167,8 @@ export class Orchestrator {
         {
           executionId,
           workload,
+          workloadErrors,
+          startedAt,
           catalogId: entry.catalogId,
           path: entry.path,
           version: String(entry.version),
