@@ -106,7 +106,22 @@ export function generatePlaybook(rng: Rng, opts: GenOptions): Generated {
     kinds.push(kind);
     if (kind !== 'router')
       step['tool'] = kind === 'child' ? { kind: 'playbook', path: 'child' } : { kind: 'noop' };
-    if (kind === 'loop') {
+    if (kind === 'loop' && rng.chance(0.3)) {
+      // A cursor loop: the world's claims take rows from a table of the step's own (World.script).
+      step['loop'] = {
+        iterator: 'it',
+        cursor: { kind: 'postgres', auth: 'pg', claim: 'claim {{ __frame_max_rows }} rows' },
+        spec: {
+          mode: 'cursor',
+          max_in_flight: 1 + rng.int(3),
+          frame: {
+            max_rows: 1 + rng.int(3),
+            row_concurrency: 1 + rng.int(2),
+            ...(rng.chance(0.3) ? { process: 'frame' } : {}),
+          },
+        },
+      };
+    } else if (kind === 'loop') {
       workload[`items${i}`] = Array.from({ length: rng.int(5) }, (_, k) => k);
       const parallel = rng.chance(0.6);
       step['loop'] = {
@@ -153,14 +168,6 @@ export function generatePlaybook(rng: Rng, opts: GenOptions): Generated {
   for (let i = 0; i < n; i++) {
     if (arcs[i]!.length === 0) continue;
     steps[i]!['next'] = { spec: { mode: rng.chance(0.5) ? 'inclusive' : 'exclusive' }, arcs: arcs[i] };
-  }
-  // Lazy workload (issue 11 item 8): a value that cannot render fails only a step that reads it.
-  if (rng.chance(0.2)) {
-    workload['stamp'] = '{{ now() }}';
-    workload['broken'] = '{{ no_such_function() }}';
-    const i = rng.int(n);
-    if (kinds[i] === 'tool' && rng.chance(0.5))
-      steps[i]!['tool'] = { kind: 'noop', v: '{{ workload.broken }}' };
   }
   const doc = {
     apiVersion: 'noetl.io/v2',
@@ -220,6 +227,8 @@ export class Core {
 /** The commands in flight and what workers will do with them; copyable. */
 export class World {
   inflight: Flight[] = [];
+  /** Rows left in each cursor loop's table, by `<execution>:<step>` (filled at its first claim). */
+  tables = new Map<string, number>();
   constructor(
     readonly core: Core,
     readonly config: WorldConfig,
@@ -228,6 +237,7 @@ export class World {
   copy(): World {
     const w = new World(this.core.copy(), this.config);
     w.inflight = this.inflight.map((f) => ({ ...f }));
+    w.tables = new Map(this.tables);
     return w;
   }
 
@@ -270,10 +280,21 @@ export class World {
       if (rng.chance(0.05)) moves.push({ type: 'duplicate', of: 'command.failed' });
     } else {
       const updates = rng.chance(0.15) ? { updates: { 'ctx.seen': true } } : {};
-      moves.push({ type: 'call.done', data: { v: rng.int(10) }, ...updates }, { type: 'command.completed' });
+      const data = command.command_id.endsWith(':claim') ? this.claim(command) : { v: rng.int(10) };
+      moves.push({ type: 'call.done', data, ...updates }, { type: 'command.completed' });
       if (rng.chance(0.05)) moves.push({ type: 'duplicate', of: 'command.completed' });
     }
     return moves;
+  }
+
+  /** A cursor claim's result: up to `__frame_max_rows` rows taken from the step's table. */
+  private claim(command: Command): Json {
+    const key = `${command.execution_id}:${command.step}`;
+    const left = this.tables.get(key) ?? this.core.rng.int(8);
+    const take = Math.min(left, Number(command.render_context['__frame_max_rows']));
+    this.tables.set(key, left - take);
+    const rows = Array.from({ length: take }, (_, k) => ({ id: left - k }));
+    return { columns: ['id'], rows, row_count: rows.length };
   }
 }
 
@@ -422,15 +443,11 @@ export function startIn(
 ): { state: ExecutionState; log: RunLog } {
   const deps = world.deps(templates);
   const executionId = deps.ids.next();
-  const startedAt = deps.clock.now();
-  const workloadErrors: Record<string, { code: string; message: string }> = {};
   const { state, decision } = startExecution(
     gen.playbook,
     {
       executionId,
-      workload: effectiveWorkload(gen.playbook, {}, templates, { now: startedAt, errors: workloadErrors }),
-      workloadErrors,
-      startedAt,
+      workload: effectiveWorkload(gen.playbook, {}, templates),
       ...(gen.entry !== undefined ? { entry: gen.entry } : {}),
       ...(parentExecutionId !== undefined ? { parentExecutionId } : {}),
     },
