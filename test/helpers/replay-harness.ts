@@ -169,6 +169,14 @@ export function generatePlaybook(rng: Rng, opts: GenOptions): Generated {
     if (arcs[i]!.length === 0) continue;
     steps[i]!['next'] = { spec: { mode: rng.chance(0.5) ? 'inclusive' : 'exclusive' }, arcs: arcs[i] };
   }
+  // Lazy workload (issue 11 item 8): a value that cannot render fails only a step that reads it.
+  if (rng.chance(0.2)) {
+    workload['stamp'] = '{{ now() }}';
+    workload['broken'] = '{{ no_such_function() }}';
+    const i = rng.int(n);
+    if (kinds[i] === 'tool' && rng.chance(0.5))
+      steps[i]!['tool'] = { kind: 'noop', v: '{{ workload.broken }}' };
+  }
   const doc = {
     apiVersion: 'noetl.io/v2',
     kind: 'Playbook',
@@ -443,11 +451,15 @@ export function startIn(
 ): { state: ExecutionState; log: RunLog } {
   const deps = world.deps(templates);
   const executionId = deps.ids.next();
+  const startedAt = deps.clock.now();
+  const workloadErrors: Record<string, { code: string; message: string }> = {};
   const { state, decision } = startExecution(
     gen.playbook,
     {
       executionId,
-      workload: effectiveWorkload(gen.playbook, {}, templates),
+      workload: effectiveWorkload(gen.playbook, {}, templates, { now: startedAt, errors: workloadErrors }),
+      workloadErrors,
+      startedAt,
       ...(gen.entry !== undefined ? { entry: gen.entry } : {}),
       ...(parentExecutionId !== undefined ? { parentExecutionId } : {}),
     },
