@@ -287,11 +287,10 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
         .getByRole('button', { name: 'Edit' })
         .click();
       await page.locator('form.credential-form').waitFor();
-      await shot(page, 'credentials');
       // Editing one field keeps the others (PATCH merge): the password stays, a user is added.
       const edit = page.locator('form.credential-form');
-      await edit.getByLabel('field 1 name').fill('user');
-      await edit.getByLabel('field 1 value').fill('bob');
+      await edit.getByLabel('field 2 name').fill('user');
+      await edit.getByLabel('field 2 value').fill('bob');
       await edit.getByRole('button', { name: 'Save changes' }).click();
       await edit.waitFor({ state: 'detached' });
       const stored = await server.get<{ data: Record<string, string> }>(

@@ -7,6 +7,7 @@ import { CredentialsPage } from './pages/credentials.js';
 import { DashboardPage } from './pages/dashboard.js';
 import { ExecutionPage } from './pages/execution.js';
 import { ExecutionsPage } from './pages/executions.js';
+import { KeychainPage } from './pages/keychain.js';
 import { SchedulePage, SchedulesPage } from './pages/schedules.js';
 import { WorkersPage } from './pages/workers.js';
 
@@ -16,6 +17,7 @@ const NAV: [string, string][] = [
   ['/executions', 'Executions'],
   ['/schedules', 'Schedules'],
   ['/credentials', 'Credentials'],
+  ['/keychain', 'Keychain'],
   ['/workers', 'Workers'],
 ];
 
@@ -31,6 +33,7 @@ function Page({ path, params }: { path: string; params: URLSearchParams }) {
   const sc = /^\/schedules\/(\d+)$/.exec(path);
   if (sc?.[1]) return <SchedulePage id={sc[1]} />;
   if (path === '/credentials') return <CredentialsPage />;
+  if (path === '/keychain') return <KeychainPage params={params} />;
   if (path === '/workers') return <WorkersPage />;
   return (
     <section>
