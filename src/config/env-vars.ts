@@ -260,6 +260,13 @@ const TABLE = [
       'deepest nesting of maps and lists in a playbook (its root map is level 1); deeper is refused with PLAYBOOK_TOO_LARGE before the playbook is built. Also read by `noetl run` and `noetl validate`',
     default: '64',
   },
+  {
+    name: 'NOETL_STRICT',
+    scope: 'server',
+    description:
+      '1: every playbook warning (an unknown key, an unreachable step...) is an error, so a registration with warnings is refused with 422 PLAYBOOK_INVALID. Also read by `noetl run`, `noetl validate` and `noetl register` (which then sends `strict`), like `--strict`',
+    default: '0',
+  },
   // embedded workers and runtime registry
   {
     name: 'NOETL_EMBEDDED_WORKERS',

@@ -67,6 +67,8 @@ export interface ServerConfig {
   readonly maxStepsPerExecution: number;
   /** `NOETL_PLAYBOOK_MAX_BYTES` / `_MAX_STEPS` / `_MAX_DEPTH`: checked at registration and run. */
   readonly playbookLimits: PlaybookLimits;
+  /** `NOETL_STRICT`: playbook warnings are errors (a registration with warnings is refused). */
+  readonly playbookStrict: boolean;
   readonly runtimeSweepIntervalSeconds: number;
   readonly runtimeOfflineSeconds: number;
 }
@@ -206,6 +208,7 @@ export function loadServerConfig(sources: ConfigSources): ServerConfig {
     embeddedWorkers: read.int('NOETL_EMBEDDED_WORKERS', 4, { min: 0, max: 256 }),
     maxStepsPerExecution: read.int('NOETL_MAX_STEPS_PER_EXECUTION', 100_000, { min: 1 }),
     playbookLimits: readPlaybookLimits(read),
+    playbookStrict: read.bool('NOETL_STRICT', false),
     runtimeSweepIntervalSeconds: read.seconds('NOETL_RUNTIME_SWEEP_INTERVAL', 30),
     runtimeOfflineSeconds: read.seconds('NOETL_RUNTIME_OFFLINE_SECONDS', 60),
   };

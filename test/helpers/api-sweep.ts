@@ -291,7 +291,7 @@ export const CONTROL_PLANE_ROUTES: readonly SweepRoute[] = [
         name: 'YAML with a NUL escape in the workload',
         body: {
           content:
-            'apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: {name: nul}\nworkload: {a: "x\\0y"}\nworkflow: [{step: start}]\n',
+            'apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: {name: nul}\nworkload: {a: "x\\0y"}\nworkflow: [{step: start, tool: {kind: noop}}]\n',
         },
       },
     ],

@@ -42,15 +42,28 @@ export function catalogTests(get: GetFixture): void {
       });
       expect(first['catalog_id']).toMatch(/^\d+$/);
       expect(first['warnings']).toEqual([]);
-      const b64 = Buffer.from(PLAYBOOK).toString('base64');
+      expect(first['unchanged']).toBe(false);
+      // the same content again (base64 this time) is the latest version, not a new one
+      const same = json(
+        await post(get, '/api/catalog/register', { content: Buffer.from(PLAYBOOK).toString('base64') }),
+      );
+      expect(same).toMatchObject({
+        status: 'success',
+        version: 1,
+        catalog_id: first['catalog_id'],
+        unchanged: true,
+        message: "Resource 'tests/server/hello' version '1' is unchanged.",
+      });
+      const changed = `${PLAYBOOK}# second version\n`;
+      const b64 = Buffer.from(changed).toString('base64');
       const second = json(await post(get, '/api/catalog/register', { content: b64 }));
-      expect(second).toMatchObject({ version: 2, path: 'tests/server/hello' });
+      expect(second).toMatchObject({ version: 2, path: 'tests/server/hello', unchanged: false });
       const entry = json(await post(get, '/api/catalog/resource', { catalog_id: second['catalog_id'] }));
       expect(entry).toMatchObject({
         catalog_id: second['catalog_id'],
         version: 2,
         kind: 'playbook',
-        content: PLAYBOOK,
+        content: changed,
         meta: { team: 'core' },
         archived: false,
       });
@@ -110,13 +123,102 @@ export function catalogTests(get: GetFixture): void {
       }
     });
 
-    it('reports playbook problems as warnings without refusing the registration', async () => {
-      const text = 'apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: {name: broken_pb}\n';
-      const res = json<{ warnings: { code: string; severity: string }[]; path: string }>(
+    it('refuses a playbook with errors (422, every diagnostic) and stores nothing', async () => {
+      // NoETL's fixture should_error_tool_is_required: `command` outside the tool, `end` without a tool
+      const text = `apiVersion: noetl.io/v2
+kind: Playbook
+metadata: {name: broken_pb, path: tests/server/broken_pb}
+workflow:
+  - step: start
+    tool: {kind: python, code: "result = 1"}
+    next: [insert_report]
+  - step: insert_report
+    tool:
+      kind: postgres
+      auth: pg
+    command: SELECT 1
+    next: [end]
+  - step: end
+    desc: no tool
+`;
+      const body = expectError(
+        await post(get, '/api/catalog/register', { content: text }),
+        422,
+        'PLAYBOOK_INVALID',
+      );
+      expect(body['error']).toMatch(
+        /^playbook 'tests\/server\/broken_pb' is not valid: line 14, column 5: MISSING_FIELD step 'end' has no `tool`/,
+      );
+      expect(body['details']).toEqual({
+        diagnostics: [
+          {
+            code: 'UNKNOWN_KEY',
+            severity: 'warning',
+            message: expect.stringContaining("unknown key 'command' in step 'insert_report'") as string,
+            path: 'workflow[1].command',
+            line: 12,
+            column: 5,
+          },
+          {
+            code: 'MISSING_FIELD',
+            severity: 'error',
+            message: expect.stringContaining("step 'end' has no `tool`") as string,
+            path: 'workflow[2].step',
+            line: 14,
+            column: 5,
+          },
+        ],
+      });
+      expectError(await post(get, '/api/catalog/resource', { path: 'tests/server/broken_pb' }), 404);
+
+      // a valid version first: a broken one never replaces it as the latest
+      const good = text.replace('    desc: no tool\n', '    tool: {kind: noop}\n');
+      const v1 = json(await post(get, '/api/catalog/register', { content: good }));
+      expect(v1).toMatchObject({ version: 1, unchanged: false });
+      expectError(await post(get, '/api/catalog/register', { content: text }), 422, 'PLAYBOOK_INVALID');
+      const latest = json(await post(get, '/api/catalog/resource', { path: 'tests/server/broken_pb' }));
+      expect(latest).toMatchObject({ version: 1, content: good });
+    });
+
+    it('returns warnings with the registration; strict (body or query) refuses them', async () => {
+      const text = `apiVersion: noetl.io/v2
+kind: Playbook
+metadata: {name: warned_pb, path: tests/server/warned_pb}
+workflow:
+  - step: start
+    tool: {kind: noop}
+    nxet: end
+  - step: end
+    tool: {kind: noop}
+`;
+      const res = json<{ warnings: Record<string, unknown>[]; version: number }>(
         await post(get, '/api/catalog/register', { content: text }),
       );
-      expect(res.path).toBe('broken_pb');
-      expect(res.warnings.map((w) => w.code)).toContain('MISSING_FIELD');
+      expect(res.version).toBe(1);
+      expect(res.warnings).toEqual([
+        expect.objectContaining({ code: 'UNKNOWN_KEY', severity: 'warning', line: 7, column: 5 }),
+        expect.objectContaining({ code: 'UNREACHABLE_STEP', severity: 'warning' }),
+      ]);
+      expect(String(res.warnings[0]!['message'])).toContain("did you mean 'next'?");
+      const changed = `${text}# v2\n`;
+      const strict = expectError(
+        await post(get, '/api/catalog/register', { content: changed, strict: true }),
+        422,
+        'PLAYBOOK_INVALID',
+      );
+      expect(strict['details']).toMatchObject({
+        diagnostics: [
+          { code: 'UNKNOWN_KEY', severity: 'error' },
+          { code: 'UNREACHABLE_STEP', severity: 'error' },
+        ],
+      });
+      expectError(
+        await post(get, '/api/catalog/register?strict=true', { content: changed }),
+        422,
+        'PLAYBOOK_INVALID',
+      );
+      const latest = json(await post(get, '/api/catalog/resource', { path: 'tests/server/warned_pb' }));
+      expect(latest['version']).toBe(1);
       const agent = json(
         await post(get, '/api/catalog/register', { content: 'kind: Agent\nmetadata: {name: a1}\n' }),
       );

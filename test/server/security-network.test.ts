@@ -31,6 +31,7 @@ workflow:
     tool: { kind: shell, cmd: "touch /tmp/noetl-pwned" }
     next: [{ step: end }]
   - step: end
+    tool: { kind: noop }
 `;
 
 let backend: TestBackend;

@@ -58,13 +58,14 @@ describe('a template that breaks the engine', () => {
     tool: { kind: noop, result: { n: "{{ ('a' * 3000 * 1000 * 1000) | length }}" } }
 `,
     );
-    // registration never blocks on diagnostics (contract 4.1): the template comes back as a warning
-    const registered = await server.post<{ warnings: { code: string; message: string }[] }>(
-      '/api/catalog/register',
-      { content: hostile },
-    );
-    expect(registered.status).toBe(200);
-    expect(registered.body.warnings).toEqual([
+    // a playbook with an error is refused at registration (docs/api.md), the template named
+    const registered = await server.post<{
+      code: string;
+      details: { diagnostics: { code: string; message: string }[] };
+    }>('/api/catalog/register', { content: hostile });
+    expect(registered.status).toBe(422);
+    expect(registered.body.code).toBe('PLAYBOOK_INVALID');
+    expect(registered.body.details.diagnostics).toEqual([
       expect.objectContaining({
         code: 'TEMPLATE_SYNTAX',
         message: expect.stringMatching(/exceeded/) as unknown,

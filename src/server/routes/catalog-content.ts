@@ -6,8 +6,10 @@ import { subscriptionDiagnostics } from '../triggers/stream-subscription.js';
 
 /**
  * Reading a resource sent to `POST /api/catalog/register`: plain or base64 YAML, which must be a
- * map with `metadata.name`. No DSL validation blocks a registration (contract 4.1); a playbook's
- * diagnostics come back as warnings.
+ * map with `metadata.name`. A playbook is validated as the server runs it: with an error it is
+ * refused (422 PLAYBOOK_INVALID, every diagnostic in `details.diagnostics`); its warnings come
+ * back with the registration. This replaces contract 4.1's "no DSL validation at register time"
+ * (docs/api.md).
  */
 
 export interface ParsedResource {
@@ -123,8 +125,11 @@ export function parseResource(
   };
 }
 
-/** Diagnostics of a playbook, as the server would validate it, reported without blocking. */
-export function playbookWarnings(resource: ParsedResource): RegisterWarning[] {
+/**
+ * Diagnostics of a resource, as the server would validate it: a playbook's (with `strict`, its
+ * warnings are errors), or what a subscription cannot do here (never an error).
+ */
+export function playbookWarnings(resource: ParsedResource, strict = false): RegisterWarning[] {
   if (resource.kind === 'subscription') {
     // registered as given; what the subscription cannot do here comes back as warnings
     return subscriptionDiagnostics(resource.text, resource.path).map((d) => ({
@@ -138,6 +143,7 @@ export function playbookWarnings(resource: ParsedResource): RegisterWarning[] {
   const limits = resource.limits;
   return parsePlaybook(resource.text, {
     mode: 'server',
+    strict,
     ...(limits === undefined ? {} : { limits }),
   }).diagnostics.map((d) => ({
     code: d.code,
@@ -147,4 +153,26 @@ export function playbookWarnings(resource: ParsedResource): RegisterWarning[] {
     line: d.line,
     column: d.column,
   }));
+}
+
+/**
+ * Refuses a playbook with an error diagnostic: 422 PLAYBOOK_INVALID naming the first error and
+ * carrying every diagnostic (errors and warnings) in `details.diagnostics`, so that a broken
+ * playbook never becomes the latest version of its path.
+ */
+export function refuseInvalidPlaybook(
+  resource: ParsedResource,
+  diagnostics: readonly RegisterWarning[],
+): void {
+  if (resource.kind !== 'playbook') return;
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const first = errors[0];
+  if (!first) return;
+  const more =
+    errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})` : '';
+  throw new NoetlError(
+    'PLAYBOOK_INVALID',
+    `playbook '${resource.path}' is not valid: line ${first.line}, column ${first.column}: ${first.code} ${first.message}${more}`,
+    { details: { diagnostics } },
+  );
 }

@@ -3,7 +3,12 @@ import { parse as parseYaml } from 'yaml';
 import { NoetlError, NotFoundError, isPlainObject } from '../../shared/index.js';
 import type { JsonObject } from '../../shared/index.js';
 import type { CatalogRecord } from '../../store/index.js';
-import { parseResource, playbookWarnings, type ParsedResource } from './catalog-content.js';
+import {
+  parseResource,
+  playbookWarnings,
+  refuseInvalidPlaybook,
+  type ParsedResource,
+} from './catalog-content.js';
 import type { RouteContext } from './context.js';
 import { checkCredentialName, credentialSummary } from './credentials.js';
 import { idInput, nonEmptyString, toId } from './schemas.js';
@@ -14,6 +19,7 @@ import { inferUiFields } from './ui-schema.js';
 interface RegisterBody {
   readonly content: string;
   readonly resource_type?: string;
+  readonly strict?: boolean;
 }
 interface ListBody {
   readonly resource_type?: string;
@@ -94,18 +100,23 @@ function credentialOf(resource: ParsedResource): {
 export function registerCatalogRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store, cipher } = ctx;
 
-  app.post<{ Body: RegisterBody }>(
+  app.post<{ Body: RegisterBody; Querystring: { strict?: boolean } }>(
     '/api/catalog/register',
     {
       schema: {
         tags,
         summary: 'Register a resource (playbook...) as a new version of its path',
         description:
-          'content: YAML, plain or base64. path = metadata.path else metadata.name; version = max + 1. Playbook diagnostics come back as `warnings` and never block. A `kind: Credential` document is stored in the encrypted credential store instead (answer: `{status, message, path, kind: "credential", credential}`), never in the catalog.',
+          'content: YAML, plain or base64. path = metadata.path else metadata.name; version = max + 1. A playbook with an error diagnostic is refused: 422 PLAYBOOK_INVALID with every diagnostic `{code, severity, message, path, line, column}` in `details.diagnostics`; warnings come back as `warnings` with the registration. `strict` (body or query, or NOETL_STRICT=1 on the server) makes warnings errors. Content identical to the latest version of its path is not stored again: that version is returned with `unchanged: true`. A `kind: Credential` document is stored in the encrypted credential store instead (answer: `{status, message, path, kind: "credential", credential}`), never in the catalog.',
+        querystring: { type: 'object', properties: { strict: { type: 'boolean' } } },
         body: {
           type: 'object',
           required: ['content'],
-          properties: { content: { type: 'string', minLength: 1 }, resource_type: { type: 'string' } },
+          properties: {
+            content: { type: 'string', minLength: 1 },
+            resource_type: { type: 'string' },
+            strict: { type: 'boolean' },
+          },
         },
       },
     },
@@ -134,6 +145,23 @@ export function registerCatalogRoutes(app: FastifyInstance, ctx: RouteContext): 
           warnings: [],
         };
       }
+      const strict =
+        request.body.strict === true || request.query.strict === true || ctx.config.playbookStrict;
+      const diagnostics = playbookWarnings(resource, strict);
+      refuseInvalidPlaybook(resource, diagnostics);
+      const latest = await store.catalog.getByPath(resource.path, 'latest');
+      if (latest && latest.kind === resource.kind && latest.content === resource.text) {
+        return {
+          status: 'success',
+          message: `Resource '${latest.path}' version '${latest.version}' is unchanged.`,
+          path: latest.path,
+          version: latest.version,
+          catalog_id: latest.catalogId,
+          kind: latest.kind,
+          unchanged: true,
+          warnings: diagnostics,
+        };
+      }
       const record = await store.catalog.register({
         path: resource.path,
         kind: resource.kind,
@@ -149,7 +177,8 @@ export function registerCatalogRoutes(app: FastifyInstance, ctx: RouteContext): 
         version: record.version,
         catalog_id: record.catalogId,
         kind: record.kind,
-        warnings: playbookWarnings(resource),
+        unchanged: false,
+        warnings: diagnostics,
       };
     },
   );

@@ -94,6 +94,8 @@ export interface RegisterAnswer {
   version: number;
   catalog_id: string;
   kind: string;
+  /** True when the content was that of the latest version, returned instead of a new one. */
+  unchanged?: boolean;
   warnings: Diagnostic[];
 }
 

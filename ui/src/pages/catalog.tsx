@@ -165,7 +165,8 @@ function Register({ onDone }: { onDone: (path: string) => void }) {
             <ul>
               {diags.map((d) => (
                 <li>
-                  line {d.line ?? '?'}:{d.col ?? d.column ?? '?'} {d.code ?? ''} {d.message ?? ''}
+                  line {d.line ?? '?'}:{d.col ?? d.column ?? '?'} {d.severity ?? ''} {d.code ?? ''}{' '}
+                  {d.message ?? ''}
                 </li>
               ))}
             </ul>
