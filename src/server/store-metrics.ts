@@ -107,7 +107,11 @@ export function instrumentStore(store: Store, metrics: ServerMetrics): Store {
         if (result.events[i]?.inserted !== true) return;
         const type = canonicalEventType(event.eventType);
         if (type === 'playbook_started') {
-          const path = batch.execution?.path;
+          const init =
+            batch.execution?.executionId === event.executionId
+              ? batch.execution
+              : batch.executions?.find((x) => x.executionId === event.executionId);
+          const path = init?.path;
           if (path !== undefined) paths.set(event.executionId, path);
           countExecution(event.executionId, 'started', path);
         } else if (type !== undefined && TERMINAL_STATUS[type] !== undefined) {
@@ -179,7 +183,7 @@ export function instrumentStore(store: Store, metrics: ServerMetrics): Store {
         case 'tx':
           return <T>(fn: (tx: StoreTx) => Promise<T>) => wrapTx((body) => target.tx(body), fn);
         case 'withLock':
-          return <T>(name: string, fn: (tx: StoreTx) => Promise<T>) =>
+          return <T>(name: string | readonly string[], fn: (tx: StoreTx) => Promise<T>) =>
             wrapTx((body) => target.withLock(name, body), fn);
         case 'withExecutionLock':
           return <T>(executionId: string, fn: Parameters<Store['withExecutionLock']>[1]) =>

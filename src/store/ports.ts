@@ -27,9 +27,17 @@ export type * from './schedule-records.js';
 import type { ScheduleStore } from './schedule-records.js';
 
 /** What one `append` writes, all in one transaction. */
+/** An idempotency key to look up, with how far back an execution started by it counts. */
+export interface IdempotencyLookup {
+  readonly key: string;
+  readonly withinMs: number;
+}
+
 export interface AppendBatch {
   /** Creates the execution projection row first (execute); ignored if it exists. */
   readonly execution?: ExecutionInit;
+  /** More execution rows created the same way (a batch execute starts several at once). */
+  readonly executions?: readonly ExecutionInit[];
   readonly events: readonly EventInput[];
   /** Command rows of `command.issued` events in `events`; a known command_id is skipped. */
   readonly commands?: readonly CommandInput[];
@@ -177,6 +185,35 @@ export interface CredentialStore {
   update(id: string, input: CredentialInput): Promise<CredentialSummary | undefined>;
 }
 
+/** A payload to keep in the result store (contract 1.12 PUT /api/result). */
+export interface ResultInput {
+  readonly executionId: string;
+  readonly name: string;
+  /** The JSON text of the value, stored as it is. */
+  readonly data: string;
+  readonly scope?: string;
+  readonly sourceStep?: string;
+  readonly mediaType?: string;
+}
+
+export interface ResultRecord {
+  readonly resultId: string;
+  readonly executionId: string;
+  readonly name: string;
+  readonly scope: string;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly mediaType: string;
+  readonly createdAt: string;
+}
+
+/** Payloads stored by reference (`noetl://execution/<eid>/result/<name>/<id>`). */
+export interface ResultStore {
+  put(input: ResultInput): Promise<ResultRecord>;
+  /** The stored JSON text; undefined when there is none. */
+  get(executionId: string, name: string, resultId: string): Promise<string | undefined>;
+}
+
 export interface VarStore {
   /** Upsert by (execution, name); throws BAD_REQUEST for an unknown var type. */
   set(executionId: string, vars: readonly VarInput[]): Promise<number>;
@@ -263,6 +300,8 @@ export interface ExecutionStore {
   page(options: ExecutionPageOptions): Promise<ExecutionPage>;
   /** The newest execution started with this key within the window (execute dedup). */
   findByIdempotencyKey(key: string, withinMs: number): Promise<ExecutionRecord | undefined>;
+  /** `findByIdempotencyKey` for several keys in one query: key to the newest execution's id. */
+  findByIdempotencyKeys(keys: readonly IdempotencyLookup[]): Promise<Map<string, string>>;
   /** RUNNING executions started at least `olderThanMs` ago (`/api/executions/cleanup`). */
   listRunningOlderThan(olderThanMs: number): Promise<ExecutionRecord[]>;
 }
@@ -291,6 +330,7 @@ export interface StoreTx {
   readonly keychain: KeychainStore;
   readonly executions: ExecutionStore;
   readonly schedules: ScheduleStore;
+  readonly results: ResultStore;
   /**
    * SQL a user sent (`/api/postgres/execute`), against the store's database. Without params
    * it may hold several statements; the last statement's rows are returned.
@@ -332,8 +372,11 @@ export interface Store extends StoreTx {
    * database (caches) must be reset or rebuilt on each call.
    */
   tx<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
-  /** `tx` holding a lock named `name`, across processes sharing the database. */
-  withLock<T>(name: string, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * `tx` holding a lock named `name`, across processes sharing the database. Several names are
+   * taken together in one statement, in an order every caller shares (no deadlock).
+   */
+  withLock<T>(name: string | readonly string[], fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /**
    * Serialises decisions for one execution across server replicas. `fn` also gets the
    * execution's head as the lock was taken (undefined for an unknown execution): a caller that

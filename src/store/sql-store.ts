@@ -15,6 +15,7 @@ import type {
   KeychainStore,
   MigrateResult,
   RawQueryResult,
+  ResultStore,
   RuntimeStore,
   Store,
   StoreStats,
@@ -34,6 +35,7 @@ import { SqlKeychainStore } from './repos/keychain.js';
 import { SqlRuntimeStore } from './repos/runtime.js';
 import { SqlScheduleStore } from './repos/schedules.js';
 import type { ScheduleStore } from './schedule-records.js';
+import { SqlResultStore } from './repos/results.js';
 import { SqlVarStore } from './repos/vars.js';
 import { num, text, textOrNull } from './rows.js';
 
@@ -48,6 +50,7 @@ export const REQUIRED_TABLES = [
   'migrations',
   'outbox',
   'resource',
+  'result_store',
   'runtime',
   'schedule',
   'schedule_fire',
@@ -74,6 +77,7 @@ class SqlStoreTx implements StoreTx {
   readonly keychain: KeychainStore;
   readonly executions: ExecutionStore;
   readonly schedules: ScheduleStore;
+  readonly results: ResultStore;
 
   constructor(protected readonly ctx: RepoContext) {
     this.events = new SqlEventStore(ctx);
@@ -85,6 +89,7 @@ class SqlStoreTx implements StoreTx {
     this.keychain = new SqlKeychainStore(ctx);
     this.executions = new SqlExecutionStore(ctx);
     this.schedules = new SqlScheduleStore(ctx);
+    this.results = new SqlResultStore(ctx);
   }
 
   async query(sql: string, params: readonly JsonValue[] = []): Promise<RawQueryResult> {
@@ -155,7 +160,15 @@ export class SqlStore extends SqlStoreTx implements Store {
     return this.root.tx((db) => fn(this.view(db)));
   }
 
-  withLock<T>(name: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  withLock<T>(name: string | readonly string[], fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    if (typeof name !== 'string') {
+      // No process-local mutex for a set of names: the database lock alone orders them.
+      const keys = name.map((n) => `${this.ctx.lockPrefix}${n}`);
+      return this.root.tx(async (db) => {
+        if (keys.length > 0) await db.query(this.sql.admin.lockMany, [keys]);
+        return fn(this.view(db));
+      });
+    }
     const key = `${this.ctx.lockPrefix}${name}`;
     return this.mutex.run(key, () =>
       this.root.tx(async (db) => {

@@ -12,6 +12,7 @@ import {
 } from '../../engine/index.js';
 import {
   ConflictError,
+  errorMessage,
   isoTime,
   NoetlError,
   NotFoundError,
@@ -21,6 +22,7 @@ import {
   type PlaybookLimits,
 } from '../../shared/index.js';
 import type { TemplateRenderer } from '../../template/index.js';
+import { isRetryableDbError } from '../../store/index.js';
 import type { CatalogRecord, ClaimResult, CommandRecord, Store, StoreTx } from '../../store/index.js';
 import { ingestBatch, persistDecision, planIngest, RepeatedEvents, type IngestDeps } from './ingest.js';
 import { LiveExecutions, type LiveExecution } from './live.js';
@@ -66,6 +68,9 @@ export interface IngestResult {
   readonly commands_generated: number;
   readonly duplicates: number;
 }
+
+/** One request of a batch execute: started or a duplicate, or the error that refused it. */
+export type BatchOutcome = ExecuteResponse | { readonly error: unknown };
 
 const DEFAULT_DEDUP_WINDOW_MS = 24 * 3600 * 1000;
 
@@ -125,6 +130,51 @@ export class Orchestrator {
     return entry;
   }
 
+  /**
+   * What starting `req` writes, decided in memory: its catalog entry (read by `resolve`, once
+   * per playbook in a batch), workload, pool and the first decision.
+   */
+  private async prepare(
+    tx: StoreTx,
+    req: ExecuteRequest,
+    resolve: (req: ExecuteRequest) => Promise<CatalogRecord> = (r) => this.resolveCatalog(tx, r),
+  ) {
+    const entry = await resolve(req);
+    if (entry.kind !== 'playbook') {
+      throw new NoetlError('BAD_REQUEST', `catalog entry ${entry.path} is a ${entry.kind}, not a playbook`);
+    }
+    const playbook = await this.live.playbook(tx, entry.catalogId);
+    const executionId = this.deps.ids.next();
+    // Rendered once here and recorded in playbook_started; a failing value fails only a step
+    // that reads it (lazy workload), and `now()` is this instant in every template.
+    const startedAt = this.deps.clock.now();
+    const workloadErrors: Record<string, { code: string; message: string }> = {};
+    const workload = effectiveWorkload(playbook, req.payload ?? {}, this.deps.templates, {
+      now: startedAt,
+      errors: workloadErrors,
+    });
+    const pool = resolvePool({
+      ...(req.executionPool !== undefined ? { execution_pool: req.executionPool } : {}),
+      path: entry.path,
+    });
+    const { state, decision } = startExecution(
+      playbook,
+      {
+        executionId,
+        workload,
+        workloadErrors,
+        startedAt,
+        catalogId: entry.catalogId,
+        path: entry.path,
+        version: String(entry.version),
+        executionPool: pool,
+        ...(req.parentExecutionId !== undefined ? { parentExecutionId: req.parentExecutionId } : {}),
+      },
+      this.engine,
+    );
+    return { executionId, entry, workload, pool, state, decision };
+  }
+
   /** `POST /api/execute`: `playbook_started`, `step.enter`, `command.issued` and the command rows in one transaction. */
   async execute(req: ExecuteRequest): Promise<ExecuteResponse> {
     const { store } = this.deps;
@@ -144,39 +194,7 @@ export class Orchestrator {
           };
         }
       }
-      const entry = await this.resolveCatalog(tx, req);
-      if (entry.kind !== 'playbook') {
-        throw new NoetlError('BAD_REQUEST', `catalog entry ${entry.path} is a ${entry.kind}, not a playbook`);
-      }
-      const playbook = await this.live.playbook(tx, entry.catalogId);
-      const executionId = this.deps.ids.next();
-      // Rendered once here and recorded in playbook_started; a failing value fails only a step
-      // that reads it (lazy workload), and `now()` is this instant in every template.
-      const startedAt = this.deps.clock.now();
-      const workloadErrors: Record<string, { code: string; message: string }> = {};
-      const workload = effectiveWorkload(playbook, req.payload ?? {}, this.deps.templates, {
-        now: startedAt,
-        errors: workloadErrors,
-      });
-      const pool = resolvePool({
-        ...(req.executionPool !== undefined ? { execution_pool: req.executionPool } : {}),
-        path: entry.path,
-      });
-      const { state, decision } = startExecution(
-        playbook,
-        {
-          executionId,
-          workload,
-          workloadErrors,
-          startedAt,
-          catalogId: entry.catalogId,
-          path: entry.path,
-          version: String(entry.version),
-          executionPool: pool,
-          ...(req.parentExecutionId !== undefined ? { parentExecutionId: req.parentExecutionId } : {}),
-        },
-        this.engine,
-      );
+      const { executionId, entry, workload, pool, state, decision } = await this.prepare(tx, req);
       const appended = await tx.events.append({
         execution: {
           executionId,
@@ -206,6 +224,112 @@ export class Orchestrator {
     this.live.settled(out.response.execution_id);
     await this.publish(out.commands, out.pool);
     return out.response;
+  }
+
+  /**
+   * `POST /api/execute/batch` and the NATS subscriptions: starts each request as `execute` does,
+   * in one transaction of a few statements whatever the batch's size: the idempotency keys
+   * locked and looked up at once, each playbook's catalog entry read once, and every execution
+   * row, start event and first command written by one statement. A refused request (unknown
+   * playbook, bad payload) gets its error in its place and the others start; a key seen before
+   * (in the store or earlier in the batch) answers `duplicate`. Should the shared write fail,
+   * each request is started on its own, so no request undoes another.
+   */
+  async executeBatch(reqs: readonly ExecuteRequest[]): Promise<BatchOutcome[]> {
+    if (reqs.length === 0) return [];
+    const windows = new Map<string, number>();
+    for (const r of reqs) {
+      if (r.dedupKey !== undefined && !windows.has(r.dedupKey))
+        windows.set(r.dedupKey, r.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS);
+    }
+    type Started = Awaited<ReturnType<Orchestrator['prepare']>> & { readonly req: ExecuteRequest };
+    const run = async (tx: StoreTx): Promise<{ outcomes: BatchOutcome[]; started: Started[] }> => {
+      const existing = await tx.executions.findByIdempotencyKeys(
+        [...windows].map(([key, withinMs]) => ({ key, withinMs })),
+      );
+      const entries = new Map<string, Promise<CatalogRecord>>();
+      const resolve = (r: ExecuteRequest): Promise<CatalogRecord> => {
+        const key = JSON.stringify([r.catalogId, r.path, r.version, r.parentExecutionId]);
+        let entry = entries.get(key);
+        if (!entry) {
+          entry = this.resolveCatalog(tx, r);
+          entries.set(key, entry);
+          entry.catch(() => undefined); // each request awaits it and reports the error
+        }
+        return entry;
+      };
+      const outcomes: BatchOutcome[] = [];
+      const started: Started[] = [];
+      for (const req of reqs) {
+        const known = req.dedupKey !== undefined ? existing.get(req.dedupKey) : undefined;
+        if (known !== undefined) {
+          outcomes.push({ execution_id: known, status: 'duplicate', commands_generated: 0 });
+          continue;
+        }
+        try {
+          const p = await this.prepare(tx, req, resolve);
+          started.push({ ...p, req });
+          if (req.dedupKey !== undefined) existing.set(req.dedupKey, p.executionId);
+          outcomes.push({
+            execution_id: p.executionId,
+            status: 'started',
+            commands_generated: p.decision.commands.length,
+          });
+        } catch (error) {
+          outcomes.push({ error });
+        }
+      }
+      if (started.length > 0) {
+        await tx.events.append({
+          executions: started.map(({ executionId, entry, workload, req }) => ({
+            executionId,
+            catalogId: entry.catalogId,
+            path: entry.path,
+            workload: workload as never,
+            ...(req.parentExecutionId !== undefined ? { parentExecutionId: req.parentExecutionId } : {}),
+            ...(req.dedupKey !== undefined ? { idempotencyKey: req.dedupKey } : {}),
+          })),
+          events: started.flatMap((p) => p.decision.events.map((e) => toEventInput(e))),
+          commands: started.flatMap((p) => p.decision.commands.map(toCommandInput)),
+        });
+      }
+      return { outcomes, started };
+    };
+    let out: Awaited<ReturnType<typeof run>>;
+    try {
+      out =
+        windows.size > 0
+          ? await this.deps.store.withLock([...windows.keys()], run)
+          : await this.deps.store.tx(run);
+    } catch (err) {
+      // The store unreachable (or the commit's fate unknown): starting each now could start
+      // twice what the batch may have committed; every request reports the error instead.
+      if (isRetryableDbError(err)) return reqs.map(() => ({ error: err }));
+      this.deps.logger.warn(
+        { err: errorMessage(err), count: reqs.length },
+        'batch execute: starting each on its own',
+      );
+      const outcomes: BatchOutcome[] = [];
+      for (const req of reqs) {
+        try {
+          outcomes.push(await this.execute(req));
+        } catch (error) {
+          outcomes.push({ error });
+        }
+      }
+      return outcomes;
+    }
+    const byPool = new Map<string, Command[]>();
+    for (const p of out.started) {
+      const last = p.decision.events[p.decision.events.length - 1]!;
+      this.live.start(p.executionId, p.state, last.event_id, p.decision.events.length);
+      this.live.settled(p.executionId);
+      const list = byPool.get(p.pool) ?? [];
+      list.push(...p.decision.commands);
+      byPool.set(p.pool, list);
+    }
+    await Promise.all([...byPool].map(([pool, commands]) => this.publish(commands, pool)));
+    return out.outcomes;
   }
 
   /**

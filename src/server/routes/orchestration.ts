@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { NoetlError, NotFoundError, scrubSecrets, wire, type JsonValue } from '../../shared/index.js';
 import type { ExecutionPageKey, ExecutionStatus, Store } from '../../store/index.js';
-import type { ExecuteRequest, Orchestrator } from '../orchestrator/orchestrator.js';
+import type { BatchOutcome, ExecuteRequest, Orchestrator } from '../orchestrator/orchestrator.js';
 import { eventView, executionSummary, finalResult, statusView, stepResults } from '../orchestrator/views.js';
 import { idString, type WireEvent } from '../orchestrator/wire.js';
 import { stepSummaries } from '../orchestrator/step-summary.js';
@@ -179,27 +179,38 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
         },
       },
       async (req) => {
-        const results: Record<string, unknown>[] = [];
-        let started = 0;
-        let duplicates = 0;
-        let failed = 0;
+        // Items refused while read keep their place; the others start together (one transaction).
+        const outcomes: (BatchOutcome | undefined)[] = [];
+        const requests: ExecuteRequest[] = [];
+        const positions: number[] = [];
         for (const [index, body] of req.body.executions.entries()) {
           try {
-            const r = await orchestrator.execute(executeRequest(body, undefined));
-            if (r.status === 'duplicate') duplicates++;
-            else started++;
-            results.push({ index, ...r });
-          } catch (err) {
-            failed++;
-            results.push({
+            requests.push(executeRequest(body, undefined));
+            positions.push(index);
+            outcomes.push(undefined);
+          } catch (error) {
+            outcomes.push({ error });
+          }
+        }
+        const started = await orchestrator.executeBatch(requests);
+        started.forEach((outcome, i) => (outcomes[positions[i]!] = outcome));
+        const counts = { started: 0, duplicates: 0, failed: 0 };
+        const results = outcomes.map((outcome, index) => {
+          if (outcome === undefined || 'error' in outcome) {
+            counts.failed++;
+            const err = outcome?.error;
+            return {
               index,
               status: 'failed',
               commands_generated: 0,
               error: err instanceof Error ? err.message : String(err),
-            });
+            };
           }
-        }
-        return { count: results.length, started, duplicates, failed, results };
+          if (outcome.status === 'duplicate') counts.duplicates++;
+          else counts.started++;
+          return { index, ...outcome };
+        });
+        return { count: results.length, ...counts, results };
       },
     );
 

@@ -6,6 +6,11 @@ export const ADMIN_SQL = {
   /** Blocks until this transaction holds the named lock (released at commit or rollback). */
   lock: `SELECT pg_advisory_xact_lock(hashtext($1::text))`,
 
+  /** `lock` on several names, taken in the order of their hashes (every caller's order). */
+  lockMany: `
+    SELECT count(pg_advisory_xact_lock(h))::integer AS n
+    FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($1::text[]) AS k ORDER BY 1) s`,
+
   /** Where an execution's log stands; read after its lock is taken (a fresh snapshot). */
   executionHead: `
     SELECT event_count, last_event_id FROM {{schema}}.execution WHERE execution_id = $1::bigint`,

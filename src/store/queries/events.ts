@@ -12,7 +12,7 @@ export const EVENT_SQL = {
    * - an event is idempotent on (execution_id, event_id), on (execution_id, idempotency_key) and
    *   on a second completion of one command (unique indexes): then it is not inserted and moves
    *   nothing; a later row of the batch that repeats an earlier one is a duplicate of it;
-   * - the execution row (created by `$2`, the optional ExecutionInit, or by its first event)
+   * - the execution rows (created by `$2`, an array of ExecutionInit, or by their first event)
    *   counts the inserted events, takes catalog and parent ids from the first that has them,
    *   last_event_* from the newest, and from the first terminal event (`execution_status`) its
    *   status, end time and error unless it is already finished;
@@ -80,8 +80,7 @@ export const EVENT_SQL = {
       SELECT (j->>'execution_id')::bigint AS execution_id, (j->>'catalog_id')::bigint AS catalog_id,
         (j->>'parent_execution_id')::bigint AS parent_execution_id, j->>'path' AS path,
         j->'workload' AS workload, j->>'idempotency_key' AS idempotency_key
-      FROM (SELECT $2::jsonb AS j) s
-      WHERE j IS NOT NULL
+      FROM jsonb_array_elements(COALESCE($2::jsonb, '[]'::jsonb)) AS s(j)
     ),
     agg AS (
       SELECT execution_id, count(*)::integer AS n,

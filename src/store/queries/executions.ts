@@ -62,6 +62,17 @@ export const EXECUTION_SQL = {
     ORDER BY start_time DESC, execution_id DESC
     LIMIT 1`,
 
+  /** findByIdempotencyKey for many keys at once: $1 keys, $2 their windows (ms), same order. */
+  findByIdempotencyKeys: `
+    SELECT k.key AS idempotency_key, x.execution_id
+    FROM unnest($1::text[], $2::double precision[]) AS k(key, within_ms)
+    CROSS JOIN LATERAL (
+      SELECT execution_id FROM {{schema}}.execution
+      WHERE idempotency_key = k.key
+        AND start_time >= now() - k.within_ms * interval '1 millisecond'
+      ORDER BY start_time DESC, execution_id DESC
+      LIMIT 1) x`,
+
   listRunningOlderThan: `
     SELECT ${EXECUTION_COLUMNS} FROM {{schema}}.execution
     WHERE status = 'RUNNING'

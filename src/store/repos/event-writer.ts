@@ -12,12 +12,13 @@ import { commandKeyOf, commandStatusOf, executionStatusOf } from './projection.j
  */
 export async function writeBatch(ctx: RepoContext, batch: AppendBatch): Promise<AppendResult> {
   const commands = batch.commands ?? [];
-  if (batch.events.length === 0 && commands.length === 0 && !batch.execution) {
+  const inits = [...(batch.execution ? [batch.execution] : []), ...(batch.executions ?? [])];
+  if (batch.events.length === 0 && commands.length === 0 && inits.length === 0) {
     return { events: [], commandsInserted: 0 };
   }
   const result = await ctx.db.query(ctx.sql.events.append, [
     JSON.stringify(batch.events.map(eventRow)),
-    batch.execution ? JSON.stringify(initRow(batch.execution)) : null,
+    inits.length > 0 ? JSON.stringify(inits.map(initRow)) : null,
     JSON.stringify(commands.map(commandRow)),
   ]);
   const row = result.rows[0] ?? {};

@@ -1,4 +1,10 @@
-import type { ExecutionListOptions, ExecutionPage, ExecutionPageOptions, ExecutionStore } from '../ports.js';
+import type {
+  ExecutionListOptions,
+  ExecutionPage,
+  ExecutionPageOptions,
+  ExecutionStore,
+  IdempotencyLookup,
+} from '../ports.js';
 import type { ExecutionOverview, ExecutionRecord } from '../records.js';
 import { opt, text } from '../rows.js';
 import { DEFAULT_LIST_LIMIT, type RepoContext } from './context.js';
@@ -77,6 +83,17 @@ export class SqlExecutionStore implements ExecutionStore {
     ]);
     const row = result.rows[0];
     return row ? toExecution(row) : undefined;
+  }
+
+  async findByIdempotencyKeys(keys: readonly IdempotencyLookup[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    if (keys.length === 0) return found;
+    const result = await this.ctx.db.query(this.ctx.sql.executions.findByIdempotencyKeys, [
+      keys.map((k) => k.key),
+      keys.map((k) => Math.max(0, k.withinMs)),
+    ]);
+    for (const row of result.rows) found.set(text(row, 'idempotency_key'), text(row, 'execution_id'));
+    return found;
   }
 
   async listRunningOlderThan(olderThanMs: number): Promise<ExecutionRecord[]> {
