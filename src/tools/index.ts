@@ -35,6 +35,7 @@ export { NOETL_SECRET_ENV, TOOL_ENV_ALLOW, workerToolEnv, withoutNoetlSecrets } 
 export { abortableSleep, backoffMs, matchRule } from './policy.js';
 export { noopTool } from './noop/index.js';
 export { pythonTool } from './python/index.js';
+export { PythonPool, type PythonPoolOptions } from './python/pool.js';
 export { shellTool } from './shell/index.js';
 export { httpTool } from './http/index.js';
 export { playbookTool } from './playbook/index.js';

@@ -2,6 +2,7 @@ import type { ErrorCode, Logger, SecretRegistry } from '../shared/index.js';
 import type { TemplateRenderer } from '../template/index.js';
 import type { CredentialTarget } from './credentials.js';
 import type { OutputLine, OutputSink, StepOutput } from './output.js';
+import type { PythonPool } from './python/pool.js';
 
 /** What a tool returns on success. `data` is the step data later templates see (contract 1.12). */
 export interface ToolOutput {
@@ -81,6 +82,8 @@ export interface ToolServices {
   readonly logger?: Logger;
   /** Python interpreter (default `$PYTHON_PATH` or `python3`). */
   readonly python?: string;
+  /** Warm interpreters python steps run on (`NOETL_PYTHON_POOL`); absent: a process per step. */
+  readonly pythonPool?: PythonPool;
   /**
    * The secret values of this run: credential and keychain resolution add to it, and the host
    * redacts them from every event, log line and printed result.

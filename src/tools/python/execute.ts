@@ -1,19 +1,12 @@
+import { resolve } from 'node:path';
 import { isPlainObject, ToolError } from '../../shared/index.js';
-import { mergeEnv, runProcess } from '../process.js';
+import { mergeEnv, runProcess, type ProcessResult } from '../process.js';
 import { loadScript } from '../script-source.js';
 import type { ToolContext, ToolOutput } from '../types.js';
 import { readPythonConfig, type PythonConfig } from './config.js';
 import { resolveInterpreter } from './interpreter.js';
+import type { MarkerDoc } from './pool.js';
 import { PYTHON_WRAPPER, RESULT_MARKER } from './wrapper.js';
-
-interface MarkerDoc {
-  readonly ok: boolean;
-  readonly has?: boolean;
-  readonly value?: unknown;
-  readonly type?: string;
-  readonly message?: string;
-  readonly traceback?: string;
-}
 
 /** Splits the wrapper's marker line off the captured stdout. */
 export function splitMarker(stdout: string): { stdout: string; doc?: MarkerDoc } {
@@ -57,20 +50,38 @@ export async function executePython(
     context: { args: config.input, variables: {}, execution_id: ctx.executionId, step: ctx.step },
   };
   const env = mergeEnv({ ...hostEnv, PYTHONIOENCODING: 'utf-8', PYTHONUNBUFFERED: '1' }, config.env);
-  // The step's kept output: what the code printed, without the wrapper's result line.
-  ctx.output?.hideLines((line) => line.startsWith(RESULT_MARKER));
-  const run = await runProcess({
-    kind: 'python',
-    command: python,
-    args: ['-c', PYTHON_WRAPPER],
-    input: JSON.stringify(payload),
+  // A warm interpreter when the host keeps a pool and one is free, else a process of its own.
+  const pooled = await ctx.services.pythonPool?.run({
+    python,
     env,
+    cwd: resolve(config.cwd ?? '.'),
+    payload,
     signal: ctx.signal,
     ...(ctx.output ? { output: ctx.output } : {}),
-    ...(config.cwd !== undefined ? { cwd: config.cwd } : {}),
     ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
   });
-  const { stdout, doc } = splitMarker(run.stdout);
+  let run: ProcessResult;
+  let stdout: string;
+  let doc: MarkerDoc | undefined;
+  if (pooled) {
+    ({ stdout, doc } = pooled);
+    run = pooled;
+  } else {
+    // The step's kept output: what the code printed, without the wrapper's result line.
+    ctx.output?.hideLines((line) => line.startsWith(RESULT_MARKER));
+    run = await runProcess({
+      kind: 'python',
+      command: python,
+      args: ['-c', PYTHON_WRAPPER],
+      input: JSON.stringify(payload),
+      env,
+      signal: ctx.signal,
+      ...(ctx.output ? { output: ctx.output } : {}),
+      ...(config.cwd !== undefined ? { cwd: config.cwd } : {}),
+      ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+    });
+    ({ stdout, doc } = splitMarker(run.stdout));
+  }
   const stderr = run.stderr;
   const streams = { stdout, stderr, exit_code: run.exitCode };
   if (!doc) {

@@ -1,9 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { templates } from '../../template/index.js';
 import type { ToolContext, ToolServices } from '../types.js';
 import { executePython, splitMarker } from './execute.js';
+import { PythonPool } from './pool.js';
 
-function ctx(services: ToolServices = {}, signal = new AbortController().signal): ToolContext {
+/** The pool of the mode under test (undefined: a process per step, NOETL_PYTHON_POOL=0). */
+let pool: PythonPool | undefined;
+
+function ctx(given: ToolServices = {}, signal = new AbortController().signal): ToolContext {
+  const services = pool ? { pythonPool: pool, ...given } : given;
   return {
     executionId: 'e1',
     step: 'py',
@@ -16,7 +21,15 @@ function ctx(services: ToolServices = {}, signal = new AbortController().signal)
   };
 }
 
-describe('python tool', () => {
+describe.each(['process per step', 'warm pool'])('python tool (%s)', (mode) => {
+  beforeAll(() => {
+    pool = mode === 'warm pool' ? new PythonPool({ size: 2 }) : undefined;
+  });
+  afterAll(async () => {
+    await pool?.close();
+    pool = undefined;
+  });
+
   it('returns `result` and strips the marker from stdout', async () => {
     const out = await executePython(ctx(), { code: 'print("hi")\nresult = {"y": x * 2}', input: { x: 21 } });
     expect(out.data).toEqual({ y: 42 });

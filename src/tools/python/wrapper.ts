@@ -7,7 +7,8 @@
  */
 export const RESULT_MARKER = '@@__NOETL_RESULT__@@';
 
-export const PYTHON_WRAPPER = String.raw`
+/** What the one-shot wrapper and the warm runner (runner.ts) share: running one payload. */
+export const PYTHON_CORE = String.raw`
 import sys, json, ast
 
 def _noetl_exec(payload, code, filename):
@@ -108,11 +109,14 @@ def _clean(value):
         return value
     return str(value)
 
-def _emit(doc):
+def _doc_text(doc):
     try:
-        text = json.dumps(doc, default=str, allow_nan=False)
+        return json.dumps(doc, default=str, allow_nan=False)
     except (TypeError, ValueError):
-        text = json.dumps(_clean(doc), default=str, allow_nan=False)
+        return json.dumps(_clean(doc), default=str, allow_nan=False)
+
+def _emit(doc):
+    text = _doc_text(doc)
     sys.stdout.flush()
     sys.stdout.write("\n" + "${RESULT_MARKER}" + text + "\n")
     sys.stdout.flush()
@@ -127,28 +131,30 @@ def _fail(exc, filename, code):
     sys.stderr.write(text)
     message = str(exc)
     name = type(exc).__name__
-    _emit({"ok": False, "type": name, "message": name + ": " + message if message else name, "traceback": text})
+    return {"ok": False, "type": name, "message": name + ": " + message if message else name, "traceback": text}
 
-def _run():
-    payload = json.loads(sys.stdin.read())
+def _outcome(payload):
+    """Runs one payload's code: the marker document and the exit status the run stands for."""
     code = payload.get("code") or ""
     filename = payload.get("filename") or "<noetl>"
     try:
         value, unset = _noetl_exec(payload, code, filename)
     except SystemExit as exc:
         if exc.code in (None, 0):
-            _emit({"ok": True, "has": False})
-            return 0
-        _emit({"ok": False, "type": "SystemExit", "message": "SystemExit: " + str(exc.code), "traceback": ""})
-        return 1
+            return {"ok": True, "has": False}, 0
+        return {"ok": False, "type": "SystemExit", "message": "SystemExit: " + str(exc.code), "traceback": ""}, 1
     except BaseException as exc:
-        _fail(exc, filename, code)
-        return 1
+        return _fail(exc, filename, code), 1
     if value is unset:
-        _emit({"ok": True, "has": False})
-    else:
-        _emit({"ok": True, "has": True, "value": value})
-    return 0
+        return {"ok": True, "has": False}, 0
+    return {"ok": True, "has": True, "value": value}, 0
+`;
+
+export const PYTHON_WRAPPER = String.raw`${PYTHON_CORE}
+def _run():
+    doc, status = _outcome(json.loads(sys.stdin.read()))
+    _emit(doc)
+    return status
 
 sys.exit(_run())
 `;
