@@ -174,7 +174,7 @@ export const ExecutionPage = object({
   started_at: nullable(str()),
   completed_at: nullable(str()),
   parent_execution_id: nullable(str()),
-  workload: json(),
+  workload: nullable(jsonObject()),
   event_count: int(),
   last_event_id: str({ description: 'where the execution stream resumes (Last-Event-ID)' }),
   steps: array(StepSummary),
@@ -234,8 +234,9 @@ export const Diagnostic = object(
     path: str(),
     line: nullable(int()),
     column: nullable(int()),
+    col: nullable(int({ description: 'column, as the graph route names it' })),
   },
-  { optional: ['path', 'line', 'column'] },
+  { optional: ['path', 'line', 'column', 'col'] },
 );
 export type Diagnostic = Static<typeof Diagnostic>;
 

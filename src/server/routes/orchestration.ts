@@ -1,5 +1,12 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { NoetlError, NotFoundError, scrubSecrets, wire, type JsonValue } from '../../shared/index.js';
+import {
+  NoetlError,
+  NotFoundError,
+  scrubSecrets,
+  wire,
+  type JsonObject,
+  type JsonValue,
+} from '../../shared/index.js';
 import type { ExecutionPageKey, ExecutionStatus, Store } from '../../store/index.js';
 import type { BatchOutcome, ExecuteRequest, Orchestrator } from '../orchestrator/orchestrator.js';
 import { eventView, executionSummary, finalResult, statusView, stepResults } from '../orchestrator/views.js';
@@ -450,7 +457,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
           completed_at: state.completedAt === undefined ? null : new Date(state.completedAt).toISOString(),
           parent_execution_id: state.parentExecutionId ?? null,
           // a display route: secret-looking keys are masked, as in the event routes
-          workload: scrubSecrets(state.workload) as JsonValue,
+          workload: scrubSecrets(state.workload) as JsonObject,
           event_count: state.eventCount,
           last_event_id: live.lastEventId,
           steps: stepSummaries(state),

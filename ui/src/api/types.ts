@@ -1,68 +1,24 @@
-// Wire types of the public HTTP API the UI reads (docs/api.md). Declared here, not imported from
-// src/, because the UI is its own build and talks to the server only over HTTP.
+// Wire types of the public HTTP API the UI reads (docs/api.md). The shapes the server declares
+// as its routes' response schemas come from the one wire model (src/shared/wire.ts, types only:
+// nothing of src/ is bundled); the rest are declared here until their routes declare them.
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
+import type { JsonObject, JsonValue as Json } from '../../../src/shared/json.js';
+import type { wire } from '../../../src/shared/index.js';
 
-export type ExecutionStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | (string & {});
+export type { Json, JsonObject };
 
-export interface ExecutionSummary {
-  execution_id: string;
-  catalog_id: string | null;
-  path: string | null;
-  status: ExecutionStatus;
-  started_at: string | null;
-  completed_at: string | null;
-  parent_execution_id: string | null;
-  event_count?: number;
-  error: string | null;
-}
-
-export interface ExecutionDetail extends ExecutionSummary {
-  workload: JsonObject | null;
-}
-
+export type ExecutionStatus = wire.ExecutionStatus;
+export type ExecutionSummary = wire.ExecutionSummary;
+/** `GET /api/executions/{id}` (with a page of brief events). */
+export type ExecutionDetail = wire.ExecutionDetail;
+/** What the execution page needs of an execution, from the summary route or the detail route. */
+export type ExecutionHead = Omit<wire.ExecutionSummary, 'event_count'> & { workload: JsonObject | null };
 /** `GET /api/executions/{id}/summary`: one step as the engine folded it. */
-export interface StepSummary {
-  name: string;
-  status: 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
-  entered_at: string | null;
-  completed_at: string | null;
-  runs: number;
-  attempts: number;
-  loop: { expected: number; done: number } | null;
-  error: string | null;
-}
-
+export type StepSummary = wire.StepSummary;
 /** `GET /api/executions/{id}/summary`: the execution page in one request. */
-export interface ExecutionPageSummary extends ExecutionDetail {
-  version: string | null;
-  last_event_id: string;
-  steps: StepSummary[];
-  graph: PlaybookGraph;
-}
-
-export interface WireEvent {
-  event_id: string;
-  execution_id?: string;
-  event_type: string;
-  node_name: string | null;
-  node_type?: string | null;
-  status: string | null;
-  created_at: string;
-  parent_event_id?: string | null;
-  context: Json;
-  result: Json;
-  meta: Json;
-  error: string | null;
-  worker_id?: string | null;
-}
-
-export interface EventsPage {
-  execution_id: string;
-  status: ExecutionStatus;
-  events: WireEvent[];
-}
+export type ExecutionPageSummary = wire.ExecutionPage;
+export type WireEvent = wire.EventView;
+export type EventsPage = wire.EventsPage;
 
 export interface CatalogEntry {
   catalog_id: string;
@@ -77,15 +33,7 @@ export interface CatalogEntry {
   created_at: string;
 }
 
-export interface Diagnostic {
-  code: string;
-  severity: 'error' | 'warning' | (string & {});
-  message: string;
-  path?: string;
-  line?: number | null;
-  col?: number | null;
-  column?: number | null;
-}
+export type Diagnostic = wire.Diagnostic;
 
 export interface RegisterAnswer {
   status: string;
@@ -94,30 +42,14 @@ export interface RegisterAnswer {
   version: number;
   catalog_id: string;
   kind: string;
-  /** True when the content was that of the latest version, returned instead of a new one. */
-  unchanged?: boolean;
   warnings: Diagnostic[];
 }
 
-export interface GraphStep {
-  name: string;
-  kind: string;
-  desc?: string;
-  loop?: { mode: string; max_in_flight?: number; over: string };
-  fan_in?: boolean | string | number;
-}
+export type GraphStep = wire.GraphStep;
 
-export interface GraphArc {
-  from: string;
-  to: string;
-  when?: string;
-}
+export type GraphArc = wire.GraphArc;
 
-export interface PlaybookGraph {
-  entry: string;
-  steps: GraphStep[];
-  arcs: GraphArc[];
-}
+export type PlaybookGraph = wire.PlaybookGraph;
 
 export interface GraphAnswer {
   valid: boolean;
@@ -148,11 +80,7 @@ export interface UiSchema {
   fields: UiField[];
 }
 
-export interface ExecuteAnswer {
-  execution_id: string;
-  status: string;
-  commands_generated?: number;
-}
+export type ExecuteAnswer = wire.ExecuteAnswer;
 
 export interface Credential {
   id: string;
@@ -221,9 +149,4 @@ export interface PoolUsage {
   offline: boolean;
 }
 
-export interface ApiErrorBody {
-  error?: string;
-  status?: number;
-  code?: string;
-  details?: Json;
-}
+export type ApiErrorBody = Partial<wire.ErrorBody>;

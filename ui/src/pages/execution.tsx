@@ -5,6 +5,7 @@ import type {
   EventsPage,
   ExecuteAnswer,
   ExecutionDetail,
+  ExecutionHead,
   ExecutionPageSummary,
   JsonObject,
   PlaybookGraph,
@@ -58,7 +59,7 @@ function fallbackGraph(state: ExecutionState): PlaybookGraph {
 async function loadSummary(
   id: string,
   signal: AbortSignal,
-): Promise<ExecutionDetail & Partial<ExecutionPageSummary>> {
+): Promise<ExecutionHead & Partial<ExecutionPageSummary>> {
   try {
     return await get<ExecutionPageSummary>(`/api/executions/${id}/summary`, signal);
   } catch (err) {
