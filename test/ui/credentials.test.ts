@@ -125,6 +125,10 @@ describe.skipIf(missing !== null)('Credentials and Keychain pages in Chromium', 
     expect(await page.locator('.status-line').innerText()).toBe(
       `Saved ${NAME}: 2 data fields changed, the others kept.`,
     );
+    // The focus goes back to the button that opened the form.
+    await expect
+      .poll(() => page.evaluate<string>('document.activeElement?.getAttribute("aria-label") ?? ""'))
+      .toBe(`Edit ${NAME}`);
     const stored = await server.get<{ data: unknown; description: string; tags: string[] }>(
       `/api/credentials/${NAME}?include_data=true`,
     );

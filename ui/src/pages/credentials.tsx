@@ -281,7 +281,19 @@ export function CredentialsPage() {
   const [q, setQ] = useState('');
   const [type, setType] = useState('');
   const list = useLoad((signal) => listCredentials(q, type, signal), [q, type]);
-  const [editing, setEditing] = useState<Credential | 'new' | null>(null);
+  const [editing, setEditingState] = useState<Credential | 'new' | null>(null);
+  // The button that opened the form gets the focus back when it closes (keyboard users).
+  const opener = useRef<HTMLElement | null>(null);
+  const setEditing = (next: Credential | 'new' | null) => {
+    if (next !== null) opener.current = document.activeElement as HTMLElement | null;
+    else {
+      const back = opener.current;
+      requestAnimationFrame(() => {
+        if (back?.isConnected) back.focus();
+      });
+    }
+    setEditingState(next);
+  };
   const [error, setError] = useState<unknown>(null);
   const [message, setMessage] = useState('');
   const items = list.data?.items ?? [];
