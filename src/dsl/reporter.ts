@@ -1,7 +1,11 @@
 import { isTemplate, templates } from '../template/index.js';
 import { formatPath, type Path } from './raw.js';
-import type { SourceMap } from './source-map.js';
 import type { Diagnostic, DiagnosticCode, Severity, SourcePosition } from './types.js';
+
+/** Line:column of a raw-document path (SourceMap, or the plain reader's positions). */
+export interface PathPositions {
+  position(path: Path): SourcePosition;
+}
 
 /** Where normalisers send problems. Paths are raw-document paths; positions are looked up. */
 export interface Reporter {
@@ -26,7 +30,7 @@ export class DiagnosticCollector implements Reporter {
 
   /** `strict`: every warning is reported as an error. */
   constructor(
-    private readonly source?: SourceMap,
+    private readonly source?: PathPositions,
     private readonly strict = false,
   ) {}
 
