@@ -103,7 +103,11 @@ async function runPlaybook(
   });
   const file = resolve(picked.file);
   const playbookLimits = readPlaybookLimits(new ConfigReader({ env: ctx.env }));
-  const { playbook } = await loadPlaybookFile(file, { limits: playbookLimits });
+  const strict = opts['strict'] === true || new ConfigReader({ env: ctx.env }).bool('NOETL_STRICT', false);
+  const { playbook, diagnostics } = await loadPlaybookFile(file, { limits: playbookLimits, strict });
+  // warnings (an unknown key, an unreachable step...) come before anything runs; they never stop it
+  for (const d of diagnostics)
+    process.stderr.write(`${picked.file}:${d.line}:${d.column}: ${d.severity} ${d.code}: ${d.message}\n`);
   if (picked.target !== undefined && !playbook.steps.has(picked.target)) {
     throw new NoetlError('USAGE', `target step '${picked.target}' is not defined in ${picked.file}`);
   }
