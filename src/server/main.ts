@@ -200,6 +200,7 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
         env: options.env ?? {},
         maxBodyBytes: config.bodyLimitBytes,
         stepOutputMaxBytes: config.stepOutputMaxBytes,
+        pythonPool: config.pythonPool,
       });
       await worker.start();
       workers.push(worker);

@@ -17,6 +17,8 @@ import {
   type ChildPlaybookRequest,
   type ChildPlaybookResult,
   type OutputLine,
+  PythonPool,
+  type PythonPoolOptions,
   type ToolRegistry,
   type ToolResult,
   type ToolServices,
@@ -50,6 +52,11 @@ export interface WorkerOptions {
   readonly maxBodyBytes?: number;
   /** stdout/stderr kept per step (`NOETL_STEP_OUTPUT_MAX_BYTES`); default the tools' 64 KiB. */
   readonly stepOutputMaxBytes?: number;
+  /**
+   * Warm python interpreters (`NOETL_PYTHON_POOL*`; size default: `maxConcurrent`); false: a
+   * process per python step. Closed by `stop()`.
+   */
+  readonly pythonPool?: Partial<PythonPoolOptions> | false;
   /** Called after each command with its outcome (metrics). */
   readonly onCommand?: (outcome: {
     readonly status: 'success' | 'error';
@@ -98,6 +105,7 @@ export class Worker {
   private claimFailures = 0;
   private stateValue: WorkerState = 'idle';
   private readonly toolEnv: Readonly<Record<string, string>>;
+  private readonly pythonPool: PythonPool | undefined;
   /**
    * This process's id beside its name: registering the name under a new instance releases what
    * a previous process of the same name still holds (it is gone: a restart under one WORKER_ID).
@@ -106,6 +114,9 @@ export class Worker {
 
   constructor(private readonly options: WorkerOptions) {
     this.toolEnv = workerToolEnv(options.env);
+    const py = options.pythonPool;
+    this.pythonPool =
+      py === false ? undefined : new PythonPool({ ...py, size: py?.size ?? options.maxConcurrent });
   }
 
   get state(): WorkerState {
@@ -162,6 +173,7 @@ export class Worker {
     const result = await this.subscription?.stop({ graceMs: grace });
     if (result && !result.drained) this.abort.abort();
     if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.pythonPool?.close();
     try {
       await this.options.client.deregister(this.options.workerId);
     } catch (err) {
@@ -240,6 +252,7 @@ export class Worker {
         ? { outputMaxBytes: this.options.stepOutputMaxBytes }
         : {}),
       env: this.toolEnv,
+      ...(this.pythonPool ? { pythonPool: this.pythonPool } : {}),
       logger: this.options.logger,
       secrets,
       resolveCredential: async (alias, signal) => {

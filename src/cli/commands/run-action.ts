@@ -1,6 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigReader, readPlaybookLimits, readStepOutputMaxBytes } from '../../config/index.js';
+import {
+  ConfigReader,
+  readPlaybookLimits,
+  readPythonPool,
+  readStepOutputMaxBytes,
+} from '../../config/index.js';
 import { loadPlaybookFile, runLocal } from '../../local/index.js';
 import {
   errorMessage,
@@ -132,6 +137,8 @@ async function runPlaybook(
       playbookLimits,
       ...(picked.target !== undefined ? { target: picked.target } : {}),
       signal: controller.signal,
+      // Warm python interpreters, closed when the run ends (so the process exits at once).
+      pythonPool: readPythonPool(new ConfigReader({ env: ctx.env })),
       services: {
         secrets,
         outputMaxBytes: readStepOutputMaxBytes(new ConfigReader({ env: ctx.env })),
