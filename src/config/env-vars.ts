@@ -325,26 +325,6 @@ const TABLE = [
     default: '65536',
   },
   {
-    name: 'NOETL_PYTHON_POOL',
-    scope: 'both',
-    description:
-      'warm python interpreters kept per worker (and by the server for its embedded workers, and by `noetl run`): a python step runs in one of them, reset between steps, instead of starting python. 0 = a new python process per step. Unset = one per slot (WORKER_MAX_CONCURRENT, NOETL_EMBEDDED_WORKERS, or 16 in `noetl run`)',
-    default: '<slots>',
-  },
-  {
-    name: 'NOETL_PYTHON_POOL_MAX_RUNS',
-    scope: 'both',
-    description: 'steps a warm python interpreter runs before it is replaced by a fresh one',
-    default: '100',
-  },
-  {
-    name: 'NOETL_PYTHON_POOL_MAX_RSS_MB',
-    scope: 'both',
-    description:
-      'resident memory (MiB) past which a warm python interpreter is replaced after its step',
-    default: '512',
-  },
-  {
     name: 'WORKER_GRACE_SECONDS',
     scope: 'worker',
     description: 'on SIGTERM, how long in-flight commands may finish before they are handed back',
@@ -357,6 +337,36 @@ const TABLE = [
     default: '0.0.0.0:9090',
   },
   { name: 'PORT', scope: 'worker', description: 'metrics port when WORKER_METRICS_BIND is unset' },
+  // OpenTelemetry traces (docs/observability.md): off unless an endpoint is set
+  {
+    name: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    scope: 'both',
+    description:
+      'OTLP/HTTP collector base URL (`http://collector:4318`): traces go to `<url>/v1/traces`. Setting it (or the next) turns traces on: a trace per execution, spans for the execution, each step and each tool call',
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    scope: 'both',
+    description: 'full OTLP/HTTP traces URL, used as given; wins over OTEL_EXPORTER_OTLP_ENDPOINT',
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_HEADERS',
+    scope: 'both',
+    description: 'headers sent with each export, `key=value` pairs separated by commas (e.g. an API key)',
+    secret: true,
+  },
+  {
+    name: 'OTEL_SERVICE_NAME',
+    scope: 'both',
+    description: 'service.name of the spans',
+    default: 'noetl-server / noetl-worker',
+  },
+  {
+    name: 'OTEL_SDK_DISABLED',
+    scope: 'both',
+    description: 'true = no traces even when an endpoint is set',
+    default: 'false',
+  },
 ] as const satisfies readonly EnvVarSpec[];
 
 export type EnvVarName = (typeof TABLE)[number]['name'];

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { ConfigError, type PlaybookLimits } from '../shared/index.js';
+import { ConfigError, type PlaybookLimits, type TracingSettings } from '../shared/index.js';
 import { readNatsSettings, type NatsSettings } from './nats-settings.js';
 import { readPlaybookLimits } from './playbook-limits.js';
 import { ConfigReader, type ConfigSources } from './sources.js';
-import { readPythonPool, type PythonPoolSettings } from './python-pool.js';
 import { readStepOutputMaxBytes } from './step-output.js';
+import { readTracing } from './tracing.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -62,8 +62,6 @@ export interface ServerConfig {
   readonly bodyLimitBytes: number;
   /** `NOETL_STEP_OUTPUT_MAX_BYTES`: stdout/stderr kept per step by the in-process workers. */
   readonly stepOutputMaxBytes: number;
-  /** `NOETL_PYTHON_POOL*`: warm python interpreters of the embedded workers; false = none. */
-  readonly pythonPool: PythonPoolSettings | false;
   /** In-process workers; 0 = none. */
   readonly embeddedWorkers: number;
   /** `NOETL_MAX_STEPS_PER_EXECUTION`: the engine's step budget of each execution. */
@@ -74,6 +72,8 @@ export interface ServerConfig {
   readonly playbookStrict: boolean;
   readonly runtimeSweepIntervalSeconds: number;
   readonly runtimeOfflineSeconds: number;
+  /** OpenTelemetry traces (`OTEL_EXPORTER_OTLP_*`); undefined: off, the SDK never loaded. */
+  readonly tracing?: TracingSettings;
 }
 
 const POSTGRES_PARTS = [
@@ -182,6 +182,7 @@ export function loadServerConfig(sources: ConfigSources): ServerConfig {
   const nats = readNatsSettings(read);
   const apiToken = read.string('NOETL_API_TOKEN');
   const internalApiToken = read.string('NOETL_INTERNAL_API_TOKEN');
+  const tracing = readTracing(read, 'noetl-server');
   return {
     host,
     port,
@@ -208,13 +209,13 @@ export function loadServerConfig(sources: ConfigSources): ServerConfig {
     logFormat: read.oneOf('NOETL_LOG_FORMAT', ['auto', 'pretty', 'json'] as const, 'auto'),
     bodyLimitBytes: read.int('NOETL_BODY_LIMIT_BYTES', 10 * 1024 * 1024, { min: 1024 }),
     stepOutputMaxBytes: readStepOutputMaxBytes(read),
-    pythonPool: readPythonPool(read),
     embeddedWorkers: read.int('NOETL_EMBEDDED_WORKERS', 4, { min: 0, max: 256 }),
     maxStepsPerExecution: read.int('NOETL_MAX_STEPS_PER_EXECUTION', 100_000, { min: 1 }),
     playbookLimits: readPlaybookLimits(read),
     playbookStrict: read.bool('NOETL_STRICT', false),
     runtimeSweepIntervalSeconds: read.seconds('NOETL_RUNTIME_SWEEP_INTERVAL', 30),
     runtimeOfflineSeconds: read.seconds('NOETL_RUNTIME_OFFLINE_SECONDS', 60),
+    ...(tracing === undefined ? {} : { tracing }),
   };
 }
 

@@ -3,8 +3,9 @@ import { hostname } from 'node:os';
 import { readNatsSettings, type NatsSettings } from './nats-settings.js';
 import { LOG_LEVELS, type LogLevel } from './server-config.js';
 import { ConfigReader, type ConfigSources } from './sources.js';
-import { readPythonPool, type PythonPoolSettings } from './python-pool.js';
+import type { TracingSettings } from '../shared/index.js';
 import { readStepOutputMaxBytes } from './step-output.js';
+import { readTracing } from './tracing.js';
 
 export interface BindAddress {
   readonly host: string;
@@ -22,8 +23,6 @@ export interface WorkerConfig {
   readonly graceSeconds: number;
   /** `NOETL_STEP_OUTPUT_MAX_BYTES`: stdout/stderr kept per step. */
   readonly stepOutputMaxBytes: number;
-  /** `NOETL_PYTHON_POOL*`: warm python interpreters of this worker; false = none. */
-  readonly pythonPool: PythonPoolSettings | false;
   readonly metricsBind: BindAddress;
   /** Undefined: no NATS (the worker runs in-process or is told its bus otherwise). */
   readonly nats?: NatsSettings;
@@ -33,6 +32,8 @@ export interface WorkerConfig {
   readonly logLevel: LogLevel;
   /** `NOETL_LOG_FORMAT`: `auto` (JSON lines unless stdout is a terminal), `pretty` or `json`. */
   readonly logFormat: 'auto' | 'pretty' | 'json';
+  /** OpenTelemetry traces (`OTEL_EXPORTER_OTLP_*`); undefined: off, the SDK never loaded. */
+  readonly tracing?: TracingSettings;
 }
 
 const POOL_RE = /^[A-Za-z0-9_-]+$/;
@@ -63,6 +64,7 @@ export function loadWorkerConfig(sources: ConfigSources): WorkerConfig {
   const debug = read.bool('NOETL_DEBUG', false);
   const nats = readNatsSettings(read);
   const apiToken = read.string('NOETL_API_TOKEN');
+  const tracing = readTracing(read, 'noetl-worker');
   return {
     workerId: read.string('WORKER_ID') ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     poolName,
@@ -71,7 +73,6 @@ export function loadWorkerConfig(sources: ConfigSources): WorkerConfig {
     maxConcurrent: read.int('WORKER_MAX_CONCURRENT', 4, { min: 1, max: 1024 }),
     graceSeconds: read.int('WORKER_GRACE_SECONDS', 30, { min: 0, max: 86_400 }),
     stepOutputMaxBytes: readStepOutputMaxBytes(read),
-    pythonPool: readPythonPool(read),
     metricsBind: readBind(read),
     ...(nats === undefined ? {} : { nats }),
     ...(apiToken === undefined ? {} : { apiToken }),
@@ -79,5 +80,6 @@ export function loadWorkerConfig(sources: ConfigSources): WorkerConfig {
     debug,
     logLevel: read.oneOf('NOETL_LOG_LEVEL', LOG_LEVELS, debug ? 'debug' : 'info'),
     logFormat: read.oneOf('NOETL_LOG_FORMAT', ['auto', 'pretty', 'json'] as const, 'auto'),
+    ...(tracing === undefined ? {} : { tracing }),
   };
 }

@@ -6,6 +6,7 @@ import { isLoopbackHost, loadServerConfig, type ServerConfig } from '../config/i
 import {
   errorMessage,
   NoetlError,
+  openTracing,
   SnowflakeIdGenerator,
   systemClock,
   toNoetlError,
@@ -81,6 +82,10 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
   const opened = await openStore(storeConfigOf(config, { ids, logger }));
   const store = metrics ? instrumentStore(opened, metrics) : opened;
   const cleanup: (() => Promise<void>)[] = [() => store.close()];
+  // OpenTelemetry: the SDK is loaded only when an OTLP endpoint is configured; the last spans
+  // are exported after everything else stopped.
+  const tracing = config.tracing ? await openTracing(config.tracing) : undefined;
+  if (tracing) cleanup.push(() => tracing.shutdown());
   try {
     const key = await resolveEncryptionKey(config, logger);
     const cipher = new EnvelopeCipher(key.key);
@@ -104,6 +109,7 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
       },
       playbookLimits: config.playbookLimits,
       stepBudget: config.maxStepsPerExecution,
+      ...(tracing ? { tracing } : {}),
     });
     const workers: Worker[] = [];
     const app = await buildApp({
@@ -199,8 +205,8 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
         logger: logger.child({ component: 'worker', workerId }),
         env: options.env ?? {},
         maxBodyBytes: config.bodyLimitBytes,
+        ...(tracing ? { tracing } : {}),
         stepOutputMaxBytes: config.stepOutputMaxBytes,
-        pythonPool: config.pythonPool,
       });
       await worker.start();
       workers.push(worker);

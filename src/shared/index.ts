@@ -6,5 +6,7 @@ export * from './ids.js';
 export * from './logger.js';
 export * from './secrets.js';
 export * from './storable.js';
+export * from './trace-context.js';
+export * from './tracing.js';
 export * as wire from './wire.js';
 export type { Schema, Static } from './wire-schema.js';

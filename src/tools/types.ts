@@ -89,6 +89,11 @@ export interface ToolServices {
    * redacts them from every event, log line and printed result.
    */
   readonly secrets?: SecretRegistry;
+  /**
+   * W3C `traceparent` of the tool call's span (traces on): the http tool sends it, so the
+   * called service joins the execution's trace.
+   */
+  readonly traceparent?: string;
   /** Bound of the output kept per step (default 64 KiB; the tail is kept). */
   readonly outputMaxBytes?: number;
   /** Called with each line a step prints, as it arrives (e.g. `noetl run -v`). */

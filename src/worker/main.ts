@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { NatsBus } from '../bus/index.js';
 import { loadWorkerConfig, type WorkerConfig } from '../config/index.js';
-import { ConfigError, errorMessage, toNoetlError, type Logger } from '../shared/index.js';
+import { ConfigError, errorMessage, openTracing, toNoetlError, type Logger } from '../shared/index.js';
 import { closeToolResources, defaultRegistry } from '../tools/index.js';
 import { ControlPlaneClient } from './client.js';
 import { formatDestination } from './log-format.js';
@@ -166,7 +166,10 @@ export async function startWorker(
   const n = config.nats;
   // NatsSettings uses NatsBusOptions' names: the settings go over as they are.
   const bus = await NatsBus.connect({ ...n, name: `noetl-worker-${config.workerId}`, logger });
+  // OpenTelemetry: the SDK is loaded only when an OTLP endpoint is configured.
+  const tracing = config.tracing ? await openTracing(config.tracing) : undefined;
   const worker = new Worker({
+    ...(tracing ? { tracing } : {}),
     workerId: config.workerId,
     ...(config.poolName !== 'default' ? { pool: config.poolName } : {}),
     maxConcurrent: config.maxConcurrent,
@@ -181,7 +184,6 @@ export async function startWorker(
     env,
     graceMs,
     stepOutputMaxBytes: config.stepOutputMaxBytes,
-    pythonPool: config.pythonPool,
     onCommand: (o) => {
       commands.inc({ status: o.status });
       duration.observe(o.durationMs / 1000);
@@ -198,6 +200,7 @@ export async function startWorker(
         await worker.stop();
         await closeToolResources().catch(() => undefined);
         await bus.close().catch(() => undefined);
+        await tracing?.shutdown().catch(() => undefined);
         await new Promise<void>((resolve) => http.close(() => resolve()));
       })();
       return stopping;

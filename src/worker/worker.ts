@@ -17,8 +17,6 @@ import {
   type ChildPlaybookRequest,
   type ChildPlaybookResult,
   type OutputLine,
-  PythonPool,
-  type PythonPoolOptions,
   type ToolRegistry,
   type ToolResult,
   type ToolServices,
@@ -26,6 +24,7 @@ import {
 } from '../tools/index.js';
 import type { ClaimResponse, ControlPlaneClient, PostedEvent } from './client.js';
 import { OutputChunks } from './output-chunks.js';
+import { executionSpanOf, traceparentIn, type LiveSpan, type Tracing } from '../shared/index.js';
 
 export interface WorkerOptions {
   readonly workerId: string;
@@ -52,11 +51,8 @@ export interface WorkerOptions {
   readonly maxBodyBytes?: number;
   /** stdout/stderr kept per step (`NOETL_STEP_OUTPUT_MAX_BYTES`); default the tools' 64 KiB. */
   readonly stepOutputMaxBytes?: number;
-  /**
-   * Warm python interpreters (`NOETL_PYTHON_POOL*`; size default: `maxConcurrent`); false: a
-   * process per python step. Closed by `stop()`.
-   */
-  readonly pythonPool?: Partial<PythonPoolOptions> | false;
+  /** OpenTelemetry traces: a span per tool call, child of its step's span; absent: none. */
+  readonly tracing?: Tracing;
   /** Called after each command with its outcome (metrics). */
   readonly onCommand?: (outcome: {
     readonly status: 'success' | 'error';
@@ -70,6 +66,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** A tool done within this is reported with its `command.started` in one request. */
 const QUICK_TOOL_MS = 25;
+
+/** The tool span of each command being run (traces on). */
+const toolSpans = new WeakMap<CommandNotification, LiveSpan>();
 
 /** The server's default NOETL_BODY_LIMIT_BYTES. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -105,7 +104,6 @@ export class Worker {
   private claimFailures = 0;
   private stateValue: WorkerState = 'idle';
   private readonly toolEnv: Readonly<Record<string, string>>;
-  private readonly pythonPool: PythonPool | undefined;
   /**
    * This process's id beside its name: registering the name under a new instance releases what
    * a previous process of the same name still holds (it is gone: a restart under one WORKER_ID).
@@ -114,9 +112,6 @@ export class Worker {
 
   constructor(private readonly options: WorkerOptions) {
     this.toolEnv = workerToolEnv(options.env);
-    const py = options.pythonPool;
-    this.pythonPool =
-      py === false ? undefined : new PythonPool({ ...py, size: py?.size ?? options.maxConcurrent });
   }
 
   get state(): WorkerState {
@@ -173,7 +168,6 @@ export class Worker {
     const result = await this.subscription?.stop({ graceMs: grace });
     if (result && !result.drained) this.abort.abort();
     if (this.heartbeat) clearInterval(this.heartbeat);
-    await this.pythonPool?.close();
     try {
       await this.options.client.deregister(this.options.workerId);
     } catch (err) {
@@ -221,9 +215,25 @@ export class Worker {
     // reports it.
     if (this.inFlight.has(n.command_id)) return;
     this.inFlight.add(n.command_id);
+    // The tool call's span: child of the step span the notification names (else the
+    // execution's), ended once its events are posted.
+    const span = this.options.tracing?.start(
+      `tool ${claim.action}: ${claim.node_name}`,
+      traceparentIn(n.trace) ?? executionSpanOf(n.execution_id),
+      'consumer',
+      {
+        'noetl.execution_id': n.execution_id,
+        'noetl.step': claim.node_name,
+        'noetl.command_id': n.command_id,
+        'noetl.tool.kind': claim.action,
+        'noetl.worker_id': this.options.workerId,
+      },
+    );
+    if (span) toolSpans.set(n, span);
     try {
       await this.run(n, claim);
     } finally {
+      span?.end();
       this.inFlight.delete(n.command_id);
     }
   }
@@ -244,7 +254,11 @@ export class Worker {
     });
   }
 
-  private services(secrets: SecretRegistry, onOutput?: ToolServices['onOutput']): ToolServices {
+  private services(
+    secrets: SecretRegistry,
+    onOutput?: ToolServices['onOutput'],
+    traceparent?: string,
+  ): ToolServices {
     const client = this.options.client;
     return {
       ...(onOutput ? { onOutput } : {}),
@@ -252,9 +266,9 @@ export class Worker {
         ? { outputMaxBytes: this.options.stepOutputMaxBytes }
         : {}),
       env: this.toolEnv,
-      ...(this.pythonPool ? { pythonPool: this.pythonPool } : {}),
       logger: this.options.logger,
       secrets,
+      ...(traceparent !== undefined ? { traceparent } : {}),
       resolveCredential: async (alias, signal) => {
         const credential = await client.getCredential(alias, signal);
         secrets.addSecretFields(credential.data);
@@ -314,6 +328,7 @@ export class Worker {
     const step = claim.node_name;
     const log = o.logger.child({ execution_id: n.execution_id, step, command_id: n.command_id });
     const secrets = new SecretRegistry();
+    const span = toolSpans.get(n);
     const event = (type: string, payload: Record<string, unknown>): PostedEvent => {
       const redacted = redactSecretValues({ command_id: n.command_id, ...payload }, secrets);
       // NUL and lone surrogates cannot be stored: replaced here, so the result is never refused.
@@ -323,7 +338,14 @@ export class Worker {
         event_type: type,
         payload: storable,
         worker_id: o.workerId,
-        ...(storable !== redacted ? { meta: { sanitized: SANITIZED_NOTE } } : {}),
+        ...(storable !== redacted || span
+          ? {
+              meta: {
+                ...(storable !== redacted ? { sanitized: SANITIZED_NOTE } : {}),
+                ...(span ? { trace: { traceparent: span.traceparent } } : {}),
+              },
+            }
+          : {}),
       };
     };
     // A tool that finishes quickly is reported in one request (started, call.done, completed);
@@ -405,6 +427,8 @@ export class Worker {
         event('command.failed', { error }),
       ];
     }
+    if (result.status !== 'success' || tooLarge)
+      span?.setError(result.error?.message ?? (tooLarge ? 'RESULT_TOO_LARGE' : 'tool failed'));
     o.onCommand?.({
       status: result.status === 'success' && !tooLarge ? 'success' : 'error',
       durationMs: result.duration_ms,
@@ -454,7 +478,7 @@ export class Worker {
         },
         {
           registry: o.registry,
-          services: this.services(secrets, onOutput),
+          services: this.services(secrets, onOutput, toolSpans.get(n)?.traceparent),
           templates: templates(),
           signal: this.abort.signal,
         },

@@ -25,6 +25,8 @@ export interface Ingested {
   readonly eventIds: string[];
   readonly commands: Command[];
   readonly duplicates: number;
+  /** The new events, the worker's and the decisions', as folded (traces read what they end). */
+  readonly events: ExecutionEvent[];
 }
 
 /** How a batch of worker events is written (see `ingestBatch`). */
@@ -97,6 +99,7 @@ export async function ingestBatch(
   if (plan === 'plain') {
     const appended = await tx.events.append({ events });
     let duplicates = 0;
+    const folded: ExecutionEvent[] = [];
     for (const [i, stored] of appended.events.entries()) {
       if (!stored.inserted) {
         duplicates++;
@@ -104,8 +107,14 @@ export async function ingestBatch(
       }
       deps.live.fold(live, normalized[i]!.event, stored.eventId);
       deps.live.appended(live, 1);
+      folded.push(normalized[i]!.event);
     }
-    return { eventIds: appended.events.map((e) => e.eventId), commands: [], duplicates: duplicates };
+    return {
+      eventIds: appended.events.map((e) => e.eventId),
+      commands: [],
+      duplicates: duplicates,
+      events: folded,
+    };
   }
   for (const n of normalized) deps.live.fold(live, n.event, n.event.event_id);
   const trigger = normalized[normalized.length - 1]!.event;
@@ -121,6 +130,7 @@ export async function ingestBatch(
     eventIds: appended.events.slice(0, events.length).map((e) => e.eventId),
     commands: decision.commands,
     duplicates: 0,
+    events: [...normalized.map((n) => n.event), ...decision.events],
   };
 }
 
@@ -134,6 +144,7 @@ async function ingestEach(
 ): Promise<Ingested> {
   const eventIds: string[] = [];
   const commands: Command[] = [];
+  const events: ExecutionEvent[] = [];
   let duplicates = 0;
   for (const w of wire) {
     const { event, input } = normalize(deps, executionId, w);
@@ -145,12 +156,14 @@ async function ingestEach(
     }
     deps.live.fold(live, event, event.event_id);
     deps.live.appended(live, 1);
+    events.push(event);
     if (!TRIGGER_EVENT_TYPES.has(event.event_type)) continue;
     const decision = decide(live.state, event, deps.engine);
     await persistDecision(deps, tx, live, decision);
     commands.push(...decision.commands);
+    events.push(...decision.events);
   }
-  return { eventIds, commands, duplicates };
+  return { eventIds, commands, duplicates, events };
 }
 
 /** Appends a decision's events and command rows (already folded by the engine). */

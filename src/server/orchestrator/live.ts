@@ -195,6 +195,11 @@ export class LiveExecutions {
     this.live.delete(oldest.value);
   }
 
+  /** The cached state of an execution, as this process last saw it; nothing is read. */
+  peek(executionId: string): LiveExecution | undefined {
+    return this.live.get(executionId);
+  }
+
   /** Executions cached (finished ones included). */
   get size(): number {
     return this.live.size;

@@ -131,6 +131,7 @@ export function notificationFor(
   command: { execution_id: string; event_id: string; command_id: string; step: string },
   serverUrl: string,
   pool: string,
+  trace?: JsonObject,
 ): CommandNotification {
   return {
     execution_id: command.execution_id,
@@ -139,5 +140,6 @@ export function notificationFor(
     step: command.step,
     server_url: serverUrl,
     execution_pool: pool,
+    ...(trace !== undefined ? { trace } : {}),
   };
 }

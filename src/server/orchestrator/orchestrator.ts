@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { resolvePool, type CommandBus } from '../../bus/index.js';
 import type { Playbook } from '../../dsl/index.js';
 import {
@@ -28,6 +29,8 @@ import { ingestBatch, persistDecision, planIngest, RepeatedEvents, type IngestDe
 import { LiveExecutions, type LiveExecution } from './live.js';
 import { toCommandInput, toEventInput } from './mapping.js';
 import { Publisher } from './publisher.js';
+import { commandTrace, endedSpans, postedTraceparent } from './tracing.js';
+import type { JsonObject, Tracing } from '../../shared/index.js';
 import type { WireEvent } from './wire.js';
 
 export interface OrchestratorDeps {
@@ -43,6 +46,8 @@ export interface OrchestratorDeps {
   readonly stepBudget?: number;
   /** Size limits of the playbooks it parses (`NOETL_PLAYBOOK_MAX_*`); the defaults if unset. */
   readonly playbookLimits?: Partial<PlaybookLimits>;
+  /** OpenTelemetry traces (docs/observability.md); absent: none. */
+  readonly tracing?: Tracing;
 }
 
 export interface ExecuteRequest {
@@ -340,6 +345,7 @@ export class Orchestrator {
    * ingested event by event.
    */
   async ingest(executionId: string, wire: readonly WireEvent[]): Promise<IngestResult> {
+    const startedMs = this.deps.clock.now();
     const plan = planIngest(wire);
     const run = (p: typeof plan) =>
       this.withExecution(executionId, (tx, live) =>
@@ -353,6 +359,7 @@ export class Orchestrator {
       result = await run('each');
     }
     await this.publish(result.value.commands, result.pool);
+    if (this.deps.tracing) this.traceIngest(executionId, wire, result.value.events, startedMs);
     return {
       event_ids: result.value.eventIds,
       commands_generated: result.value.commands.length,
@@ -398,9 +405,52 @@ export class Orchestrator {
     }
   }
 
-  /** Publishes notifications of committed commands (marked published off the request path). */
+  /**
+   * Publishes notifications of committed commands (marked published off the request path).
+   * With traces on, each carries its step span as `trace.traceparent`, the parent of the
+   * worker's tool span.
+   */
   publish(commands: readonly Command[], pool: string): Promise<void> {
-    return this.publisher.publish(commands, pool);
+    if (!this.deps.tracing || commands.length === 0) return this.publisher.publish(commands, pool);
+    const traces = new Map<Command, JsonObject>();
+    for (const c of commands) {
+      const state = this.live.peek(c.execution_id)?.state;
+      if (state) traces.set(c, commandTrace(state, c));
+    }
+    return this.publisher.publish(commands, pool, (c) => traces.get(c));
+  }
+
+  /**
+   * Records the spans a committed ingest ended (steps, the execution) and, when the worker
+   * named its tool span, the server's handling of the events as that span's child.
+   */
+  private traceIngest(
+    executionId: string,
+    wire: readonly WireEvent[],
+    events: readonly ExecutionEvent[],
+    startedMs: number,
+  ): void {
+    this.traceEnded(executionId, events);
+    const parent = postedTraceparent(wire);
+    const last = wire[wire.length - 1];
+    if (!parent || !this.deps.tracing) return;
+    this.deps.tracing.record({
+      name: `ingest ${last?.event_type ?? last?.name ?? 'events'}`,
+      ref: { traceId: parent.traceId, spanId: randomBytes(8).toString('hex') },
+      parent,
+      kind: 'server',
+      startMs: startedMs,
+      endMs: this.deps.clock.now(),
+      attributes: { 'noetl.execution_id': executionId, 'noetl.events': wire.length },
+    });
+  }
+
+  /** Records the spans that committed events ended. */
+  private traceEnded(executionId: string, events: readonly ExecutionEvent[]): void {
+    const tracing = this.deps.tracing;
+    const state = this.live.peek(executionId)?.state;
+    if (!tracing || !state || events.length === 0) return;
+    for (const span of endedSpans(state, events)) tracing.record(span);
   }
 
   /** Marks published commands in the store (also on shutdown). */
@@ -421,10 +471,11 @@ export class Orchestrator {
           details: { status: live.state.status },
         });
       }
-      await persistDecision(this.ingestDeps, tx, live, cancelExecution(live.state, reason, this.engine));
-      return true;
+      const decision = cancelExecution(live.state, reason, this.engine);
+      await persistDecision(this.ingestDeps, tx, live, decision);
+      return decision.events;
     });
-    void value;
+    this.traceEnded(executionId, value);
     const cancelled = [executionId];
     if (cascade) {
       const children = await this.deps.store.executions.list({

@@ -1,6 +1,6 @@
 import { resolvePool, type CommandBus } from '../../bus/index.js';
 import type { Command } from '../../engine/index.js';
-import type { Logger } from '../../shared/index.js';
+import type { JsonObject, Logger } from '../../shared/index.js';
 import type { CommandRecord, Store } from '../../store/index.js';
 import { notificationFor } from './mapping.js';
 
@@ -46,11 +46,17 @@ export class Publisher {
    * request path (one UPDATE per flush): a command whose mark is lost in a crash is at worst
    * published again by the sweep, and the claim gate makes that harmless.
    */
-  async publish(commands: readonly Command[], pool: string): Promise<void> {
+  async publish(
+    commands: readonly Command[],
+    pool: string,
+    traceOf?: (command: Command) => JsonObject | undefined,
+  ): Promise<void> {
     if (commands.length === 0) return;
     try {
       for (const c of commands) {
-        await this.deps.bus.publish(notificationFor(c, this.deps.serverUrl, c.execution_pool ?? pool));
+        await this.deps.bus.publish(
+          notificationFor(c, this.deps.serverUrl, c.execution_pool ?? pool, traceOf?.(c)),
+        );
         this.published.push(c.event_id);
       }
     } catch (err) {

@@ -62,6 +62,8 @@ export async function executeHttp(
   for (const [k, v] of Object.entries(await resolveAuthHeaders(ctx, config.auth))) {
     if (!hasHeader(headers, k)) headers[k] = v;
   }
+  const traceparent = ctx.services.traceparent;
+  if (traceparent !== undefined && !hasHeader(headers, 'traceparent')) headers['traceparent'] = traceparent;
   const body = encodeBody(config.body, headers);
   const url = buildUrl(config);
   const timeout = AbortSignal.timeout(config.timeoutMs);

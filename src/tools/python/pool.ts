@@ -486,19 +486,11 @@ export class PythonPool {
   async close(): Promise<void> {
     this.closedFlag = true;
     const all = [...this.all];
-    for (const i of all) {
-      i.setRef(true); // Node waits for them to be gone
-      i.kill();
-    }
-    let timer: NodeJS.Timeout | undefined;
+    for (const i of all) i.kill();
     await Promise.race([
       Promise.all(all.map((i) => i.closed)),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, 2000);
-      }),
+      new Promise<void>((resolve) => setTimeout(resolve, 2000).unref()),
     ]);
-    clearTimeout(timer);
-    for (const i of all) i.setRef(false);
     this.all.clear();
   }
 }
