@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecutionState } from '../../engine/index.js';
-import { LiveExecutions } from './live.js';
+import type { CatalogRecord, StoreTx } from '../../store/index.js';
+import { LiveExecutions, MAX_PLAYBOOKS } from './live.js';
 
 /** Only `status` matters to the cache's bookkeeping. */
 function state(status: string): ExecutionState {
@@ -38,5 +39,49 @@ describe('LiveExecutions', () => {
     expect(live.size).toBe(256);
     live.forget('last');
     expect(live.size).toBe(255);
+  });
+
+  describe('parsed playbooks', () => {
+    const content = (name: string): string =>
+      `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: ${name} }\nworkflow:\n  - step: start\n    tool: { kind: noop }\n`;
+    /** A transaction whose catalog counts its reads: each read of an entry is followed by a parse. */
+    function catalog(): { tx: StoreTx; reads: string[] } {
+      const reads: string[] = [];
+      const get = (catalogId: string): Promise<CatalogRecord> => {
+        reads.push(catalogId);
+        return Promise.resolve({
+          catalogId,
+          path: catalogId,
+          version: 1,
+          content: content(catalogId),
+        } as CatalogRecord);
+      };
+      return { tx: { catalog: { get } } as unknown as StoreTx, reads };
+    }
+
+    it('parses a catalog version once', async () => {
+      const live = new LiveExecutions();
+      const { tx, reads } = catalog();
+      const first = await live.playbook(tx, 'p1');
+      const second = await live.playbook(tx, 'p1');
+      expect(second).toBe(first);
+      expect(first.metadata.name).toBe('p1');
+      expect(reads).toEqual(['p1']);
+    });
+
+    it('keeps the most recently used playbooks when the cache is full', async () => {
+      const live = new LiveExecutions();
+      const { tx, reads } = catalog();
+      await live.playbook(tx, 'hot');
+      for (let i = 0; i < MAX_PLAYBOOKS * 2; i++) {
+        await live.playbook(tx, `cold${i}`);
+        await live.playbook(tx, 'hot'); // used all along: never leaves
+      }
+      expect(reads.filter((id) => id === 'hot')).toHaveLength(1);
+      await live.playbook(tx, `cold${MAX_PLAYBOOKS * 2 - 1}`); // recent: still cached
+      await live.playbook(tx, 'cold0'); // the least recently used left long ago
+      expect(reads.filter((id) => id === 'cold0')).toHaveLength(2);
+      expect(reads).toHaveLength(1 + MAX_PLAYBOOKS * 2 + 1);
+    });
   });
 });

@@ -20,7 +20,8 @@ export interface LiveExecution {
   readonly claims: Map<string, ClaimOrigin>;
 }
 
-const MAX_PLAYBOOKS = 500;
+/** Parsed playbooks kept (exported for tests). */
+export const MAX_PLAYBOOKS = 500;
 const MAX_LIVE = 5_000;
 /**
  * Finished executions kept cached (late duplicates, reruns, status reads); older ones are dropped
@@ -54,10 +55,17 @@ export class LiveExecutions {
   /** `limits`: the size limits of a playbook (NOETL_PLAYBOOK_MAX_*), the defaults when unset. */
   constructor(private readonly limits?: Partial<PlaybookLimits>) {}
 
-  /** The parsed playbook of a catalog entry (cached: catalog versions are immutable). */
+  /**
+   * The parsed playbook of a catalog entry (cached: catalog versions are immutable). The cache
+   * holds the MAX_PLAYBOOKS most recently used; the least recently used leaves first.
+   */
   async playbook(tx: StoreTx, catalogId: string): Promise<Playbook> {
     const hit = this.playbooks.get(catalogId);
-    if (hit) return hit;
+    if (hit) {
+      this.playbooks.delete(catalogId);
+      this.playbooks.set(catalogId, hit);
+      return hit;
+    }
     const entry = await tx.catalog.get(catalogId);
     if (!entry) throw new NotFoundError(`catalog entry ${catalogId} not found`);
     const limits = this.limits;
@@ -70,7 +78,10 @@ export class LiveExecutions {
         { details: { diagnostics: parsed.diagnostics } },
       );
     }
-    if (this.playbooks.size >= MAX_PLAYBOOKS) this.playbooks.clear();
+    if (this.playbooks.size >= MAX_PLAYBOOKS) {
+      const oldest = this.playbooks.keys().next();
+      if (oldest.done !== true) this.playbooks.delete(oldest.value);
+    }
     this.playbooks.set(catalogId, parsed.playbook);
     return parsed.playbook;
   }
