@@ -325,6 +325,26 @@ const TABLE = [
     default: '65536',
   },
   {
+    name: 'NOETL_PYTHON_POOL',
+    scope: 'both',
+    description:
+      'warm python interpreters kept per worker (and by the server for its embedded workers, and by `noetl run`): a python step runs in one of them, reset between steps, instead of starting python. 0 = a new python process per step. Unset = one per slot (WORKER_MAX_CONCURRENT, NOETL_EMBEDDED_WORKERS, or 16 in `noetl run`)',
+    default: '<slots>',
+  },
+  {
+    name: 'NOETL_PYTHON_POOL_MAX_RUNS',
+    scope: 'both',
+    description: 'steps a warm python interpreter runs before it is replaced by a fresh one',
+    default: '100',
+  },
+  {
+    name: 'NOETL_PYTHON_POOL_MAX_RSS_MB',
+    scope: 'both',
+    description:
+      'resident memory (MiB) past which a warm python interpreter is replaced after its step',
+    default: '512',
+  },
+  {
     name: 'WORKER_GRACE_SECONDS',
     scope: 'worker',
     description: 'on SIGTERM, how long in-flight commands may finish before they are handed back',

@@ -23,6 +23,7 @@ export type {
   ServerConfig,
 } from './server-config.js';
 export { readPlaybookLimits } from './playbook-limits.js';
+export { readPythonPool, type PythonPoolSettings } from './python-pool.js';
 export { readStepOutputMaxBytes } from './step-output.js';
 export { readTracing } from './tracing.js';
 export { loadWorkerConfig } from './worker-config.js';

@@ -3,6 +3,7 @@ import { ConfigError, type PlaybookLimits, type TracingSettings } from '../share
 import { readNatsSettings, type NatsSettings } from './nats-settings.js';
 import { readPlaybookLimits } from './playbook-limits.js';
 import { ConfigReader, type ConfigSources } from './sources.js';
+import { readPythonPool, type PythonPoolSettings } from './python-pool.js';
 import { readStepOutputMaxBytes } from './step-output.js';
 import { readTracing } from './tracing.js';
 
@@ -62,6 +63,8 @@ export interface ServerConfig {
   readonly bodyLimitBytes: number;
   /** `NOETL_STEP_OUTPUT_MAX_BYTES`: stdout/stderr kept per step by the in-process workers. */
   readonly stepOutputMaxBytes: number;
+  /** `NOETL_PYTHON_POOL*`: warm python interpreters of the embedded workers; false = none. */
+  readonly pythonPool: PythonPoolSettings | false;
   /** In-process workers; 0 = none. */
   readonly embeddedWorkers: number;
   /** `NOETL_MAX_STEPS_PER_EXECUTION`: the engine's step budget of each execution. */
@@ -209,6 +212,7 @@ export function loadServerConfig(sources: ConfigSources): ServerConfig {
     logFormat: read.oneOf('NOETL_LOG_FORMAT', ['auto', 'pretty', 'json'] as const, 'auto'),
     bodyLimitBytes: read.int('NOETL_BODY_LIMIT_BYTES', 10 * 1024 * 1024, { min: 1024 }),
     stepOutputMaxBytes: readStepOutputMaxBytes(read),
+    pythonPool: readPythonPool(read),
     embeddedWorkers: read.int('NOETL_EMBEDDED_WORKERS', 4, { min: 0, max: 256 }),
     maxStepsPerExecution: read.int('NOETL_MAX_STEPS_PER_EXECUTION', 100_000, { min: 1 }),
     playbookLimits: readPlaybookLimits(read),

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { readNatsSettings, type NatsSettings } from './nats-settings.js';
 import { LOG_LEVELS, type LogLevel } from './server-config.js';
 import { ConfigReader, type ConfigSources } from './sources.js';
+import { readPythonPool, type PythonPoolSettings } from './python-pool.js';
 import type { TracingSettings } from '../shared/index.js';
 import { readStepOutputMaxBytes } from './step-output.js';
 import { readTracing } from './tracing.js';
@@ -23,6 +24,8 @@ export interface WorkerConfig {
   readonly graceSeconds: number;
   /** `NOETL_STEP_OUTPUT_MAX_BYTES`: stdout/stderr kept per step. */
   readonly stepOutputMaxBytes: number;
+  /** `NOETL_PYTHON_POOL*`: warm python interpreters of this worker; false = none. */
+  readonly pythonPool: PythonPoolSettings | false;
   readonly metricsBind: BindAddress;
   /** Undefined: no NATS (the worker runs in-process or is told its bus otherwise). */
   readonly nats?: NatsSettings;
@@ -73,6 +76,7 @@ export function loadWorkerConfig(sources: ConfigSources): WorkerConfig {
     maxConcurrent: read.int('WORKER_MAX_CONCURRENT', 4, { min: 1, max: 1024 }),
     graceSeconds: read.int('WORKER_GRACE_SECONDS', 30, { min: 0, max: 86_400 }),
     stepOutputMaxBytes: readStepOutputMaxBytes(read),
+    pythonPool: readPythonPool(read),
     metricsBind: readBind(read),
     ...(nats === undefined ? {} : { nats }),
     ...(apiToken === undefined ? {} : { apiToken }),

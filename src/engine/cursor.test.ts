@@ -80,6 +80,9 @@ describe('cursor loops', () => {
     expect(state.executed).toEqual(['start', 'drain', 'end']);
     const enter = events.find((e) => e.event_type === 'step.enter' && e.node_name === 'drain')!;
     expect(enter.context).toMatchObject({ __cursor_loop: true, max_in_flight: 1, iterator_var: 'job' });
+    // the end is marked in the log, as NoETL's server does
+    const exits = events.filter((e) => e.event_type === 'step.exit' && e.node_name === 'drain');
+    expect(exits.map((e) => e.result?.context)).toEqual([{ __cursor_drained: true, rows: 5, frames: 5 }]);
   });
 
   it('runs the claim as a postgres command rendered by the worker, with __frame_max_rows', () => {

@@ -2,7 +2,13 @@ import type { Arc, Playbook, Step } from '../dsl/index.js';
 import { isoTime, NoetlError, type Clock, type IdGenerator } from '../shared/index.js';
 import { isTemplate, nowValue, scanTemplate, type TemplateRenderer } from '../template/index.js';
 import { keychainReadBy, namesReadByKeychain, snapshotScope, type Command } from './command.js';
-import { claimStepOf, cursorEnterContext, DEFAULT_CURSOR_MAX_ITERATIONS, slotFinished } from './cursor.js';
+import {
+  claimStepOf,
+  cursorEnterContext,
+  DEFAULT_CURSOR_MAX_ITERATIONS,
+  slotFinished,
+  type CursorRun,
+} from './cursor.js';
 import type { EventType, ExecutionEvent } from './events.js';
 import { edgeKey, graphOf, onOneCycle, reachableFrom, type PlaybookGraph } from './graph.js';
 import { DEFAULT_MAX_IN_FLIGHT, toIterable } from './loop-items.js';
@@ -452,6 +458,24 @@ class Pass {
   }
 
   /**
+   * Marks a cursor loop's end in the log (`step.exit` with `__cursor_drained`, as NoETL's
+   * server writes it), so a reader of the events sees where the loop ended without folding them.
+   */
+  drained(s: StepState, cursor: CursorRun): void {
+    this.emit('step.exit', s.name, {
+      status: 'COMPLETED',
+      result: {
+        status: 'COMPLETED',
+        context: {
+          __cursor_drained: true,
+          rows: cursor.slots.reduce((n, slot) => n + slot.claimed, 0),
+          frames: cursor.slots.reduce((n, slot) => n + slot.frames, 0),
+        },
+      },
+    });
+  }
+
+  /**
    * A loop iteration's rule `set` (its `context_updates`) reaches the execution ctx as soon as the
    * iteration completes, so the next iteration of a sequential loop sees it, as NoETL's engine
    * syncs each call's ctx; the loop's completion applies them all again, last iteration winning.
@@ -791,8 +815,10 @@ function decidePass(pass: Pass, state: ExecutionState, trigger: ExecutionEvent):
   }
   const s = state.steps.get(stepName);
   if (s) {
-    if (s.completionEventId === trigger.event_id && s.status === 'completed') pass.onCompleted(s);
-    else if (s.completionEventId === trigger.event_id && s.status === 'failed') pass.onFailed(s);
+    if (s.completionEventId === trigger.event_id && s.status === 'completed') {
+      if (s.loop?.cursor) pass.drained(s, s.loop.cursor);
+      pass.onCompleted(s);
+    } else if (s.completionEventId === trigger.event_id && s.status === 'failed') pass.onFailed(s);
     else if (s.loop && isRunning(s.status)) {
       pass.iterationSet(s, iterationUpdates, trigger.event_id);
       pass.continueLoop(s);

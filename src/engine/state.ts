@@ -446,6 +446,8 @@ export function applyEvent(state: ExecutionState, event: ExecutionEvent): void {
     case 'step.exit': {
       const s = stepState(state, event.node_name);
       const payload = payloadOf(event);
+      // a cursor loop's drain marker: the fold completed the loop already (see foldCursorEnd)
+      if (payload['__cursor_drained'] === true && !isRunning(s.status)) return;
       if (event.status === 'FAILED') {
         fail(state, s, errorFrom(event), event);
         return;

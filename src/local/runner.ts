@@ -1,4 +1,5 @@
 import { dirname, join, resolve } from 'node:path';
+import { ConfigReader, readPythonPool } from '../config/index.js';
 import type { Playbook } from '../dsl/index.js';
 import {
   applyEvent,
@@ -25,9 +26,11 @@ import {
 import { templates } from '../template/index.js';
 import {
   defaultRegistry,
+  PythonPool,
   runTasks,
   type ChildPlaybookRequest,
   type ChildPlaybookResult,
+  type PythonPoolOptions,
   type ToolRegistry,
   type ToolResult,
   type ToolServices,
@@ -53,6 +56,12 @@ export interface LocalRunOptions {
   readonly onEvent?: (event: ExecutionEvent, state: ExecutionState) => void;
   /** Commands run at once (parallel loops, fan-out). Default 16. */
   readonly concurrency?: number;
+  /**
+   * Warm python interpreters for the run and its children, closed when it ends (size default:
+   * `concurrency`); false: a process per python step. Default: `NOETL_PYTHON_POOL*` of the
+   * services' env (else the process's). Unused when `services.pythonPool` is given.
+   */
+  readonly pythonPool?: Partial<PythonPoolOptions> | false;
   readonly signal?: AbortSignal;
   readonly parentExecutionId?: string;
   /**
@@ -137,8 +146,21 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     });
     resolveCredential = (alias) => local.resolve(alias);
   }
-  // Children share the credential lookup and the secret registry of the run that started them.
-  const shared: Omit<ToolServices, 'runPlaybook'> = { ...options.services, env, secrets, resolveCredential };
+  // Children share the credential lookup, the secret registry and the python interpreters of the
+  // run that started them.
+  const poolSettings = options.pythonPool ?? readPythonPool(new ConfigReader({ env }));
+  const ownPool =
+    options.services?.pythonPool || poolSettings === false
+      ? undefined
+      : new PythonPool({ ...poolSettings, size: poolSettings.size ?? concurrency });
+  const pythonPool = options.services?.pythonPool ?? ownPool;
+  const shared: Omit<ToolServices, 'runPlaybook'> = {
+    ...options.services,
+    env,
+    secrets,
+    resolveCredential,
+    ...(pythonPool ? { pythonPool } : {}),
+  };
   const log = runDir === false ? undefined : new JsonlEventLog(join(runDir, `${executionId}.jsonl`), secrets);
   const services: ToolServices = {
     ...shared,
@@ -316,6 +338,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     pump();
   });
   options.signal?.removeEventListener('abort', onAbort);
+  await ownPool?.close();
   await log?.flush();
 
   const completedMs = state.completedAt ?? clock.now();

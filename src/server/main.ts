@@ -207,6 +207,7 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
         maxBodyBytes: config.bodyLimitBytes,
         ...(tracing ? { tracing } : {}),
         stepOutputMaxBytes: config.stepOutputMaxBytes,
+        pythonPool: config.pythonPool,
       });
       await worker.start();
       workers.push(worker);

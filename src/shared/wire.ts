@@ -246,3 +246,78 @@ export const ErrorBody = object(
   { optional: ['details'] },
 );
 export type ErrorBody = Static<typeof ErrorBody>;
+
+/** A registered runtime (worker pool, server, broker): `GET /api/worker/pools`. */
+export const WorkerPool = object({
+  runtime_id: id(),
+  name: str(),
+  kind: str(),
+  uri: nullable(str()),
+  status: str(),
+  labels: json(),
+  capabilities: json(),
+  capacity: nullable(int({ description: 'slots' })),
+  runtime: json(),
+  heartbeat: nullable(str()),
+  created_at: str(),
+  updated_at: str(),
+});
+export type WorkerPool = Static<typeof WorkerPool>;
+
+export const WorkerPoolList = array(WorkerPool);
+
+/** `POST /api/worker/pool/register`: the runtime as saved, and the outcome. */
+export const PoolRegistered = extend(WorkerPool, { message: str(), runtime_status: str() });
+
+/** A worker pool on the dashboard: slots, commands held now, last heartbeat. */
+export const PoolUsage = object({
+  name: str(),
+  status: str(),
+  slots: nullable(int()),
+  active: int(),
+  last_heartbeat: nullable(str()),
+  offline: bool(),
+});
+export type PoolUsage = Static<typeof PoolUsage>;
+
+export const LatestFailure = object({
+  execution_id: id(),
+  path: nullable(str()),
+  step: nullable(str()),
+  error: nullable(str()),
+  at: nullable(str()),
+});
+export type LatestFailure = Static<typeof LatestFailure>;
+
+/** `GET /api/dashboard/stats`. */
+export const DashboardStats = object({
+  status: str(),
+  catalog: object({ entries: int(), paths: int() }),
+  credentials: int(),
+  executions: object({
+    total: int(),
+    running: int(),
+    completed: int(),
+    failed: int(),
+    cancelled: int(),
+    last_24h: int(),
+  }),
+  commands: object({ pending: int(), running: int() }),
+  worker_pools: object({ active: int(), total: int(), items: array(PoolUsage) }),
+  running: int(),
+  failed_24h: int(),
+  completed_24h: int(),
+  throughput: array(object({ t: str(), count: int() }), {
+    description: 'commands completed per minute over the last hour, oldest first',
+  }),
+  latest_failures: array(LatestFailure),
+});
+export type DashboardStats = Static<typeof DashboardStats>;
+
+/** `POST /api/catalog/graph`: a playbook's diagnostics and graph. */
+export const GraphAnswer = object({
+  valid: bool(),
+  diagnostics: array(Diagnostic),
+  graph: nullable(PlaybookGraph),
+});
+export type GraphAnswer = Static<typeof GraphAnswer>;

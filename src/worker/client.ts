@@ -35,6 +35,8 @@ export interface CatalogRegistered {
   readonly version: number;
   readonly catalog_id: string;
   readonly kind: string;
+  /** The content was that of the latest version, which is returned instead of a new one. */
+  readonly unchanged?: boolean;
   readonly warnings?: readonly {
     code?: string;
     severity?: string;
@@ -271,10 +273,16 @@ export class ControlPlaneClient {
   }
 
   /** `POST /api/catalog/register`: YAML content (sent base64, as NoETL's CLI does). */
-  registerCatalog(content: string, resourceType?: string): Promise<CatalogRegistered> {
+  /** `strict`: the server refuses a playbook with warnings too (422 PLAYBOOK_INVALID). */
+  registerCatalog(
+    content: string,
+    resourceType?: string,
+    options: { strict?: boolean } = {},
+  ): Promise<CatalogRegistered> {
     return this.request('POST', '/api/catalog/register', {
       content: Buffer.from(content, 'utf8').toString('base64'),
       ...(resourceType !== undefined ? { resource_type: resourceType } : {}),
+      ...(options.strict === true ? { strict: true } : {}),
     });
   }
 

@@ -184,6 +184,7 @@ export async function startWorker(
     env,
     graceMs,
     stepOutputMaxBytes: config.stepOutputMaxBytes,
+    pythonPool: config.pythonPool,
     onCommand: (o) => {
       commands.inc({ status: o.status });
       duration.observe(o.durationMs / 1000);

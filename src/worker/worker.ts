@@ -17,6 +17,8 @@ import {
   type ChildPlaybookRequest,
   type ChildPlaybookResult,
   type OutputLine,
+  PythonPool,
+  type PythonPoolOptions,
   type ToolRegistry,
   type ToolResult,
   type ToolServices,
@@ -51,6 +53,11 @@ export interface WorkerOptions {
   readonly maxBodyBytes?: number;
   /** stdout/stderr kept per step (`NOETL_STEP_OUTPUT_MAX_BYTES`); default the tools' 64 KiB. */
   readonly stepOutputMaxBytes?: number;
+  /**
+   * Warm python interpreters (`NOETL_PYTHON_POOL*`; size default: `maxConcurrent`); false: a
+   * process per python step. Closed by `stop()`.
+   */
+  readonly pythonPool?: Partial<PythonPoolOptions> | false;
   /** OpenTelemetry traces: a span per tool call, child of its step's span; absent: none. */
   readonly tracing?: Tracing;
   /** Called after each command with its outcome (metrics). */
@@ -104,6 +111,7 @@ export class Worker {
   private claimFailures = 0;
   private stateValue: WorkerState = 'idle';
   private readonly toolEnv: Readonly<Record<string, string>>;
+  private readonly pythonPool: PythonPool | undefined;
   /**
    * This process's id beside its name: registering the name under a new instance releases what
    * a previous process of the same name still holds (it is gone: a restart under one WORKER_ID).
@@ -112,6 +120,9 @@ export class Worker {
 
   constructor(private readonly options: WorkerOptions) {
     this.toolEnv = workerToolEnv(options.env);
+    const py = options.pythonPool;
+    this.pythonPool =
+      py === false ? undefined : new PythonPool({ ...py, size: py?.size ?? options.maxConcurrent });
   }
 
   get state(): WorkerState {
@@ -168,6 +179,7 @@ export class Worker {
     const result = await this.subscription?.stop({ graceMs: grace });
     if (result && !result.drained) this.abort.abort();
     if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.pythonPool?.close();
     try {
       await this.options.client.deregister(this.options.workerId);
     } catch (err) {
@@ -266,6 +278,7 @@ export class Worker {
         ? { outputMaxBytes: this.options.stepOutputMaxBytes }
         : {}),
       env: this.toolEnv,
+      ...(this.pythonPool ? { pythonPool: this.pythonPool } : {}),
       logger: this.options.logger,
       secrets,
       ...(traceparent !== undefined ? { traceparent } : {}),

@@ -5,7 +5,8 @@ import type {
   CredentialInput,
   CredentialView,
 } from '../../worker/client.js';
-import { isPlainObject, NoetlError, toNoetlError } from '../../shared/index.js';
+import { ConfigReader } from '../../config/index.js';
+import { isNoetlError, isPlainObject, NoetlError, toNoetlError } from '../../shared/index.js';
 import type { GlobalFlags } from '../cli-config.js';
 import { EXIT } from '../exit.js';
 import type { CliContext } from '../main.js';
@@ -25,6 +26,13 @@ export interface SourceOptions {
   readonly file?: string;
   readonly dir?: string;
   readonly json?: boolean;
+  /** Warnings are errors: the server refuses the playbook (also NOETL_STRICT=1). */
+  readonly strict?: boolean;
+}
+
+/** `--strict`, else `NOETL_STRICT` of the environment. */
+export function strictOf(ctx: CliContext, opts: { strict?: boolean }): boolean {
+  return opts.strict === true || new ConfigReader({ env: ctx.env }).bool('NOETL_STRICT', false);
 }
 
 function oneSource(opts: SourceOptions, what: string): { file: string } | { dir: string } {
@@ -41,12 +49,50 @@ function shown(file: string): string {
 }
 
 function playbookLine(r: CatalogRegistered, file: string): string {
-  const lines = [`registered ${r.path} version ${r.version} (${shown(file)})`];
+  const what = r.unchanged === true ? 'unchanged' : 'registered';
+  const lines = [`${what} ${r.path} version ${r.version} (${shown(file)})`];
   for (const w of r.warnings ?? []) {
     const at = w.line !== undefined ? `:${w.line}:${w.column ?? 1}` : '';
     lines.push(`  warning ${w.code ?? ''}${at}: ${w.message ?? ''}`);
   }
   return lines.join('\n');
+}
+
+interface Diagnostic {
+  readonly code?: string;
+  readonly severity?: string;
+  readonly message?: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/** The diagnostics of a refused registration (422 `details.diagnostics`), if the error has them. */
+function diagnosticsOf(err: unknown): Diagnostic[] {
+  if (!isNoetlError(err)) return [];
+  const inner = err.details?.['details'];
+  const list = isPlainObject(inner) ? inner['diagnostics'] : undefined;
+  return Array.isArray(list) ? list.filter((d): d is Diagnostic => isPlainObject(d)) : [];
+}
+
+/**
+ * Registers the text of `file`; when the server refuses the playbook, every diagnostic is printed
+ * on stderr as `file:line:col: severity CODE: message` before the error goes on.
+ */
+async function registerText(
+  client: ControlPlaneClient,
+  text: string,
+  file: string,
+  strict: boolean,
+): Promise<CatalogRegistered> {
+  try {
+    return await client.registerCatalog(text, undefined, { strict });
+  } catch (err) {
+    for (const d of diagnosticsOf(err))
+      process.stderr.write(
+        `${shown(file)}:${d.line ?? 1}:${d.column ?? 1}: ${d.severity ?? 'error'} ${d.code ?? ''}: ${d.message ?? ''}\n`,
+      );
+    throw err;
+  }
 }
 
 /**
@@ -78,8 +124,9 @@ async function registerPlaybookFile(
   client: ControlPlaneClient,
   file: string,
   json: boolean,
+  strict: boolean,
 ): Promise<CatalogRegistered[]> {
-  const r = await client.registerCatalog(await readResource(file));
+  const r = await registerText(client, await readResource(file), file, strict);
   if (!json) print(playbookLine(r, file));
   return [r];
 }
@@ -100,10 +147,11 @@ export async function registerPlaybook(
   }
   const { client } = await connectApi(ctx, flags);
   const json = opts.json === true;
+  const strict = strictOf(ctx, opts);
   const { results, code } = await forEachFile(
     ctx,
     files,
-    (f) => registerPlaybookFile(client, f, json),
+    (f) => registerPlaybookFile(client, f, json, strict),
     'file' in source,
   );
   if (json) printJson('file' in source ? results[0] : results);
@@ -155,7 +203,7 @@ export async function catalogRegister(
   ctx: CliContext,
   flags: GlobalFlags,
   file: string,
-  opts: { json?: boolean },
+  opts: { json?: boolean; strict?: boolean },
 ): Promise<number> {
   const text = await readResource(file);
   const doc = await parseData(text, file).catch(() => undefined);
@@ -169,7 +217,7 @@ export async function catalogRegister(
     if (opts.json) printJson(r);
     return EXIT.ok;
   }
-  const r = await client.registerCatalog(text);
+  const r = await registerText(client, text, file, strictOf(ctx, opts));
   if (opts.json) printJson(r);
   else print(playbookLine(r, file));
   return EXIT.ok;

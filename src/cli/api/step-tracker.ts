@@ -11,6 +11,8 @@ interface TrackedStep {
   readonly done: Set<string>;
   failed: number;
   finished: boolean;
+  /** A cursor loop (commands with `meta.cursor`): ended by its `step.exit` or a failure. */
+  cursor?: boolean;
 }
 
 function commandIdOf(e: EventView): string {
@@ -81,6 +83,7 @@ export class StepTracker {
         const s = this.step(name);
         const total = e.meta?.['iteration_total'];
         if (typeof total === 'number') s.total = total;
+        if (e.meta?.['cursor'] !== undefined) s.cursor = true;
         return undefined;
       }
       case 'command.completed':
@@ -90,8 +93,9 @@ export class StepTracker {
         if (s.finished) return undefined;
         if (e.event_type === 'command.failed') s.failed++;
         else if (e.event_type === 'command.completed') s.done.add(commandIdOf(e));
-        const all =
-          s.total === undefined || s.done.size + s.failed >= s.total || e.event_type === 'step.exit';
+        const all = s.cursor
+          ? s.failed > 0 || e.event_type === 'step.exit'
+          : s.total === undefined || s.done.size + s.failed >= s.total || e.event_type === 'step.exit';
         if (!all) return { kind: 'status', text: `  … ${name} ${s.done.size + s.failed}/${s.total ?? '?'}` };
         s.finished = true;
         if (s.failed > 0)

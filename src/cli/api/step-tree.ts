@@ -33,6 +33,8 @@ function attemptsOf(e: EventView): number | undefined {
  */
 export function stepTree(events: readonly EventView[]): StepRow[] {
   const rows = new Map<string, StepRow>();
+  // cursor loops (commands with `meta.cursor`): their commands do not end them; `step.exit` does
+  const cursors = new Set<string>();
   const row = (name: string): StepRow => {
     let r = rows.get(name);
     if (!r) {
@@ -55,6 +57,7 @@ export function stepTree(events: readonly EventView[]): StepRow[] {
     switch (e.event_type) {
       case 'step.enter': {
         rows.delete(name); // a workflow loop re-entering a step: the latest run counts
+        cursors.delete(name);
         const r = row(name);
         r.started_at = e.created_at;
         break;
@@ -65,6 +68,7 @@ export function stepTree(events: readonly EventView[]): StepRow[] {
       case 'command.issued': {
         const total = e.meta?.['iteration_total'];
         if (typeof total === 'number') row(name).loop ??= { done: 0, failed: 0, total };
+        if (e.meta?.['cursor'] !== undefined) cursors.add(name);
         break;
       }
       case 'call.done':
@@ -76,7 +80,9 @@ export function stepTree(events: readonly EventView[]): StepRow[] {
       case 'command.completed':
       case 'command.failed': {
         const r = row(name);
-        if (r.loop) {
+        if (cursors.has(name)) {
+          if (e.event_type === 'command.failed') end(r, e, 'FAILED');
+        } else if (r.loop) {
           r.loop.done += 1;
           if (e.event_type === 'command.failed') r.loop.failed += 1;
           if (r.loop.done >= r.loop.total) end(r, e, r.loop.failed > 0 ? 'FAILED' : 'COMPLETED');

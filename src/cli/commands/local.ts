@@ -28,17 +28,22 @@ export function registerLocalCommands(program: Command, ctx: CliContext): void {
     )
     .option('-j, --json', 'print one JSON object with the outcome on stdout')
     .option('-v, --verbose', "print every event and each step's output (prefixed [step]) on stderr")
+    .option(
+      '--strict',
+      'a playbook warning (e.g. an unknown key) is an error: nothing runs (env NOETL_STRICT=1)',
+    )
     .addHelpText(
       'after',
       `
 Workload precedence: --input file, then --payload, then --set (later wins).
 Each run writes its event log to .noetl/runs/<execution_id>.jsonl.
+Playbook warnings (an unknown key, an unreachable step...) are printed on stderr before the run.
 Exit: 0 COMPLETED, 1 FAILED, 2 invalid playbook or usage.
 Credentials: an auth alias is looked up in --credentials FILE, then $NOETL_HOME/credentials.yaml,
 then env NOETL_CREDENTIAL_<ALIAS> (JSON {"type": ..., "data": {...}}). Secrets are scrubbed from
 the event log and from printed results.
 Env: PYTHON_PATH (python interpreter for python steps), NOETL_HOME (default ~/.noetl),
-NOETL_CREDENTIAL_<ALIAS>.
+NOETL_CREDENTIAL_<ALIAS>, NOETL_STRICT (1: same as --strict).
 
 Examples:
   noetl run examples/hello.yaml
@@ -55,8 +60,9 @@ Examples:
     .argument('<file>', 'playbook file')
     .option('-j, --json', 'print {valid, diagnostics} as JSON')
     .option('--server', 'apply the server rules (every step needs a tool; no legacy case:)')
-    .addHelpText('after', '\nExit: 0 valid (warnings allowed), 1 invalid, 2 unreadable file.')
-    .action(async (file: string, opts: { json?: boolean; server?: boolean }) => {
+    .option('--strict', 'every warning (e.g. an unknown key) is an error (env NOETL_STRICT=1)')
+    .addHelpText('after', '\nExit: 0 valid (warnings allowed unless --strict), 1 invalid, 2 unreadable file.')
+    .action(async (file: string, opts: { json?: boolean; server?: boolean; strict?: boolean }) => {
       const { validateAction } = await import('./validate-action.js');
       ctx.exitCode = await validateAction(file, opts, ctx.env);
     });

@@ -16,13 +16,16 @@ export function registerResourceCommands(program: Command, ctx: CliContext): voi
       .description('register playbooks in the catalog (each registration is a new version)')
       .option('-f, --file <file>', 'one playbook file')
       .option('-d, --dir <dir>', 'every playbook under DIR (YAML with apiVersion: and kind: Playbook)')
+      .option('--strict', 'refuse a playbook with warnings too (env NOETL_STRICT=1)')
       .option('-j, --json', JSON_HELP),
   )
     .addHelpText(
       'after',
       `
-Exit: 0 ok, 1 some files failed (the others are registered), 2 no file or bad YAML,
-3 server unavailable.
+A playbook with an error is refused: its diagnostics are printed as file:line:col, and nothing is
+stored. The same content as the latest version is not stored again ("unchanged").
+Exit: 0 ok, 1 some files failed (the others are registered), 2 no file, bad YAML or an invalid
+playbook, 3 server unavailable.
 ${ENV}
 
 Examples:
@@ -65,10 +68,11 @@ Example:
       .command('register')
       .description('register a file: a playbook, or a credential when it says kind: Credential')
       .argument('<file>', 'YAML or JSON file')
+      .option('--strict', 'refuse a playbook with warnings too (env NOETL_STRICT=1)')
       .option('-j, --json', JSON_HELP),
   )
     .addHelpText('after', ENV)
-    .action(async (file: string, opts: { json?: boolean }, cmd: Command) => {
+    .action(async (file: string, opts: { json?: boolean; strict?: boolean }, cmd: Command) => {
       const { catalogRegister } = await import('../api/catalog-actions.js');
       ctx.exitCode = await catalogRegister(ctx, globalFlags(cmd), file, opts);
     });

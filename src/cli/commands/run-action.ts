@@ -1,6 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigReader, readPlaybookLimits, readStepOutputMaxBytes } from '../../config/index.js';
+import {
+  ConfigReader,
+  readPlaybookLimits,
+  readPythonPool,
+  readStepOutputMaxBytes,
+} from '../../config/index.js';
 import { loadPlaybookFile, runLocal } from '../../local/index.js';
 import {
   errorMessage,
@@ -103,7 +108,11 @@ async function runPlaybook(
   });
   const file = resolve(picked.file);
   const playbookLimits = readPlaybookLimits(new ConfigReader({ env: ctx.env }));
-  const { playbook } = await loadPlaybookFile(file, { limits: playbookLimits });
+  const strict = opts['strict'] === true || new ConfigReader({ env: ctx.env }).bool('NOETL_STRICT', false);
+  const { playbook, diagnostics } = await loadPlaybookFile(file, { limits: playbookLimits, strict });
+  // warnings (an unknown key, an unreachable step...) come before anything runs; they never stop it
+  for (const d of diagnostics)
+    process.stderr.write(`${picked.file}:${d.line}:${d.column}: ${d.severity} ${d.code}: ${d.message}\n`);
   if (picked.target !== undefined && !playbook.steps.has(picked.target)) {
     throw new NoetlError('USAGE', `target step '${picked.target}' is not defined in ${picked.file}`);
   }
@@ -128,6 +137,8 @@ async function runPlaybook(
       playbookLimits,
       ...(picked.target !== undefined ? { target: picked.target } : {}),
       signal: controller.signal,
+      // Warm python interpreters, closed when the run ends (so the process exits at once).
+      pythonPool: readPythonPool(new ConfigReader({ env: ctx.env })),
       services: {
         secrets,
         outputMaxBytes: readStepOutputMaxBytes(new ConfigReader({ env: ctx.env })),

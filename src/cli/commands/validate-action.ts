@@ -4,13 +4,18 @@ import { parsePlaybook } from '../../dsl/index.js';
 import { NoetlError } from '../../shared/index.js';
 import { EXIT } from '../exit.js';
 
-/** `noetl validate FILE [--json]`: every diagnostic with its code and line:col. */
+/**
+ * `noetl validate FILE [--json] [--server] [--strict]`: every diagnostic with its code and
+ * line:col; with `--strict` (or NOETL_STRICT=1) every warning is an error.
+ */
 export async function validateAction(
   file: string,
-  opts: { json?: boolean; server?: boolean },
+  opts: { json?: boolean; server?: boolean; strict?: boolean },
   env: Readonly<Record<string, string | undefined>> = {},
 ): Promise<number> {
-  const limits = readPlaybookLimits(new ConfigReader({ env }));
+  const read = new ConfigReader({ env });
+  const limits = readPlaybookLimits(read);
+  const strict = opts.strict === true || read.bool('NOETL_STRICT', false);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -22,6 +27,7 @@ export async function validateAction(
     file,
     mode: opts.server ? 'server' : 'local',
     limits,
+    strict,
   });
   const valid = playbook !== undefined;
   if (opts.json) {

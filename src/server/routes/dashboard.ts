@@ -1,5 +1,5 @@
 import { SNOWFLAKE_EPOCH_MS } from '../../shared/index.js';
-import type { JsonValue } from '../../shared/index.js';
+import type { wire } from '../../shared/index.js';
 import type { Store } from '../../store/index.js';
 
 /**
@@ -75,7 +75,7 @@ function iso(value: unknown): string | null {
 export async function dashboardStats(
   store: Store,
   now: number = Date.now(),
-): Promise<Record<string, JsonValue>> {
+): Promise<Omit<wire.DashboardStats, 'status'>> {
   const schema = store.stats().schema;
   const firstMinute = Math.floor(now / MINUTE) - 59;
   const floorId = (BigInt(Math.max(0, firstMinute * MINUTE - SNOWFLAKE_EPOCH_MS)) << 22n).toString();

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { parsePlaybook, type Playbook, type Step } from '../../dsl/index.js';
 import { entryStep, graphOf } from '../../engine/index.js';
-import { NoetlError, NotFoundError } from '../../shared/index.js';
+import { NoetlError, NotFoundError, wire } from '../../shared/index.js';
 import type { JsonValue } from '../../shared/index.js';
 import { decodeContent } from './catalog-content.js';
 import type { RouteContext } from './context.js';
@@ -18,20 +18,9 @@ interface GraphBody {
   readonly version?: number | string;
 }
 
-export interface GraphStep {
-  readonly name: string;
-  /** The tool kind, `pipeline` for a list of tools, `router` for a step without a tool. */
-  readonly kind: string;
-  readonly desc?: string;
-  readonly loop?: { mode: string; max_in_flight?: number | string; over: JsonValue };
-  readonly fan_in?: true;
-}
-
-export interface PlaybookGraphView {
-  readonly entry: string;
-  readonly steps: GraphStep[];
-  readonly arcs: { from: string; to: string; when?: string }[];
-}
+/** The graph of a playbook as the web UI draws it (the wire model's PlaybookGraph). */
+export type PlaybookGraphView = wire.PlaybookGraph;
+type GraphStep = wire.GraphStep;
 
 function stepKind(step: Step): string {
   if (!step.tool) return 'router';
@@ -92,6 +81,7 @@ export function registerGraphRoutes(app: FastifyInstance, ctx: RouteContext): vo
             },
           },
         },
+        response: { 200: wire.GraphAnswer },
       },
     },
     async (request) => {

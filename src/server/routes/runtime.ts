@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { NotFoundError } from '../../shared/index.js';
+import { NotFoundError, wire } from '../../shared/index.js';
 import type { JsonValue } from '../../shared/index.js';
 import { RUNTIME_KINDS } from '../../store/index.js';
 import type { RuntimeKind, RuntimeRecord } from '../../store/index.js';
@@ -43,7 +43,7 @@ const nameBody = {
   properties: { name: nameSchema, kind: kindSchema, component_type: kindSchema },
 } as const;
 
-export function runtimeWire(r: RuntimeRecord): Record<string, unknown> {
+export function runtimeWire(r: RuntimeRecord): wire.WorkerPool {
   return {
     runtime_id: r.runtimeId,
     name: r.name,
@@ -89,6 +89,7 @@ export function registerRuntimeRoutes(app: FastifyInstance, ctx: RouteContext): 
             hostname: { type: 'string', maxLength: 256 },
           },
         },
+        response: { 200: wire.PoolRegistered },
       },
     },
     async (request) => {
@@ -158,6 +159,7 @@ export function registerRuntimeRoutes(app: FastifyInstance, ctx: RouteContext): 
           type: 'object',
           properties: { kind: kindSchema, status: { type: 'string' }, name: { type: 'string' } },
         },
+        response: { 200: wire.WorkerPoolList },
       },
     },
     async (request) => {

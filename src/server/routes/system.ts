@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { errorMessage } from '../../shared/index.js';
+import { errorMessage, wire } from '../../shared/index.js';
 import type { JsonValue } from '../../shared/index.js';
 import { rendererHealth } from '../../template/index.js';
 import { dashboardStats } from './dashboard.js';
@@ -124,8 +124,14 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: RouteContext): v
 
   app.get(
     '/api/dashboard/stats',
-    { schema: { tags: ['system'], summary: 'Counters for the UI dashboard' } },
-    async () => ({ status: 'ok', ...(await dashboardStats(ctx.store)) }),
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Counters for the UI dashboard',
+        response: { 200: wire.DashboardStats },
+      },
+    },
+    async (): Promise<wire.DashboardStats> => ({ status: 'ok', ...(await dashboardStats(ctx.store)) }),
   );
 }
 

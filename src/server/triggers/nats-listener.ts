@@ -11,15 +11,15 @@ import {
 import type { Store } from '../../store/index.js';
 import { credentialFields } from '../../tools/index.js';
 import type { SecretCipher } from '../crypto/index.js';
-import type { ExecuteRequest, ExecuteResponse } from '../orchestrator/orchestrator.js';
+import type { BatchOutcome, ExecuteRequest } from '../orchestrator/orchestrator.js';
 import { checkSubscription, type NatsSubscription } from './stream-subscription.js';
 
 /**
  * NATS pull subscriptions (docs/triggers.md): every server replica runs a durable JetStream pull
  * consumer per registered `kind: Subscription` with `spec.source: nats`. Messages are pulled in
- * batches (`runtime.batch`, `runtime.timeout_ms`); each starts one execution through the
- * orchestrator and is acknowledged only after that execution is recorded, so a crash redelivers
- * it. The execution's idempotency key (the `x-idempotency-key` header directive, else the
+ * batches (`runtime.batch`, `runtime.timeout_ms`); each pulled batch starts its executions
+ * through one batch execute (one per message, written together) and each message is
+ * acknowledged only after its execution is recorded, so a crash redelivers it. The execution's idempotency key (the `x-idempotency-key` header directive, else the
  * message's stream sequence) makes the redelivery start nothing new. Replicas pulling from the
  * same durable consumer share the messages (JetStream hands each to one of them).
  */
@@ -34,7 +34,8 @@ export interface NatsConnectionSettings {
 export interface NatsListenerDeps {
   readonly store: Store;
   readonly cipher: SecretCipher;
-  readonly runner: { execute(req: ExecuteRequest): Promise<ExecuteResponse> };
+  /** Starts the executions of one pulled batch together (Orchestrator.executeBatch). */
+  readonly runner: { executeBatch(reqs: readonly ExecuteRequest[]): Promise<BatchOutcome[]> };
   readonly clock: Clock;
   readonly logger: Logger;
   /** Where a subscription without `auth` (or whose credential has no url) connects. */
@@ -209,7 +210,7 @@ class Listener {
         this.batch = undefined;
         // a message fetched while stopping still gets its execution: it was pulled, and is
         // acked only once its execution is recorded (otherwise it is redelivered)
-        await Promise.all(messages.map((m) => this.dispatch(m)));
+        if (messages.length > 0) await this.dispatch(messages);
         failures = 0;
       } catch (err) {
         this.batch = undefined;
@@ -225,34 +226,63 @@ class Listener {
     }
   }
 
-  private async dispatch(m: JsMsg): Promise<void> {
+  /**
+   * Starts one execution per message with one batch execute, then settles each message by its
+   * own outcome: ack once its execution is recorded (or was already: a duplicate), nak a
+   * retryable failure for a later redelivery, term a refused message after a few deliveries.
+   */
+  private async dispatch(messages: readonly JsMsg[]): Promise<void> {
+    const outcomes: (BatchOutcome | undefined)[] = [];
+    const requests: ExecuteRequest[] = [];
+    const positions: number[] = [];
+    for (const [i, m] of messages.entries()) {
+      try {
+        requests.push(this.request(m));
+        positions.push(i);
+        outcomes.push(undefined);
+      } catch (error) {
+        outcomes.push({ error });
+      }
+    }
+    if (requests.length > 0) {
+      let started: BatchOutcome[];
+      try {
+        started = await this.deps.runner.executeBatch(requests);
+      } catch (error) {
+        started = requests.map(() => ({ error }));
+      }
+      started.forEach((outcome, i) => (outcomes[positions[i]!] = outcome));
+    }
+    for (const [i, m] of messages.entries()) this.settle(m, outcomes[i]);
+  }
+
+  private settle(m: JsMsg, outcome: BatchOutcome | undefined): void {
     const sub = this.sub;
-    try {
-      const request = this.request(m);
-      const response = await this.deps.runner.execute(request);
+    if (outcome !== undefined && !('error' in outcome)) {
       m.ack();
-      if (response.status === 'duplicate') {
+      if (outcome.status === 'duplicate') {
         this.log.debug(
-          { seq: m.seq, execution_id: response.execution_id },
+          { seq: m.seq, execution_id: outcome.execution_id },
           'nats message already started an execution',
         );
       }
-    } catch (err) {
-      const retryable = !(err instanceof NoetlError) || err.retryable;
-      if (!retryable && m.info.deliveryCount >= MAX_REFUSED_DELIVERIES) {
-        m.term();
-        this.log.error(
-          { stream: sub.stream, seq: m.seq, err: errorMessage(err) },
-          'nats message dropped: its execution was refused',
-        );
-        return;
-      }
-      m.nak(RETRY_DELAY_MS);
-      this.log.warn(
-        { stream: sub.stream, seq: m.seq, err: errorMessage(err) },
-        'nats message not dispatched; it will be redelivered',
-      );
+      return;
     }
+    const err = outcome?.error;
+    const retryable = !(err instanceof NoetlError) || err.retryable;
+    if (!retryable && m.info.deliveryCount >= MAX_REFUSED_DELIVERIES) {
+      m.term();
+      this.log.error(
+        { stream: sub.stream, seq: m.seq, err: errorMessage(err) },
+        'nats message dropped: its execution was refused',
+      );
+      return;
+    }
+    m.nak(RETRY_DELAY_MS);
+    this.log.warn(
+      { stream: sub.stream, seq: m.seq, err: errorMessage(err) },
+      'nats message not dispatched; it will be redelivered',
+    );
   }
 
   /** The execute request a message makes: playbook, payload and idempotency key. */

@@ -486,11 +486,19 @@ export class PythonPool {
   async close(): Promise<void> {
     this.closedFlag = true;
     const all = [...this.all];
-    for (const i of all) i.kill();
+    for (const i of all) {
+      i.setRef(true); // Node waits for them to be gone
+      i.kill();
+    }
+    let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all(all.map((i) => i.closed)),
-      new Promise<void>((resolve) => setTimeout(resolve, 2000).unref()),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 2000);
+      }),
     ]);
+    clearTimeout(timer);
+    for (const i of all) i.setRef(false);
     this.all.clear();
   }
 }

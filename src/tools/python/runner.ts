@@ -164,7 +164,25 @@ def _noetl_runner():
         sys.stdin, sys.stdout, sys.stderr = std_streams
         if any(s.closed for s in std_streams):
             recycle = True
+        # A new process draws new random numbers.
+        rnd = sys.modules.get("random")
+        if rnd is not None:
+            rnd.seed()
         return recycle
+
+    # What python runs at each start (site): run again before each step but the first.
+    customize = [n for n in ("sitecustomize", "usercustomize") if n in sys.modules]
+
+    def rerun_customize():
+        for name in customize:
+            sys.modules.pop(name, None)
+            try:
+                __import__(name)
+            except Exception as exc:
+                sys.stderr.write(
+                    "Error in " + name + "; set PYTHONVERBOSE for traceback:\n"
+                    + type(exc).__name__ + ": " + str(exc) + "\n"
+                )
 
     def leftovers():
         # What a process per step ends at exit: threads still running, child processes.
@@ -231,6 +249,7 @@ def _noetl_runner():
     atexit._clear()
     base = snapshot_modules()
     warmed = set()
+    fresh = True
 
     while True:
         line = ctl.readline()
@@ -247,6 +266,9 @@ def _noetl_runner():
             write(2, end)
             send(dumps({"nonce": nonce, "setup_error": str(exc), "errno": exc.errno}))
             continue
+        if not fresh:
+            rerun_customize()
+        fresh = False
         added, recycle = warm(payload.get("libs") or [], warmed)
         if added:
             base = snapshot_modules()

@@ -51,11 +51,7 @@ export type GraphArc = wire.GraphArc;
 
 export type PlaybookGraph = wire.PlaybookGraph;
 
-export interface GraphAnswer {
-  valid: boolean;
-  diagnostics: Diagnostic[];
-  graph: PlaybookGraph | null;
-}
+export type GraphAnswer = wire.GraphAnswer;
 
 export type UiFieldKind = 'string' | 'integer' | 'number' | 'boolean' | 'object' | 'array' | 'null' | 'enum';
 
@@ -94,59 +90,13 @@ export interface Credential {
   updated_at: string;
 }
 
-export interface WorkerPool {
-  runtime_id: string;
-  name: string;
-  kind: string;
-  uri: string | null;
-  status: string;
-  labels: Json;
-  capabilities: Json;
-  capacity: number | null;
-  runtime: Json;
-  heartbeat: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export type WorkerPool = wire.WorkerPool;
 
-export interface DashboardStats {
-  status?: string;
-  catalog?: { entries: number; paths: number };
-  credentials?: number;
-  executions?: {
-    total: number;
-    running: number;
-    completed: number;
-    failed: number;
-    cancelled: number;
-    last_24h: number;
-  };
-  commands?: { pending: number; running: number };
-  worker_pools?: { active: number; total: number; items?: PoolUsage[] };
-  // Added with the web UI (issue 13); absent on older servers.
-  running?: number;
-  failed_24h?: number;
-  completed_24h?: number;
-  /** Commands completed per minute over the last hour, oldest first. */
-  throughput?: { t: string; count: number }[];
-  latest_failures?: LatestFailure[];
-}
+/** Every part optional: an older server sends fewer. */
+export type DashboardStats = Partial<wire.DashboardStats>;
 
-export interface LatestFailure {
-  execution_id: string;
-  path: string | null;
-  step: string | null;
-  error: string | null;
-  at: string | null;
-}
+export type LatestFailure = wire.LatestFailure;
 
-export interface PoolUsage {
-  name: string;
-  status: string;
-  slots: number | null;
-  active: number;
-  last_heartbeat: string | null;
-  offline: boolean;
-}
+export type PoolUsage = wire.PoolUsage;
 
 export type ApiErrorBody = Partial<wire.ErrorBody>;
