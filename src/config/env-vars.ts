@@ -340,8 +340,7 @@ const TABLE = [
   {
     name: 'NOETL_PYTHON_POOL_MAX_RSS_MB',
     scope: 'both',
-    description:
-      'resident memory (MiB) past which a warm python interpreter is replaced after its step',
+    description: 'resident memory (MiB) past which a warm python interpreter is replaced after its step',
     default: '512',
   },
   {
