@@ -65,6 +65,9 @@ export function normalizeStep(raw: unknown, index: number, ctx: StepContext): St
 
   const when = rep.condition(present(raw, 'when'), [...path, 'when']);
   const loop = normalizeLoop(present(raw, 'loop'), [...path, 'loop'], rep);
+  // a loop runs the step's tool per item (or claimed row); without one there is nothing to run
+  if (loop && rawTool === undefined && !has(raw, 'type'))
+    rep.error('LOOP_INVALID', [...path, 'loop'], `step '${name}' has a \`loop\` but no \`tool\` to run`);
   const maps: Partial<Record<(typeof MAP_KEYS)[number], RawMap>> = {};
   for (const key of MAP_KEYS) {
     const value = mapAt(raw, key, path, rep);

@@ -184,6 +184,18 @@ describe('cursor loops', () => {
     expect(again.status).toBe('COMPLETED');
   });
 
+  it('a loop step without a tool is LOOP_INVALID (it used to fail at run time with INTERNAL)', async () => {
+    const { parsePlaybook } = await import('../dsl/index.js');
+    const yaml = cursorPlaybook({}).replace(
+      "    tool: { kind: python, code: \"result = {'id': job['id']}\" }\n",
+      '',
+    );
+    expect(yaml).not.toContain('kind: python');
+    const { playbook, diagnostics } = parsePlaybook(yaml);
+    expect(playbook).toBeUndefined();
+    expect(diagnostics.find((d) => d.code === 'LOOP_INVALID')?.message).toContain('no `tool`');
+  });
+
   it('a cursor kind other than postgres is LOOP_INVALID', async () => {
     const { parsePlaybook } = await import('../dsl/index.js');
     const { diagnostics } = parsePlaybook(cursorPlaybook({}).replace('kind: postgres', 'kind: redis'));
