@@ -16,6 +16,8 @@ import { PYTHON_CORE } from './wrapper.js';
  * warning filters, the umask, the recursion limit and the standard streams are restored. What
  * cannot be undone (a C extension module from outside the standard library, a thread or a child
  * process still running, a closed standard stream) makes it ask to be replaced (`recycle`).
+ * As a new process would, it reseeds `random` and runs `sitecustomize`/`usercustomize` again
+ * before every step but its first.
  * `libs` are imported before the step and kept as part of the baseline, so a later step with
  * the same `libs` finds them loaded. End of input on fd 3 ends the runner.
  */
