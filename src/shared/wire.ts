@@ -321,3 +321,58 @@ export const GraphAnswer = object({
   graph: nullable(PlaybookGraph),
 });
 export type GraphAnswer = Static<typeof GraphAnswer>;
+
+/** A catalog entry (playbook, subscription...), one version of a path. */
+export const CatalogEntry = object({
+  catalog_id: id(),
+  path: str(),
+  kind: str(),
+  version: int(),
+  content: nullable(str({ description: 'the YAML as registered' })),
+  layout: json(),
+  payload: json({ description: 'the workload' }),
+  meta: json(),
+  archived: bool(),
+  created_at: str(),
+});
+export type CatalogEntry = Static<typeof CatalogEntry>;
+
+/** `POST /api/catalog/list`. */
+export const CatalogList = object({ entries: array(CatalogEntry) });
+
+/** A credential as every read shows it: never its data (that needs `include_data=true`). */
+export const CredentialSummary = object({
+  id: id(),
+  name: str(),
+  type: str(),
+  meta: json(),
+  tags: nullable(array(str())),
+  description: nullable(str()),
+  schema: json(),
+  created_at: str(),
+  updated_at: str(),
+});
+export type CredentialSummary = Static<typeof CredentialSummary>;
+
+/** `GET /api/credentials`. */
+export const CredentialList = object({
+  items: array(CredentialSummary),
+  filter: object({ type: nullable(str()), q: nullable(str()) }),
+});
+
+/** `POST /api/catalog/register`. */
+export const RegisterAnswer = object(
+  {
+    status: str(),
+    message: str(),
+    path: str(),
+    version: int(),
+    catalog_id: id(),
+    kind: str(),
+    unchanged: bool({ description: 'the content was that of the latest version, which is returned' }),
+    credential: CredentialSummary,
+    warnings: array(Diagnostic),
+  },
+  { optional: ['version', 'catalog_id', 'unchanged', 'credential'] },
+);
+export type RegisterAnswer = Static<typeof RegisterAnswer>;

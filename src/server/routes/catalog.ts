@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { parse as parseYaml } from 'yaml';
-import { NoetlError, NotFoundError, isPlainObject } from '../../shared/index.js';
+import { NoetlError, NotFoundError, isPlainObject, wire } from '../../shared/index.js';
 import type { JsonObject } from '../../shared/index.js';
 import type { CatalogRecord } from '../../store/index.js';
 import {
@@ -46,7 +46,7 @@ const versionInput = {
 
 const tags = ['catalog'];
 
-export function catalogEntry(r: CatalogRecord): Record<string, unknown> {
+export function catalogEntry(r: CatalogRecord): wire.CatalogEntry {
   return {
     catalog_id: r.catalogId,
     path: r.path,
@@ -118,9 +118,10 @@ export function registerCatalogRoutes(app: FastifyInstance, ctx: RouteContext): 
             strict: { type: 'boolean' },
           },
         },
+        response: { 200: wire.RegisterAnswer },
       },
     },
-    async (request) => {
+    async (request): Promise<wire.RegisterAnswer> => {
       const resource = parseResource(
         request.body.content,
         request.body.resource_type,
@@ -198,6 +199,7 @@ export function registerCatalogRoutes(app: FastifyInstance, ctx: RouteContext): 
             limit: { type: 'integer', minimum: 1, maximum: 10000 },
           },
         },
+        response: { 200: wire.CatalogList },
       },
     },
     async (request) => {
@@ -222,6 +224,7 @@ export function registerCatalogRoutes(app: FastifyInstance, ctx: RouteContext): 
           type: 'object',
           properties: { catalog_id: idInput, path: nonEmptyString, version: versionInput },
         },
+        response: { 200: wire.CatalogEntry },
       },
     },
     async (request) => {

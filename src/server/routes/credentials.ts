@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { NoetlError, NotFoundError, isPlainObject } from '../../shared/index.js';
+import { NoetlError, NotFoundError, isPlainObject, wire } from '../../shared/index.js';
 import type { JsonObject, JsonValue } from '../../shared/index.js';
 import type { CredentialSummary } from '../../store/index.js';
 import type { RouteContext } from './context.js';
@@ -61,13 +61,13 @@ export function checkCredentialName(name: string): string {
   return name;
 }
 
-export function credentialSummary(c: CredentialSummary): Record<string, unknown> {
+export function credentialSummary(c: CredentialSummary): wire.CredentialSummary {
   return {
     id: c.id,
     name: c.name,
     type: c.type,
     meta: c.meta,
-    tags: c.tags,
+    tags: [...c.tags],
     description: c.description,
     schema: c.schema,
     created_at: c.createdAt,
@@ -134,6 +134,7 @@ export function registerCredentialRoutes(app: FastifyInstance, ctx: RouteContext
           type: 'object',
           properties: { type: { type: 'string' }, q: { type: 'string', maxLength: 256 } },
         },
+        response: { 200: wire.CredentialList },
       },
     },
     async (request) => {

@@ -20,30 +20,11 @@ export type ExecutionPageSummary = wire.ExecutionPage;
 export type WireEvent = wire.EventView;
 export type EventsPage = wire.EventsPage;
 
-export interface CatalogEntry {
-  catalog_id: string;
-  path: string;
-  kind: string;
-  version: number;
-  content?: string;
-  layout?: Json;
-  payload?: Json;
-  meta?: Json;
-  archived?: boolean;
-  created_at: string;
-}
+export type CatalogEntry = wire.CatalogEntry;
 
 export type Diagnostic = wire.Diagnostic;
 
-export interface RegisterAnswer {
-  status: string;
-  message: string;
-  path: string;
-  version: number;
-  catalog_id: string;
-  kind: string;
-  warnings: Diagnostic[];
-}
+export type RegisterAnswer = wire.RegisterAnswer;
 
 export type GraphStep = wire.GraphStep;
 
@@ -78,17 +59,7 @@ export interface UiSchema {
 
 export type ExecuteAnswer = wire.ExecuteAnswer;
 
-export interface Credential {
-  id: string;
-  name: string;
-  type: string;
-  meta: Json;
-  tags: string[] | null;
-  description: string | null;
-  schema?: Json;
-  created_at: string;
-  updated_at: string;
-}
+export type Credential = wire.CredentialSummary;
 
 export type WorkerPool = wire.WorkerPool;
 

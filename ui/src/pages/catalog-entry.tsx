@@ -96,7 +96,7 @@ export function CatalogEntryPage({ path, params }: { path: string; params: URLSe
           </div>
           <div class="panel" role="tabpanel">
             {tab === 'yaml' ? (
-              entry.data?.content !== undefined ? (
+              typeof entry.data?.content === 'string' ? (
                 <YamlView text={entry.data.content} diagnostics={diags} />
               ) : (
                 <p class="muted">Loading…</p>
