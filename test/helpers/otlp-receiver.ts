@@ -1,5 +1,8 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
+import { executionSpanOf, stepSpanOf, traceIdOf } from '../../src/shared/index.js';
+import { waitFor } from './cluster.js';
 
 /** One span as an OTLP/HTTP JSON export carries it, flattened with its resource's service. */
 export interface ReceivedSpan {
@@ -149,4 +152,77 @@ export function renderTrace(spans: readonly ReceivedSpan[]): string {
   };
   walk('', 0);
   return lines.join('\n');
+}
+
+/** A playbook of a shell, an http, a two-item loop and a noop step (the http one calls `/echo`). */
+export const TRACED = `apiVersion: noetl.io/v2
+kind: Playbook
+metadata: { name: traced, path: tests/traces/traced }
+workload:
+  echo: ""
+workflow:
+  - step: start
+    tool: { kind: shell, cmds: ["echo hello"] }
+    next: [ { step: fetch } ]
+  - step: fetch
+    tool: { kind: http, method: GET, url: "{{ workload.echo }}" }
+    next: [ { step: each } ]
+  - step: each
+    loop: { in: "{{ [1, 2] }}", iterator: n }
+    tool: { kind: noop }
+    next: [ { step: end } ]
+  - step: end
+    tool: { kind: noop }
+`;
+
+/** The spans of one execution's trace once every expected span arrived. */
+export async function traceOf(
+  receiver: OtlpReceiver,
+  executionId: string,
+  toolCalls: number,
+): Promise<ReceivedSpan[]> {
+  const traceId = traceIdOf(executionId);
+  return waitFor(
+    () => {
+      const spans = receiver.spans.filter((s) => s.traceId === traceId);
+      const tools = spans.filter((s) => s.name.startsWith('tool '));
+      const done = spans.some((s) => s.name.startsWith('execution '));
+      return Promise.resolve(done && tools.length >= toolCalls ? spans : undefined);
+    },
+    `the spans of execution ${executionId}`,
+    30_000,
+    { intervalMs: 100 },
+  );
+}
+
+/** Checks the shape every traced run of TRACED has; returns the fetch tool span. */
+export function checkTrace(spans: readonly ReceivedSpan[], executionId: string): ReceivedSpan {
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const root = executionSpanOf(executionId);
+  const execution = spans.filter((s) => s.name.startsWith('execution '));
+  expect(execution.map((s) => s.spanId)).toEqual([root.spanId]);
+  expect(execution[0]!.parentSpanId).toBeUndefined();
+  expect(execution[0]!.attributes['noetl.status']).toBe('COMPLETED');
+  const steps = spans.filter((s) => s.name.startsWith('step '));
+  expect(steps.map((s) => s.name).sort()).toEqual(['step each', 'step end', 'step fetch', 'step start']);
+  for (const s of steps) {
+    expect(s.parentSpanId, s.name).toBe(root.spanId);
+    expect(s.spanId).toBe(stepSpanOf(executionId, String(s.attributes['noetl.step']), 1).spanId);
+  }
+  const tools = spans.filter((s) => s.name.startsWith('tool '));
+  expect(tools.map((s) => s.name).sort()).toEqual([
+    'tool http: fetch',
+    'tool noop: each',
+    'tool noop: each',
+    'tool noop: end',
+    'tool shell: start',
+  ]);
+  for (const t of tools) {
+    const parent = byId.get(t.parentSpanId ?? '');
+    expect(parent?.name, t.name).toBe(`step ${String(t.attributes['noetl.step'])}`);
+  }
+  const ingests = spans.filter((s) => s.name.startsWith('ingest '));
+  expect(ingests.length).toBeGreaterThanOrEqual(tools.length);
+  for (const i of ingests) expect(byId.get(i.parentSpanId ?? '')?.name, i.name).toMatch(/^tool /);
+  return tools.find((t) => t.name === 'tool http: fetch')!;
 }
