@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { KNOWN_TOOL_KINDS, playbookJsonSchema } from './index.js';
+import * as KEYS from './known-keys.js';
 
 type Schema = Record<string, unknown>;
 // NoETL's e2e playbooks beside the repository (CI has them at ../shared; a user's clone does not).
@@ -130,6 +131,46 @@ describe('playbookJsonSchema', () => {
       typeof s?.$ref === 'string' ? defsMap[s.$ref.replace('#/definitions/', '')] : s;
     for (const key of ['step', 'tool', 'next', 'when', 'loop', 'set', 'input'])
       expect(described(step[key])?.description, key).toBeTruthy();
+  });
+
+  it('closes the maps whose keys validation knows, with the same keys (editors underline the rest)', () => {
+    const defs = schema.definitions as Record<string, Schema>;
+    const props = (s: Schema | undefined): string[] => Object.keys(s?.properties ?? {}).sort();
+    const sub = (s: Schema | undefined, key: string): Schema =>
+      (s?.properties as Record<string, Schema>)[key]!;
+    const closed: [string, Schema | undefined, readonly string[]][] = [
+      ['root', schema, KEYS.TOP_KEYS],
+      // legacy `type:` steps are an error of their own, so the schema does not list `type`
+      ['step', defs.step, KEYS.STEP_KEYS.filter((k) => k !== 'type')],
+      ['loop', defs.loop, KEYS.LOOP_KEYS],
+      ['loop.spec', sub(defs.loop, 'spec'), KEYS.LOOP_SPEC_KEYS],
+      ['router', defs.router, KEYS.ROUTER_KEYS],
+      ['router.spec', sub(defs.router, 'spec'), KEYS.ROUTER_SPEC_KEYS],
+      ['arc', defs.arc, KEYS.ARC_KEYS],
+      ['executor', defs.executor, KEYS.EXECUTOR_KEYS],
+      ['executor.requires', sub(defs.executor, 'requires'), KEYS.EXECUTOR_REQUIRES_KEYS],
+      ['executor.spec', sub(defs.executor, 'spec'), KEYS.EXECUTOR_SPEC_KEYS],
+      ['workbookEntry', defs.workbookEntry, KEYS.WORKBOOK_ENTRY_KEYS],
+      ['policy', defs.policy, KEYS.POLICY_KEYS],
+      ['policyThen', defs.policyThen, KEYS.THEN_KEYS],
+    ];
+    for (const [name, def, keys] of closed) {
+      expect({ name, additional: def?.additionalProperties }).toEqual({ name, additional: false });
+      expect({ name, keys: props(def) }).toEqual({ name, keys: [...keys].sort() });
+    }
+    const base = { apiVersion: 'noetl.io/v2', kind: 'Playbook', metadata: { name: 'x' } };
+    const step = (extra: Schema) => check({ ...base, workflow: [{ step: 'start', ...extra }] });
+    expect(step({ tol: { kind: 'noop' } })).toContain('$.workflow[0]: unexpected tol');
+    expect(step({ tool: { kind: 'noop' } })).toEqual([]);
+    expect(step({ tool: { kind: 'noop', next: 'end' } })).toEqual([
+      '$.workflow[0].tool: matches no anyOf branch',
+    ]);
+    expect(step({ tool: { kind: 'http', url: 'u', anything: 1 } })).toEqual([]);
+    expect(step({ next: { arcs: [{ step: 'end', when: 'x' }] } })).toEqual([]);
+    expect(step({ next: { arcs: [{ step: 'end', cond: 'x' }] } })).toEqual([
+      '$.workflow[0].next: matches no anyOf branch',
+    ]);
+    expect(check({ ...base, tracing: {}, workflow: [{ step: 'start' }] })).toContain('$: unexpected tracing');
   });
 
   it('returns a fresh object each call', () => {

@@ -1,3 +1,4 @@
+import { STEP_ONLY_KEYS } from './known-keys.js';
 import { KNOWN_TOOL_KINDS } from './types.js';
 
 type Schema = Record<string, unknown>;
@@ -20,6 +21,23 @@ const condition: Schema = {
 const setMap: Schema = openMap(
   'Variables to write: `scope.key: template`. Scopes `ctx.`, `iter.`, `step.` are stripped; other keys are written as they are.',
 );
+
+const policyThen: Schema = {
+  type: 'object',
+  description: 'The action of a rule.',
+  properties: {
+    do: { enum: ['continue', 'retry', 'jump', 'break', 'fail'], default: 'continue' },
+    attempts: { type: ['integer', 'string'], description: 'retry: total attempts (default 3).' },
+    backoff: { enum: ['none', 'fixed', 'linear', 'exponential'] },
+    delay: { type: ['number', 'string'], description: 'retry: seconds (default 1).' },
+    to: str('jump: a task label, or previous.'),
+    set: setMap,
+    target: str('Legacy spelling of `to`.'),
+    set_vars: openMap('Legacy spelling of `set`.'),
+    allow: { type: 'boolean', description: 'Admission rules: allow or not.' },
+  },
+  additionalProperties: false,
+};
 
 const definitions: Record<string, Schema> = {
   metadata: {
@@ -69,8 +87,14 @@ const definitions: Record<string, Schema> = {
     required: ['name', 'tool'],
     description:
       'A reusable tool, called from a step with `tool: {kind: workbook, name: <name>, input: {...}}`.',
-    properties: { name: str('Name steps refer to.'), tool: ref('toolMap') },
-    additionalProperties: true,
+    properties: {
+      name: str('Name steps refer to.'),
+      desc: str('Description.'),
+      tool: ref('toolMap'),
+      assert: openMap('Declared `expects` (inputs) and `returns` (result keys), for readers and tests.'),
+      sink: { description: 'Where NoETL writes the result (not read here).' },
+    },
+    additionalProperties: false,
   },
   executor: {
     type: 'object',
@@ -84,7 +108,7 @@ const definitions: Record<string, Schema> = {
           tools: { type: 'array', items: { type: 'string' }, description: 'Tool kinds the playbook needs.' },
           features: { type: 'array', items: { type: 'string' } },
         },
-        additionalProperties: true,
+        additionalProperties: false,
       },
       spec: {
         type: 'object',
@@ -94,10 +118,10 @@ const definitions: Record<string, Schema> = {
           no_next_is_error: { type: 'boolean', default: false },
           policy: openMap('`defaults`, `results`, `limits` (advisory).'),
         },
-        additionalProperties: true,
+        additionalProperties: false,
       },
     },
-    additionalProperties: true,
+    additionalProperties: false,
   },
   toolKind: {
     description: 'Tool kind. Known kinds are listed; a runtime may register more.',
@@ -116,6 +140,12 @@ const definitions: Record<string, Schema> = {
       spec: ref('toolSpec'),
       set: setMap,
       eval: { type: 'array', description: 'Legacy flow-control rules; read as `spec.policy.rules`.' },
+      ...Object.fromEntries(
+        [...STEP_ONLY_KEYS].map((k) => [
+          k,
+          { not: {}, description: `\`${k}\` is a step key: indent it like \`tool:\`, not under it.` },
+        ]),
+      ),
     },
     additionalProperties: true,
   },
@@ -149,39 +179,42 @@ const definitions: Record<string, Schema> = {
       rules: { type: 'array', items: ref('policyRule') },
       mode: { type: 'string' },
       on_unmatched: { type: 'string' },
+      before: { type: 'array', description: 'Hooks (placeholder, not run).' },
+      after: { type: 'array', description: 'Hooks (placeholder, not run).' },
+      finally: { type: 'array', description: 'Hooks (placeholder, not run).' },
     },
-    additionalProperties: true,
+    additionalProperties: false,
   },
-  policyThen: {
-    type: 'object',
-    description: 'The action of a rule.',
-    properties: {
-      do: { enum: ['continue', 'retry', 'jump', 'break', 'fail'], default: 'continue' },
-      attempts: { type: ['integer', 'string'], description: 'retry: total attempts (default 3).' },
-      backoff: { enum: ['none', 'fixed', 'linear', 'exponential'] },
-      delay: { type: ['number', 'string'], description: 'retry: seconds (default 1).' },
-      to: str('jump: a task label, or previous.'),
-      set: setMap,
-    },
-    additionalProperties: true,
-  },
+  policyThen,
   policyRule: {
     description: '`{when, then}`, `{when, do, ...}`, `{else: {then}}` or `{else: {do, ...}}`.',
     anyOf: [
       {
         type: 'object',
-        required: ['when'],
-        properties: { when: condition, then: ref('policyThen'), do: { type: 'string' } },
-        additionalProperties: true,
+        anyOf: [{ required: ['when'] }, { required: ['expr'] }],
+        properties: {
+          when: condition,
+          expr: { ...condition, description: 'Legacy spelling of `when`.' },
+          then: ref('policyThen'),
+          // the short form `{when, do, ...}` carries the action's keys itself
+          ...(policyThen.properties as Schema),
+        },
+        additionalProperties: false,
       },
       {
         type: 'object',
         required: ['else'],
         properties: {
-          else: { anyOf: [{ type: 'null' }, { type: 'object', properties: { then: ref('policyThen') } }] },
+          else: {
+            anyOf: [
+              { type: 'null' },
+              { type: 'object', properties: { then: ref('policyThen') }, additionalProperties: false },
+              ref('policyThen'),
+            ],
+          },
           then: ref('policyThen'),
         },
-        additionalProperties: true,
+        additionalProperties: false,
       },
     ],
   },
@@ -194,8 +227,11 @@ const definitions: Record<string, Schema> = {
       when: condition,
       set: setMap,
       args: openMap('Legacy values for the target (like `set`).'),
+      with: openMap('Legacy spelling of `args`.'),
+      data: openMap('Legacy spelling of `args`.'),
+      spec: openMap('Arc spec (placeholder).'),
     },
-    additionalProperties: true,
+    additionalProperties: false,
   },
   router: {
     type: 'object',
@@ -211,12 +247,14 @@ const definitions: Record<string, Schema> = {
             description:
               'exclusive: the first arc whose `when` is true fires; inclusive: every true arc fires.',
           },
+          on_no_match: { enum: ['complete', 'quiet'], description: 'NoETL: when no arc matches.' },
+          policy: openMap('Router policy (placeholder).'),
         },
-        additionalProperties: true,
+        additionalProperties: false,
       },
       arcs: { type: 'array', items: { anyOf: [{ type: 'string' }, ref('arc')] } },
     },
-    additionalProperties: true,
+    additionalProperties: false,
   },
   legacyTarget: {
     type: 'object',
@@ -257,7 +295,7 @@ const definitions: Record<string, Schema> = {
           policy: openMap('Placement hint, e.g. `{exec: local}`.'),
           frame: openMap('Cursor frame sizing: max_rows, row_concurrency...'),
         },
-        additionalProperties: true,
+        additionalProperties: false,
       },
       cursor: {
         type: 'object',
@@ -270,7 +308,7 @@ const definitions: Record<string, Schema> = {
         additionalProperties: true,
       },
     },
-    additionalProperties: true,
+    additionalProperties: false,
   },
   step: {
     type: 'object',
@@ -294,7 +332,7 @@ const definitions: Record<string, Schema> = {
       },
       case: { type: 'array', description: 'Legacy: converted to `next` arcs; write `next` instead.' },
     },
-    additionalProperties: true,
+    additionalProperties: false,
   },
 };
 
@@ -325,7 +363,7 @@ export function playbookJsonSchema(): Schema {
       executor: ref('executor'),
       vars: openMap('Legacy root variables (unused).'),
     },
-    additionalProperties: true,
+    additionalProperties: false,
     definitions: structuredClone(definitions),
   };
 }
