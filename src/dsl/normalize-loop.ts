@@ -75,6 +75,18 @@ export function normalizeLoop(raw: unknown, path: Path, rep: Reporter): LoopSpec
       );
       ok = false;
     }
+    if (collection !== undefined && collection !== null && collection !== '') {
+      rep.error(
+        'LOOP_INVALID',
+        [...path, 'in'],
+        'a cursor loop takes its rows from `cursor.claim`, not `in`',
+      );
+      ok = false;
+    }
+  } else if (cursor !== undefined && cursor !== null) {
+    // as NoETL: the cursor would be ignored, and `in` (if any) iterated instead
+    rep.error('LOOP_INVALID', [...path, 'cursor'], '`cursor` needs `spec.mode: cursor`');
+    ok = false;
   } else if (collection === undefined) {
     rep.error('LOOP_INVALID', path, '`loop` needs `in:` (the collection to iterate)');
     ok = false;

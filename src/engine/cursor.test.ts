@@ -196,6 +196,21 @@ describe('cursor loops', () => {
     expect(diagnostics.find((d) => d.code === 'LOOP_INVALID')?.message).toContain('no `tool`');
   });
 
+  it('as NoETL: `in` beside a cursor, or a cursor without mode cursor, is LOOP_INVALID', async () => {
+    const { parsePlaybook } = await import('../dsl/index.js');
+    const both = cursorPlaybook({}).replace(
+      '      iterator: job\n',
+      '      iterator: job\n      in: [1, 2]\n',
+    );
+    expect(parsePlaybook(both).diagnostics.map((d) => d.message)).toContain(
+      'a cursor loop takes its rows from `cursor.claim`, not `in`',
+    );
+    const parallel = cursorPlaybook({}).replace('mode: cursor', 'mode: parallel');
+    expect(parsePlaybook(parallel).diagnostics.map((d) => d.message)).toContain(
+      '`cursor` needs `spec.mode: cursor`',
+    );
+  });
+
   it('a cursor kind other than postgres is LOOP_INVALID', async () => {
     const { parsePlaybook } = await import('../dsl/index.js');
     const { diagnostics } = parsePlaybook(cursorPlaybook({}).replace('kind: postgres', 'kind: redis'));
