@@ -52,6 +52,8 @@ interface Stats {
   overBudget: number;
   templateErrors: number;
   lazyWorkload: number;
+  /** Runs where a cursor loop drained after claiming rows. */
+  cursors: number;
 }
 
 class Divergence extends Error {}
@@ -143,6 +145,12 @@ function checkRun(
   if (log.events.some((e) => e.meta?.['code'] === 'STEP_BUDGET_EXCEEDED')) stats.overBudget++;
   if (log.events.some((e) => e.meta?.['code'] === 'TEMPLATE_RENDER')) stats.templateErrors++;
   if (log.events.some((e) => e.error?.startsWith('workload.broken') === true)) stats.lazyWorkload++;
+  if (
+    [...state.steps.values()].some(
+      (s) => s.loop?.cursor && s.status === 'completed' && s.loop.items.length > 0,
+    )
+  )
+    stats.cursors++;
   return state;
 }
 
@@ -215,6 +223,7 @@ describe('replay property', () => {
     overBudget: 0,
     templateErrors: 0,
     lazyWorkload: 0,
+    cursors: 0,
   };
   // Chunks, so no single test holds the worker for long.
   for (let from = 0; from < PLAYBOOKS; from += CHUNK) {
@@ -240,6 +249,7 @@ describe('replay property', () => {
       'overBudget',
       'templateErrors',
       'lazyWorkload',
+      'cursors',
     ] as const) {
       expect(stats[key], key).toBeGreaterThan(0);
     }
