@@ -152,7 +152,7 @@ class Interpreter {
   rss = 0;
   readonly closed: Promise<void>;
   private run: ActiveRun | undefined;
-  private answerBuf = '';
+  private answerParts: string[] = [];
 
   constructor(
     readonly python: string,
@@ -232,26 +232,34 @@ class Interpreter {
   }
 
   private onAnswers(text: string): void {
-    this.answerBuf += text;
-    let nl = this.answerBuf.indexOf('\n');
+    // An answer may be large (a 50 MB result): only the new text is searched for its end.
+    let rest = text;
+    let nl = rest.indexOf('\n');
     while (nl >= 0) {
-      const line = this.answerBuf.slice(0, nl);
-      this.answerBuf = this.answerBuf.slice(nl + 1);
-      nl = this.answerBuf.indexOf('\n');
-      let answer: Answer | undefined;
-      try {
-        answer = JSON.parse(line) as Answer;
-      } catch {
-        answer = undefined;
-      }
-      const run = this.run;
-      if (!run || run.answer || !answer || answer.nonce !== run.nonce) {
-        this.kill(); // not an answer to the step it runs: it cannot be trusted with another
-        continue;
-      }
-      run.answer = answer;
-      run.settle();
+      this.answerParts.push(rest.slice(0, nl));
+      const line = this.answerParts.join('');
+      this.answerParts = [];
+      rest = rest.slice(nl + 1);
+      nl = rest.indexOf('\n');
+      this.onAnswer(line);
     }
+    if (rest !== '') this.answerParts.push(rest);
+  }
+
+  private onAnswer(line: string): void {
+    let answer: Answer | undefined;
+    try {
+      answer = JSON.parse(line) as Answer;
+    } catch {
+      answer = undefined;
+    }
+    const run = this.run;
+    if (!run || run.answer || !answer || answer.nonce !== run.nonce) {
+      this.kill(); // not an answer to the step it runs: it cannot be trusted with another
+      return;
+    }
+    run.answer = answer;
+    run.settle();
   }
 
   execute(req: PooledRunRequest): Promise<PooledRunResult> {

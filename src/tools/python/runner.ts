@@ -42,7 +42,7 @@ def _noetl_runner():
     std_streams = (sys.stdin, sys.stdout, sys.stderr)
 
     def send(text):
-        data = (text + "\n").encode("utf-8")
+        data = memoryview((text + "\n").encode("utf-8"))
         while data:
             data = data[write(4, data):]
 
