@@ -106,6 +106,12 @@ export function defaultRegistry(): ToolRegistry {
       { authTarget: 'nats' },
     )
     .registerLazy(
+      'subscription',
+      'Bounded drain of a NATS JetStream durable consumer; the messages are the step result.',
+      async () => (await import('./subscription/index.js')).subscriptionTool,
+      { authTarget: 'nats' },
+    )
+    .registerLazy(
       'mcp',
       'Calls an MCP server over JSON-RPC 2.0 / HTTP (`method: tools/call`, `tools/list`...).',
       async () => (await import('./mcp/index.js')).mcpTool,

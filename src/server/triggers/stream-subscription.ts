@@ -95,7 +95,7 @@ export function checkSubscription(path: string, version: number, content: string
   const warnings: string[] = [];
   if (activation !== 'continuous') {
     warnings.push(
-      `spec.activation '${activation}': the server runs only continuous subscriptions; drain a stream once with the nats tool in a playbook`,
+      `spec.activation '${activation}': the server runs only continuous subscriptions; drain the stream from a playbook with the subscription tool (kind: subscription, source: nats)`,
     );
   }
   const stream = str(spec['stream']);
