@@ -7,6 +7,7 @@ import {
   executionSpanOf,
   formatTraceparent,
   parseTraceparent,
+  SDK_PACKAGES,
   stepSpanOf,
   traceIdOf,
   traceparentIn,
@@ -71,5 +72,19 @@ describe('loading the SDK', () => {
         if (!file.endsWith(join('shared', 'tracing.ts'))) offenders.push(`${file}: loads the SDK`);
     }
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('the SDK packages', () => {
+  it('are the optional dependencies package.json pins, named in the missing-SDK error', () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as {
+      optionalDependencies: Record<string, string>;
+      dependencies: Record<string, string>;
+    };
+    const pinned = Object.entries(pkg.optionalDependencies)
+      .filter(([name]) => name.startsWith('@opentelemetry/'))
+      .map(([name, version]) => `${name}@${version}`);
+    expect(pinned.sort()).toEqual([...SDK_PACKAGES].sort());
+    expect(Object.keys(pkg.dependencies).filter((n) => n.startsWith('@opentelemetry/'))).toEqual([]);
   });
 });

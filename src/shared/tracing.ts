@@ -1,4 +1,13 @@
+import { ConfigError } from './errors.js';
 import { formatTraceparent, type SpanRef } from './trace-context.js';
+
+/** The SDK's packages, optional dependencies of noetl at the versions it is tested with. */
+export const SDK_PACKAGES = [
+  '@opentelemetry/api@1.9.1',
+  '@opentelemetry/sdk-trace-base@2.12.1',
+  '@opentelemetry/exporter-trace-otlp-http@0.223.1',
+  '@opentelemetry/resources@2.12.1',
+] as const;
 
 /** Where spans go (`OTEL_EXPORTER_OTLP_*`, `OTEL_SERVICE_NAME`; src/config `readTracing`). */
 export interface TracingSettings {
@@ -66,12 +75,23 @@ const KINDS: Readonly<Record<SpanKind, number>> = {
  * pinned id while `record` starts a span, and random ids otherwise.
  */
 export async function openTracing(settings: TracingSettings): Promise<Tracing> {
-  const [api, sdk, exporter, resources] = await Promise.all([
-    import('@opentelemetry/api'),
-    import('@opentelemetry/sdk-trace-base'),
-    import('@opentelemetry/exporter-trace-otlp-http'),
-    import('@opentelemetry/resources'),
-  ]);
+  let modules;
+  try {
+    modules = await Promise.all([
+      import('@opentelemetry/api'),
+      import('@opentelemetry/sdk-trace-base'),
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/resources'),
+    ]);
+  } catch (err) {
+    // Optional dependencies (package.json): left out by `npm install --omit=optional`.
+    if ((err as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new ConfigError(
+      `traces are configured (OTEL_EXPORTER_OTLP_ENDPOINT) but the OpenTelemetry SDK is not installed (installed with --omit=optional?): npm install ${SDK_PACKAGES.join(' ')}`,
+      { cause: err },
+    );
+  }
+  const [api, sdk, exporter, resources] = modules;
   const random = new sdk.RandomIdGenerator();
   let pinned: SpanRef | undefined;
   const provider = new sdk.BasicTracerProvider({
