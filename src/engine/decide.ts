@@ -264,7 +264,9 @@ class Pass {
     if (st && isRunning(st.status)) return;
     // Re-entry: the target lies on a cycle through the source (contract 1.7 workflow loops).
     const reentry = opts.from !== undefined && onOneCycle(this.graph, name, opts.from);
-    if (st && (st.status === 'completed' || st.status === 'failed') && !reentry) return;
+    // A waiting barrier target passed this check when it was routed to (recheckWaiting has no `from`).
+    const held = state.waiting.has(name);
+    if (st && (st.status === 'completed' || st.status === 'failed') && !reentry && !held) return;
     const backEdge = opts.from !== undefined && this.graph.backEdges.has(edgeKey(opts.from, name));
     if (!backEdge) {
       const live = this.liveUpstreams(name, opts.from);
