@@ -14,7 +14,8 @@
  *   error_contains  strings the execution error contains
  *   step_entered    { step: n }: how many step.enter events the step has
  * and, for the whole file: `local_only` (why the server does not run it yet), `needs` ([postgres, fake_api]), `register` (child playbooks the
- * server must have in its catalog; locally they are found by path), `about` (one line).
+ * server must have in its catalog; locally they are found by path), `about` (one line),
+ * `warnings` (the file's validation warnings as `CODE@line:col`, in source order; none if absent).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,6 +51,8 @@ export interface ConformanceCase {
   readonly runs: readonly RunExpect[];
   /** Why the case runs only with `noetl run` (empty: it runs in every mode). */
   readonly localOnly: string;
+  /** `CODE@line:col` of each validation warning the file must give (and no other). */
+  readonly warnings: readonly string[];
 }
 
 /** What a run gives, the same shape whichever way it ran. */
@@ -80,6 +83,7 @@ export function loadCases(): ConformanceCase[] {
         register: (doc['register'] as string[] | undefined) ?? [],
         runs,
         localOnly: typeof doc['local_only'] === 'string' ? doc['local_only'] : '',
+        warnings: (doc['warnings'] as string[] | undefined) ?? [],
       };
     });
 }

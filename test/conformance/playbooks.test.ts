@@ -3,10 +3,11 @@
  * runner; expected outcomes beside each file (see harness.ts). Needs only the repository and
  * the machine's PostgreSQL.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePlaybook } from '../../src/dsl/index.js';
 import { closeToolResources } from '../../src/tools/index.js';
 import { startFakeApi, type FakeApi } from '../helpers/fake-api.js';
 import { createDatabase, dropDatabase } from '../helpers/pg-scratch.js';
@@ -47,6 +48,18 @@ describe('own conformance playbooks: noetl run', () => {
         });
         checkOutcome(label, outcome, run);
       });
+    });
+  }
+});
+
+describe('own conformance playbooks: validation warnings', () => {
+  for (const c of loadCases()) {
+    it(`${c.name}: ${c.warnings.length > 0 ? c.warnings.join(', ') : 'none'}`, () => {
+      const { diagnostics } = parsePlaybook(readFileSync(c.file, 'utf8'), { file: c.file });
+      const warnings = diagnostics
+        .filter((d) => d.severity === 'warning')
+        .map((d) => `${d.code}@${d.line}:${d.column}`);
+      expect(warnings).toEqual(c.warnings);
     });
   }
 });
