@@ -5,7 +5,7 @@
 // Run: npm run build && node bench/parse.mjs [--runs N] [--steps N]
 // Prints medians; per step = (t(N steps) - t(1 step)) / (N - 1). Default --runs 15, --steps 1000.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -38,12 +38,28 @@ const files = { one: join(dir, 'one.yaml'), many: join(dir, 'many.yaml') };
 writeFileSync(files.one, chainYaml(1));
 writeFileSync(files.many, chainYaml(STEPS));
 
+/** CPU time (user + system, ms) of the children this process waited for; Linux only, else NaN. */
+function childrenCpuMs() {
+  try {
+    // Fields after the command name: cutime and cstime are the 14th and 15th (clock ticks, 100/s).
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+const cpu = new Map();
 function spawnMs(args) {
+  const c0 = childrenCpuMs();
   const t0 = performance.now();
   // The run's event log goes under the temp dir (cwd/.noetl/runs).
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`noetl ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const key = args.join(' ');
+  cpu.set(key, [...(cpu.get(key) ?? []), childrenCpuMs() - c0]);
   return ms;
 }
 
@@ -75,15 +91,23 @@ try {
   for (let i = 0; i < RUNS * 2; i++) warm.push(parse());
 
   const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)]));
+  // The first two samples of `run` are the warm-up runs.
+  const c = (cmd, file) => median((cpu.get(`${cmd} ${file}`) ?? []).slice(cmd === 'run' ? 1 : 0));
   const us = (ms) => ((ms * 1000) / (STEPS - 1)).toFixed(1);
   const row = (label, value) => console.log(`${label.padEnd(52)} ${value}`);
-  console.log(`${RUNS} runs, medians; ${STEPS}-step chain vs 1 step; node ${process.version}`);
-  row('noetl run, 1 step', `${m.runOne.toFixed(1)} ms`);
-  row(`noetl run, ${STEPS} steps`, `${m.runMany.toFixed(1)} ms`);
-  row('noetl run, per step', `${us(m.runMany - m.runOne)} us`);
-  row('noetl validate, 1 step', `${m.validateOne.toFixed(1)} ms`);
-  row(`noetl validate, ${STEPS} steps`, `${m.validateMany.toFixed(1)} ms`);
-  row('noetl validate, per step', `${us(m.validateMany - m.validateOne)} us`);
+  const load = (await import('node:os')).loadavg()[0].toFixed(1);
+  console.log(`${RUNS} runs, medians; ${STEPS}-step chain vs 1 step; node ${process.version}; load ${load}`);
+  console.log(`${''.padEnd(52)} wall, (CPU of the process)`);
+  for (const [cmd, one, many] of [
+    ['run', m.runOne, m.runMany],
+    ['validate', m.validateOne, m.validateMany],
+  ]) {
+    const cOne = c(cmd, files.one);
+    const cMany = c(cmd, files.many);
+    row(`noetl ${cmd}, 1 step`, `${one.toFixed(1)} ms (${cOne.toFixed(0)} ms)`);
+    row(`noetl ${cmd}, ${STEPS} steps`, `${many.toFixed(1)} ms (${cMany.toFixed(0)} ms)`);
+    row(`noetl ${cmd}, per step`, `${us(many - one)} us (${us(cMany - cOne)} us)`);
+  }
   row(`parsePlaybook in process, ${STEPS} steps, first call`, `${firstParse.toFixed(1)} ms`);
   row(`parsePlaybook in process, ${STEPS} steps, warm`, `${median(warm).toFixed(1)} ms`);
   row('parsePlaybook in process, warm, per step', `${((median(warm) * 1000) / STEPS).toFixed(1)} us`);

@@ -78,6 +78,19 @@ const fail = (): never => {
 const UNUSUAL = /[^\n\x20-\x7e\u00a1-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]/;
 /** Plain keys read here: a name, optionally dotted or dashed (`ctx.page`, `Content-Type`). */
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_.\-/]{0,200}$/;
+/**
+ * The same key where a block map key starts, followed by `:` and a space or the line end. The
+ * scans are sticky regular expressions: native code from the first call, where a loop over
+ * characters would run in the interpreter until V8 compiles it (most of a cold CLI's parse).
+ */
+const KEY_AT = /[A-Za-z_][A-Za-z0-9_.\-/]{0,200}(?=:(?:[ \n]|$))/y;
+/** Spaces from a point. */
+const SPACES = / */y;
+/** A quoted scalar on one line, from its opening quote. */
+const DOUBLE_QUOTED = /"(?:[^"\\\n]|\\.)*"/y;
+const SINGLE_QUOTED = /'(?:[^'\n]|'')*'/y;
+/** A plain scalar or key in a flow collection (`#` is left to `yaml`). */
+const FLOW_PLAIN = /[^,[\]{}:#\n]*/y;
 /** Core-schema null and booleans, which a plain scalar can spell. */
 const NULL_WORD = /^(?:~|[Nn]ull|NULL)$/;
 const BOOL_WORD = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
@@ -118,8 +131,7 @@ class Reader {
       let end = text.indexOf('\n', offset);
       if (end < 0) end = length;
       else counter.addNewLine(end + 1);
-      let start = offset;
-      while (start < end && text.charCodeAt(start) === SPACE) start++;
+      const start = skipSpaces(text, offset);
       if (start < end && text.charCodeAt(start) !== HASH) {
         // Document markers and directives start at column 1.
         const c = text.charCodeAt(offset);
@@ -166,8 +178,7 @@ class Reader {
       const line = this.lines[this.index]!;
       const { key, after } = this.key(start, line.end);
       if (keys.has(key)) fail();
-      let rest = after;
-      while (rest < line.end && this.text.charCodeAt(rest) === SPACE) rest++;
+      const rest = skipSpaces(this.text, after);
       this.index++;
       if (rest === line.end || this.text.charCodeAt(rest) === HASH) {
         // The value is on the next lines: a more indented block, a list at this indent, or null.
@@ -186,8 +197,7 @@ class Reader {
           keys.set(key, start);
         }
       } else {
-        const end = this.inlineEnd(rest, line.end);
-        const child = this.inline(rest, end, depth + 1, start);
+        const child = this.inline(rest, line.end, depth + 1, start);
         value[key] = child.value;
         keys.set(key, child.pos);
       }
@@ -211,8 +221,7 @@ class Reader {
     for (;;) {
       const line = this.lines[this.index]!;
       if (line.indent !== column || !this.isItem(line.start, line.end)) fail();
-      let rest = line.start + 1;
-      while (rest < line.end && this.text.charCodeAt(rest) === SPACE) rest++;
+      const rest = skipSpaces(this.text, line.start + 1);
       if (rest === line.end || this.text.charCodeAt(rest) === HASH || this.isItem(rest, line.end)) fail();
       const itemColumn = column + (rest - line.start);
       if (this.startsKey(rest, line.end)) {
@@ -221,7 +230,7 @@ class Reader {
         items.push(child.pos);
       } else {
         this.index++;
-        const child = this.inline(rest, this.inlineEnd(rest, line.end), depth + 1, rest);
+        const child = this.inline(rest, line.end, depth + 1, rest);
         value.push(child.value);
         items.push(child.pos);
         if (this.nextIndent() > column) fail();
@@ -255,15 +264,8 @@ class Reader {
         close !== undefined && this.text.charCodeAt(close) === COLON && this.endsIndicator(close + 1, end)
       );
     }
-    const colon = this.keyColon(at, end);
-    return colon !== undefined;
-  }
-
-  /** Offset of the `: ` that ends a plain key starting at `at`, if any before a comment. */
-  private keyColon(at: number, end: number): number | undefined {
-    for (let i = at; i < end; i++)
-      if (this.text.charCodeAt(i) === COLON && this.endsIndicator(i + 1, end)) return i;
-    return undefined;
+    KEY_AT.lastIndex = at;
+    return KEY_AT.test(this.text);
   }
 
   private endsIndicator(i: number, end: number): boolean {
@@ -283,33 +285,17 @@ class Reader {
       if (this.text.charCodeAt(colon) !== COLON) fail();
       if (key === '__proto__') fail();
     } else {
-      const found = this.keyColon(at, end);
-      if (found === undefined) return fail();
-      colon = found;
+      KEY_AT.lastIndex = at;
+      if (!KEY_AT.test(this.text)) return fail();
+      colon = KEY_AT.lastIndex;
       key = this.text.slice(at, colon);
-      if (!PLAIN_KEY.test(key) || NULL_WORD.test(key) || BOOL_WORD.test(key) || key === '__proto__') fail();
+      if (NULL_WORD.test(key) || BOOL_WORD.test(key) || key === '__proto__') fail();
     }
     if (!this.endsIndicator(colon + 1, end)) fail();
     return { key, after: colon + 1 };
   }
 
-  /** End of an inline value: the line end or the start of a ` #` comment (outside quotes). */
-  private inlineEnd(at: number, end: number): number {
-    const c = this.text.charCodeAt(at);
-    let from = at;
-    if (c === 34 || c === 39) from = this.quotedEnd(at, end) ?? fail();
-    else if (c === 91 || c === 123) return end; // a flow collection finds its own end
-    let stop = end;
-    for (let i = from; i < end; i++)
-      if (this.text.charCodeAt(i) === HASH && this.text.charCodeAt(i - 1) === SPACE) {
-        stop = i - 1;
-        break;
-      }
-    while (stop > at && this.text.charCodeAt(stop - 1) === SPACE) stop--;
-    return stop;
-  }
-
-  /** A value on one line from `at` to `end` (comment and trailing spaces excluded). */
+  /** A value from `at` to the line end `end`, a comment and trailing spaces left out. */
   private inline(at: number, end: number, depth: number, pos: number): { value: unknown; pos: PosNode } {
     const c = this.text.charCodeAt(at);
     if (c === 91 || c === 123) {
@@ -319,33 +305,26 @@ class Reader {
       return out;
     }
     if (c === 34 || c === 39) {
-      const close = this.quotedEnd(at, end);
-      if (close !== end) fail();
-      return { value: this.quoted(at, close!), pos };
+      const close = this.quotedEnd(at, end) ?? fail();
+      const after = skipSpaces(this.text, close);
+      if (after !== end && !(after > close && this.text.charCodeAt(after) === HASH)) fail();
+      return { value: this.quoted(at, close), pos };
     }
-    const text = this.text.slice(at, end);
-    if (this.keyColon(at, end) !== undefined || text.endsWith(':')) fail();
+    let text = this.text.slice(at, end);
+    const hash = text.indexOf(' #');
+    if (hash >= 0) text = text.slice(0, hash);
+    let stop = text.length;
+    while (stop > 0 && text.charCodeAt(stop - 1) === SPACE) stop--;
+    if (stop < text.length) text = text.slice(0, stop);
+    if (text.includes(': ') || text.endsWith(':')) fail();
     return { value: plainScalar(text), pos };
   }
 
   /** Offset just after the closing quote of a quoted scalar starting at `at` (same line), if any. */
   quotedEnd(at: number, end: number): number | undefined {
-    const q = this.text.charCodeAt(at);
-    for (let i = at + 1; i < end; i++) {
-      const c = this.text.charCodeAt(i);
-      if (q === 34 && c === 92) {
-        i++;
-        continue;
-      }
-      if (c === q) {
-        if (q === 39 && this.text.charCodeAt(i + 1) === 39 && i + 1 < end) {
-          i++;
-          continue;
-        }
-        return i + 1;
-      }
-    }
-    return undefined;
+    const re = this.text.charCodeAt(at) === 34 ? DOUBLE_QUOTED : SINGLE_QUOTED;
+    re.lastIndex = at;
+    return re.test(this.text) && re.lastIndex <= end ? re.lastIndex : undefined;
   }
 
   /** The text of a quoted scalar from `at` to `close` (just after its closing quote). */
@@ -374,6 +353,13 @@ function plainScalar(text: string): unknown {
   return text;
 }
 
+/** The offset of the first character that is not a space, from `at`. */
+function skipSpaces(text: string, at: number): number {
+  SPACES.lastIndex = at;
+  SPACES.test(text);
+  return SPACES.lastIndex;
+}
+
 /** A flow collection on one line: `[a, "b", {c: d}]`. */
 class Flow {
   private i: number;
@@ -388,7 +374,7 @@ class Flow {
   }
 
   private spaces(): void {
-    while (this.i < this.end && this.text.charCodeAt(this.i) === SPACE) this.i++;
+    this.i = skipSpaces(this.text, this.i);
   }
 
   /** After the collection: nothing but spaces or a comment. */
@@ -452,7 +438,7 @@ class Flow {
       this.i = close;
       if (key === '__proto__') fail();
     } else {
-      while (this.i < this.end && !FLOW_STOP.has(this.text.charCodeAt(this.i))) this.i++;
+      this.i = flowPlainEnd(this.text, at);
       key = this.text.slice(at, this.i);
       if (!PLAIN_KEY.test(key) || NULL_WORD.test(key) || BOOL_WORD.test(key) || key === '__proto__') fail();
     }
@@ -471,19 +457,23 @@ class Flow {
       this.i = close;
       return { value: this.reader.quoted(at, close), pos };
     }
-    while (this.i < this.end && !FLOW_STOP.has(this.text.charCodeAt(this.i))) this.i++;
+    this.i = flowPlainEnd(this.text, at);
     let stop = this.i;
     while (stop > at && this.text.charCodeAt(stop - 1) === SPACE) stop--;
     if (stop === at) fail();
     const text = this.text.slice(at, stop);
-    if (text.includes(' #') || text.includes(': ')) fail();
-    if (this.text.charCodeAt(this.i) === COLON) fail(); // `a: b` inside a list: a pair
+    const next = this.text.charCodeAt(this.i);
+    if (next === COLON || next === HASH) fail(); // `a: b` inside a list (a pair), or a comment
     return { value: plainScalar(text), pos };
   }
 }
 
-/** Characters that end a plain scalar in a flow collection (`,[]{}` and `:`). */
-const FLOW_STOP = new Set([44, 91, 93, 123, 125, COLON]);
+/** Where a plain scalar or key that starts at `at` in a flow collection ends. */
+function flowPlainEnd(text: string, at: number): number {
+  FLOW_PLAIN.lastIndex = at;
+  FLOW_PLAIN.test(text);
+  return FLOW_PLAIN.lastIndex;
+}
 
 /**
  * Reads `text` when it has the plain shape (see above), else undefined. `counter` receives the
