@@ -181,13 +181,18 @@ it('killed at random points and restarted, every execution ends as an uninterrup
   const port = await freePort();
   let child = await startProcess(home, port);
   await api(port, 'POST', '/api/catalog/register', { content: PLAYBOOK });
-  // The uninterrupted run, and how long it takes: kill points fall inside it.
+  // The uninterrupted run, and how long it takes: kill points fall inside it. Timed on a second
+  // batch: the first also starts the server's warm python interpreters, which the batch under
+  // test finds running (it would end before most kill points).
   const labels = ['a', 'b', 'c'];
-  const began = Date.now();
   const expected = new Map<string, Outcome>();
-  const baseIds = await Promise.all(labels.map((l) => execute(port, l)));
-  for (const [i, id] of baseIds.entries()) expected.set(labels[i]!, await waitEnded(port, id, 30_000));
-  const spanMs = Date.now() - began;
+  let spanMs = 0;
+  for (let batch = 0; batch < 2; batch++) {
+    const began = Date.now();
+    const baseIds = await Promise.all(labels.map((l) => execute(port, l)));
+    for (const [i, id] of baseIds.entries()) expected.set(labels[i]!, await waitEnded(port, id, 30_000));
+    spanMs = Date.now() - began;
+  }
   for (const o of expected.values()) expect(o.status).toBe('COMPLETED');
   expect(Object.keys(expected.get('a')!.step_results).sort()).toEqual([
     'chain',
