@@ -78,6 +78,12 @@ async function readSource(file: string, label: string, optional: boolean): Promi
   return { label, records: parseCredentialsText(text, file) };
 }
 
+/** `$NOETL_HOME`, default `~/.noetl`. */
+export function noetlHome(env: Readonly<Record<string, string | undefined>>): string {
+  const home = env['NOETL_HOME'];
+  return home !== undefined && home !== '' ? home : join(homedir(), '.noetl');
+}
+
 /**
  * Credentials of local mode (`noetl run`), looked up in order: the `--credentials` file, then
  * `$NOETL_HOME/credentials.yaml` (NOETL_HOME default `~/.noetl`), then the environment variable
@@ -90,8 +96,7 @@ export class LocalCredentials {
 
   /** Where credentials are looked up, in order. */
   homeFile(): string {
-    const home = this.options.env['NOETL_HOME'];
-    return join(home !== undefined && home !== '' ? home : join(homedir(), '.noetl'), 'credentials.yaml');
+    return join(noetlHome(this.options.env), 'credentials.yaml');
   }
 
   private load(): Promise<Source[]> {

@@ -35,7 +35,8 @@ import {
   type ToolResult,
   type ToolServices,
 } from '../tools/index.js';
-import { LocalCredentials } from './credentials.js';
+import { FolderResultStore } from '../tools/artifact/index.js';
+import { LocalCredentials, noetlHome } from './credentials.js';
 import { JsonlEventLog } from './event-log.js';
 import { resolveChildPlaybook } from './children.js';
 import { loadPlaybookFile } from './load.js';
@@ -71,6 +72,8 @@ export interface LocalRunOptions {
   readonly services?: Omit<ToolServices, 'runPlaybook'>;
   /** `noetl run --credentials FILE`: YAML or JSON list of `{name, type, data}`. */
   readonly credentialsFile?: string;
+  /** Folder of the `artifact` tool's result store; default `$NOETL_HOME/results`. */
+  readonly resultsDir?: string;
   readonly ids?: IdGenerator;
   readonly clock?: Clock;
 }
@@ -146,6 +149,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     });
     resolveCredential = (alias) => local.resolve(alias);
   }
+  // The `artifact` tool's store: a folder under $NOETL_HOME (a worker uses the server's).
+  const results =
+    options.services?.results ??
+    new FolderResultStore(options.resultsDir ?? join(noetlHome(env), 'results'), ids);
   // Children share the credential lookup, the secret registry and the python interpreters of the
   // run that started them.
   const poolSettings = options.pythonPool ?? readPythonPool(new ConfigReader({ env }));
@@ -159,6 +166,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     env,
     secrets,
     resolveCredential,
+    results,
     ...(pythonPool ? { pythonPool } : {}),
   };
   const log = runDir === false ? undefined : new JsonlEventLog(join(runDir, `${executionId}.jsonl`), secrets);

@@ -22,6 +22,7 @@ import { registerDatabaseRoutes } from './routes/database.js';
 import { registerKeychainRoutes } from './routes/keychain.js';
 import { registerRuntimeRoutes } from './routes/runtime.js';
 import { registerSystemRoutes } from './routes/system.js';
+import { registerResultRoutes } from './routes/results.js';
 import { registerVarRoutes } from './routes/vars.js';
 import { registerStreamRoutes } from './routes/streams.js';
 import { registerGraphRoutes } from './routes/graph.js';
@@ -119,6 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerCredentialRoutes(app, ctx);
   registerKeychainRoutes(app, ctx);
   registerVarRoutes(app, ctx);
+  registerResultRoutes(app, ctx);
   registerRuntimeRoutes(app, ctx);
   registerStreamRoutes(app, ctx);
   registerGraphRoutes(app, ctx);

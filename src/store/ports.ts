@@ -185,6 +185,35 @@ export interface CredentialStore {
   update(id: string, input: CredentialInput): Promise<CredentialSummary | undefined>;
 }
 
+/** A payload to keep in the result store (contract 1.12 PUT /api/result). */
+export interface ResultInput {
+  readonly executionId: string;
+  readonly name: string;
+  /** The JSON text of the value, stored as it is. */
+  readonly data: string;
+  readonly scope?: string;
+  readonly sourceStep?: string;
+  readonly mediaType?: string;
+}
+
+export interface ResultRecord {
+  readonly resultId: string;
+  readonly executionId: string;
+  readonly name: string;
+  readonly scope: string;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly mediaType: string;
+  readonly createdAt: string;
+}
+
+/** Payloads stored by reference (`noetl://execution/<eid>/result/<name>/<id>`). */
+export interface ResultStore {
+  put(input: ResultInput): Promise<ResultRecord>;
+  /** The stored JSON text; undefined when there is none. */
+  get(executionId: string, name: string, resultId: string): Promise<string | undefined>;
+}
+
 export interface VarStore {
   /** Upsert by (execution, name); throws BAD_REQUEST for an unknown var type. */
   set(executionId: string, vars: readonly VarInput[]): Promise<number>;
@@ -301,6 +330,7 @@ export interface StoreTx {
   readonly keychain: KeychainStore;
   readonly executions: ExecutionStore;
   readonly schedules: ScheduleStore;
+  readonly results: ResultStore;
   /**
    * SQL a user sent (`/api/postgres/execute`), against the store's database. Without params
    * it may hold several statements; the last statement's rows are returned.

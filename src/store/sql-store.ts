@@ -15,6 +15,7 @@ import type {
   KeychainStore,
   MigrateResult,
   RawQueryResult,
+  ResultStore,
   RuntimeStore,
   Store,
   StoreStats,
@@ -34,6 +35,7 @@ import { SqlKeychainStore } from './repos/keychain.js';
 import { SqlRuntimeStore } from './repos/runtime.js';
 import { SqlScheduleStore } from './repos/schedules.js';
 import type { ScheduleStore } from './schedule-records.js';
+import { SqlResultStore } from './repos/results.js';
 import { SqlVarStore } from './repos/vars.js';
 import { num, text, textOrNull } from './rows.js';
 
@@ -48,6 +50,7 @@ export const REQUIRED_TABLES = [
   'migrations',
   'outbox',
   'resource',
+  'result_store',
   'runtime',
   'schedule',
   'schedule_fire',
@@ -74,6 +77,7 @@ class SqlStoreTx implements StoreTx {
   readonly keychain: KeychainStore;
   readonly executions: ExecutionStore;
   readonly schedules: ScheduleStore;
+  readonly results: ResultStore;
 
   constructor(protected readonly ctx: RepoContext) {
     this.events = new SqlEventStore(ctx);
@@ -85,6 +89,7 @@ class SqlStoreTx implements StoreTx {
     this.keychain = new SqlKeychainStore(ctx);
     this.executions = new SqlExecutionStore(ctx);
     this.schedules = new SqlScheduleStore(ctx);
+    this.results = new SqlResultStore(ctx);
   }
 
   async query(sql: string, params: readonly JsonValue[] = []): Promise<RawQueryResult> {

@@ -1,4 +1,5 @@
 import { errorMessage, NoetlError } from '../shared/index.js';
+import { artifactTool } from './artifact/index.js';
 import { httpTool } from './http/index.js';
 import { noopTool } from './noop/index.js';
 import { playbookTool } from './playbook/index.js';
@@ -83,6 +84,7 @@ export function defaultRegistry(): ToolRegistry {
     .register(shellTool)
     .register(httpTool)
     .register(playbookTool)
+    .register(artifactTool)
     .registerLazy(
       'postgres',
       'Runs SQL on PostgreSQL; data is `{columns, rows, row_count}` or `{affected_rows}`.',

@@ -74,9 +74,39 @@ export interface ChildPlaybookResult {
   readonly error?: string | null;
 }
 
+/** What the result store gives back for a stored value. */
+export interface StoredResult {
+  /** `noetl://execution/<eid>/result/<name>/<id>` */
+  readonly ref: string;
+  /** Where it is kept: `db` (the control plane's store) or `local` (a folder, `noetl run`). */
+  readonly store: string;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/**
+ * The result store (contract 1.12) as a tool sees it: the control plane's (`PUT /api/result`) on a
+ * worker, so any worker reads what another wrote; a folder under `$NOETL_HOME` in `noetl run`.
+ */
+export interface ResultStoreService {
+  put(
+    request: {
+      readonly executionId: string;
+      readonly name: string;
+      readonly data: unknown;
+      readonly sourceStep?: string;
+    },
+    signal: AbortSignal,
+  ): Promise<StoredResult>;
+  /** The value a `noetl://` reference names; NOT_FOUND when there is none. */
+  get(ref: string, signal: AbortSignal): Promise<unknown>;
+}
+
 /** Host-provided capabilities (local runner, in-process worker, remote worker). */
 export interface ToolServices {
   resolveCredential?(alias: string, signal: AbortSignal): Promise<CredentialRecord>;
+  /** The result store (the `artifact` tool); absent: the tool fails saying so. */
+  readonly results?: ResultStoreService;
   runPlaybook?(request: ChildPlaybookRequest, signal: AbortSignal): Promise<ChildPlaybookResult>;
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly logger?: Logger;

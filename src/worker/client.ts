@@ -265,6 +265,20 @@ export class ControlPlaneClient {
     return this.request('GET', `/api/executions/${executionId}/result`, undefined, signal);
   }
 
+  /** `PUT /api/result/{execution_id}` (contract 1.12): stores a value, returns its reference. */
+  putResult(
+    executionId: string,
+    body: { name: string; data: unknown; source_step?: string },
+    signal?: AbortSignal,
+  ): Promise<{ ref: string; store: string; scope: string; bytes: number; sha256: string }> {
+    return this.request('PUT', `/api/result/${executionId}`, body, signal);
+  }
+
+  /** `GET /api/result/resolve?ref=`: the value a `noetl://` reference names. */
+  resolveResult(ref: string, signal?: AbortSignal): Promise<unknown> {
+    return this.request('GET', `/api/result/resolve?ref=${encodeURIComponent(ref)}`, undefined, signal);
+  }
+
   // ---- calls of the CLI's API commands (docs/api.md) ----
 
   /** `GET /api/health`. */

@@ -288,6 +288,22 @@ export class Worker {
         return credential;
       },
       runPlaybook: (request, signal) => this.runChild(request, signal),
+      // the control plane's result store: what one worker stores, any other reads
+      results: {
+        put: async (request, signal) => {
+          const stored = await client.putResult(
+            request.executionId,
+            {
+              name: request.name,
+              data: request.data,
+              ...(request.sourceStep !== undefined ? { source_step: request.sourceStep } : {}),
+            },
+            signal,
+          );
+          return { ref: stored.ref, store: stored.store, bytes: stored.bytes, sha256: stored.sha256 };
+        },
+        get: (ref, signal) => client.resolveResult(ref, signal),
+      },
     };
   }
 

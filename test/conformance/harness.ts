@@ -17,7 +17,7 @@
  * server must have in its catalog; locally they are found by path), `about` (one line),
  * `warnings` (the file's validation warnings as `CODE@line:col`, in source order; none if absent).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -189,14 +189,21 @@ export async function runLocalCase(
 ): Promise<Outcome> {
   const { playbook } = await loadPlaybookFile(file);
   const events: ExecutionEvent[] = [];
+  const resultsDir =
+    options.runDir !== false
+      ? join(options.runDir, '..', 'results')
+      : mkdtempSync(join(tmpdir(), 'noetl-conf-results-'));
   const result = await runLocal({
     playbook,
     file,
     payload,
     runDir: options.runDir,
+    // the artifact tool's folder beside the run logs, never the user's $NOETL_HOME
+    resultsDir,
     ...(options.credentialsFile !== undefined ? { credentialsFile: options.credentialsFile } : {}),
     onEvent: (e) => events.push(e),
   });
+  if (options.runDir === false) rmSync(resultsDir, { recursive: true, force: true });
   return {
     status: result.status,
     error: result.error,

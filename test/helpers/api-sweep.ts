@@ -1,4 +1,5 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { RESULT_MAX_BYTES } from '../../src/shared/result-ref.js';
 
 /**
  * The bad-input sweep of the HTTP API: for every route, malformed JSON, wrong types, missing
@@ -31,6 +32,8 @@ export interface SweepRoute {
   readonly requiresFields?: boolean;
   /** The route stores NUL in its body as U+FFFD (event ingest): NUL is no 400 there, any 4xx. */
   readonly acceptsNul?: boolean;
+  /** The route's own body limit, when it has one (the result store's 64 MiB). */
+  readonly bodyLimitBytes?: number;
   /** Bodies of the right shape that the route must refuse with 400 (e.g. SQL parameters). */
   /** Bodies the route must refuse: 400 unless `expect` says which 4xx (e.g. 422 for a playbook). */
   readonly badBodies?: readonly {
@@ -156,7 +159,10 @@ export function sweepCases(routes: readonly SweepRoute[], options: SweepOptions)
         [415],
       );
     }
-    const big = JSON.stringify({ ...r.body, padding: 'x'.repeat(options.bodyLimitBytes + 1) });
+    const big = JSON.stringify({
+      ...r.body,
+      padding: 'x'.repeat((r.bodyLimitBytes ?? options.bodyLimitBytes) + 1),
+    });
     send('oversized body', { headers: JSON_HEADERS, payload: big }, [413]);
     send('wrong content type', { headers: { 'content-type': 'application/xml' }, payload: '<a/>' }, [415]);
   }
@@ -420,6 +426,22 @@ export const CONTROL_PLANE_ROUTES: readonly SweepRoute[] = [
     pattern: '/api/vars/:execution_id/:var_name',
     url: `/api/vars/${UNKNOWN_ID}/nothing`,
     badIdUrl: '/api/vars/abc/nothing',
+  },
+  {
+    method: 'PUT',
+    pattern: '/api/result/:execution_id',
+    url: `/api/result/${UNKNOWN_ID}`,
+    badIdUrl: '/api/result/abc',
+    body: { name: 'report', data: { rows: [1] } },
+    typed: ['name'],
+    requiresFields: true,
+    bodyLimitBytes: RESULT_MAX_BYTES + 64 * 1024,
+    badBodies: [{ name: 'a name climbing out', body: { name: '../up', data: 1 } }],
+  },
+  {
+    method: 'GET',
+    pattern: '/api/result/resolve',
+    url: `/api/result/resolve?ref=${encodeURIComponent(`noetl://execution/${UNKNOWN_ID}/result/x/1`)}`,
   },
   {
     method: 'POST',

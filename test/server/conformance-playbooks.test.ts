@@ -74,6 +74,9 @@ export async function runServerCase(
 }
 
 function withoutVolatile(value: unknown): unknown {
+  // result store references name the execution and the stored value (artifact put)
+  if (typeof value === 'string')
+    return value.replace(/^(noetl:\/\/execution\/)\d+(\/result\/.+\/)\d+$/, '$1N$2N');
   if (Array.isArray(value)) return value.map(withoutVolatile);
   if (value && typeof value === 'object')
     return Object.fromEntries(

@@ -8,6 +8,7 @@ import { CREDENTIAL_SQL } from '../queries/credentials.js';
 import { EVENT_SQL } from '../queries/events.js';
 import { EXECUTION_SQL } from '../queries/executions.js';
 import { KEYCHAIN_SQL } from '../queries/keychain.js';
+import { RESULT_SQL } from '../queries/results.js';
 import { RUNTIME_SQL } from '../queries/runtime.js';
 import { SCHEDULE_SQL } from '../queries/schedules.js';
 import { VAR_SQL } from '../queries/vars.js';
@@ -21,6 +22,7 @@ export interface BoundSql {
   readonly events: typeof EVENT_SQL;
   readonly executions: typeof EXECUTION_SQL;
   readonly keychain: typeof KEYCHAIN_SQL;
+  readonly results: typeof RESULT_SQL;
   readonly runtime: typeof RUNTIME_SQL;
   readonly schedules: typeof SCHEDULE_SQL;
   readonly vars: typeof VAR_SQL;
@@ -35,6 +37,7 @@ export function bindSql(schema: string): BoundSql {
     events: bindQueries(EVENT_SQL, schema),
     executions: bindQueries(EXECUTION_SQL, schema),
     keychain: bindQueries(KEYCHAIN_SQL, schema),
+    results: bindQueries(RESULT_SQL, schema),
     runtime: bindQueries(RUNTIME_SQL, schema),
     schedules: bindQueries(SCHEDULE_SQL, schema),
     vars: bindQueries(VAR_SQL, schema),
