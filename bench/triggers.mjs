@@ -4,8 +4,13 @@
 //   - webhook deliveries per second to started executions (bearer-verified ingress), beside
 //     POST /api/execute measured the same way in the same run (the ratio is the ingress's cost);
 //   - delay from a cron tick to the execution's first step (its first command.started), p50/p99,
-//     for a schedule firing every second.
-//   npm run build && node bench/triggers.mjs [--deliveries 400] [--concurrency 8] [--ticks 20] [--pg]
+//     for a schedule firing every second;
+//   - POST /api/execute/batch: items per second started in batches of --batch items (each with its
+//     own idempotency key), one batch in flight, and the statements one batch costs the store
+//     (BEGIN and COMMIT included; counted in this process on the driver seam, over the built
+//     Orchestrator and store), beside the statements of the same items started one by one.
+//   npm run build && node bench/triggers.mjs [--deliveries 400] [--concurrency 8] [--ticks 20]
+//     [--batch 100] [--batches 20] [--pg]
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +28,8 @@ const arg = (name, dflt) => {
 const DELIVERIES = arg('--deliveries', 400);
 const CONCURRENCY = arg('--concurrency', 8);
 const TICKS = arg('--ticks', 20);
+const BATCH = arg('--batch', 100);
+const BATCHES = arg('--batches', 20);
 const WITH_PG = process.argv.includes('--pg') || !process.argv.includes('--no-pg');
 const PG_URL = process.env.NOETL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const MAIN = fileURLToPath(new URL('../dist/server/main.js', import.meta.url));
@@ -160,15 +167,131 @@ async function measure(label, env) {
       }
       if (started) delays.push(Date.parse(started.created_at) - Date.parse(f.fire_time));
     }
+    // batches after the ticks: their executions must not delay the ticks
+    const batchTag = randomBytes(4).toString('hex');
+    const batch = (b) =>
+      call(server.url, 'POST', '/api/execute/batch', {
+        executions: Array.from({ length: BATCH }, (_, i) => ({
+          path: 'bench/triggers/tick',
+          payload: { n: i },
+          dedup: { key: `${batchTag}-${b}-${i}` },
+        })),
+      });
+    await batch('warm');
+    const b0 = performance.now();
+    for (let b = 0; b < BATCHES; b++) {
+      const r = await batch(b);
+      if (r.started !== BATCH) throw new Error(`batch ${b}: ${JSON.stringify(r).slice(0, 300)}`);
+    }
+    const batchItems = (BATCHES * BATCH) / ((performance.now() - b0) / 1000);
     console.log(
       `${label.padEnd(10)} webhook ${hooks.toFixed(0)} deliveries/s | execute ${execute.toFixed(0)} req/s | ratio ${(hooks / execute).toFixed(2)} | cron tick -> first step p50 ${pct(delays, 50)} ms p99 ${pct(delays, 99)} ms (${delays.length} ticks)`,
+    );
+    console.log(
+      `${label.padEnd(10)} execute/batch ${batchItems.toFixed(0)} items/s (${BATCHES} batches of ${BATCH}, one in flight) | ${(batchItems / execute).toFixed(1)}x execute`,
     );
   } finally {
     await server.stop();
   }
 }
 
-console.log(`deliveries ${DELIVERIES}, concurrency ${CONCURRENCY}, ticks ${TICKS}`);
+/** Statements sent to the database: each query or exec, and BEGIN + COMMIT per transaction. */
+function counting(inner) {
+  const db = { statements: 0 };
+  const wrap = (d) => ({
+    query: (text, params) => (db.statements++, d.query(text, params)),
+    exec: (text) => (db.statements++, d.exec(text)),
+    tx: (fn) => fn(wrap(d)),
+  });
+  Object.assign(db, {
+    query: (text, params) => (db.statements++, inner.query(text, params)),
+    exec: (text) => (db.statements++, inner.exec(text)),
+    tx: (fn) => ((db.statements += 2), inner.tx((d) => fn(wrap(d)))),
+    nameStatements: (texts) => inner.nameStatements?.(texts),
+    stats: () => inner.stats(),
+    close: () => inner.close(),
+  });
+  return db;
+}
+
+/** Statements of one batch of BATCH keyed items, and of the same items started one by one. */
+async function roundTrips(label, open) {
+  const dist = (m) => import(new URL(`../dist/${m}`, import.meta.url).href);
+  const [{ SqlStore }, { Orchestrator }, { MemoryBus }, shared, { templates }] = await Promise.all([
+    dist('store/index.js'),
+    dist('server/orchestrator/orchestrator.js'),
+    dist('bus/index.js'),
+    dist('shared/index.js'),
+    dist('template/index.js'),
+  ]);
+  const { db, close, schema } = await open();
+  const store = new SqlStore(db, label === 'postgres' ? 'pg' : 'pglite', schema ? { schema } : {});
+  try {
+    await store.migrate();
+    await store.catalog.register({ path: 'bench/triggers/tick', kind: 'Playbook', content: PLAYBOOK });
+    const o = new Orchestrator({
+      store,
+      bus: new MemoryBus(),
+      ids: new shared.SnowflakeIdGenerator(shared.systemClock),
+      clock: shared.systemClock,
+      templates: templates(),
+      logger: shared.silentLogger,
+      serverUrl: 'http://127.0.0.1:0',
+    });
+    const reqs = (tag) =>
+      Array.from({ length: BATCH }, (_, i) => ({
+        path: 'bench/triggers/tick',
+        payload: { n: i },
+        dedupKey: `${tag}-${i}`,
+      }));
+    await o.executeBatch(reqs('warm'));
+    await o.flushPublished();
+    let before = db.statements;
+    await o.executeBatch(reqs('batch'));
+    const batched = db.statements - before;
+    await o.flushPublished();
+    before = db.statements;
+    for (const r of reqs('single')) await o.execute(r);
+    const single = db.statements - before;
+    await o.flushPublished();
+    console.log(
+      `${label.padEnd(10)} ${BATCH} keyed items: ${batched} statements as one batch, ${single} one by one`,
+    );
+  } finally {
+    await store.close();
+    await close();
+  }
+}
+
+console.log(
+  `deliveries ${DELIVERIES}, concurrency ${CONCURRENCY}, ticks ${TICKS}, batch ${BATCH} x ${BATCHES}`,
+);
+await roundTrips('embedded', async () => {
+  const [{ PGlite }, { PgliteRootDb }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import(new URL('../dist/store/pglite/pglite-db.js', import.meta.url).href),
+  ]);
+  const lite = await PGlite.create({ parsers: { 20: (v) => v } });
+  return { db: counting(new PgliteRootDb(lite, () => undefined)), close: async () => {} };
+});
+if (WITH_PG) {
+  const schema = `bench_rt_${randomBytes(4).toString('hex')}`;
+  await roundTrips('postgres', async () => {
+    const { PgPoolDb } = await import(new URL('../dist/store/pg/pg-db.js', import.meta.url).href);
+    const { silentLogger } = await import(new URL('../dist/shared/index.js', import.meta.url).href);
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 4 });
+    return {
+      db: counting(new PgPoolDb(pool, silentLogger, 4)),
+      schema,
+      close: async () => {
+        const c = new pg.Client({ connectionString: PG_URL });
+        await c.connect();
+        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await c.end();
+      },
+    };
+  });
+}
 await measure('embedded', {});
 if (WITH_PG) {
   const schema = `bench_trig_${randomBytes(4).toString('hex')}`;
