@@ -79,6 +79,8 @@ describe('python pool', () => {
       'json.dumps = lambda *a, **k: "hijacked"',
       'signal.signal(signal.SIGUSR1, lambda *a: None)',
       'os.umask(0o077)',
+      'import warnings',
+      'warnings.simplefilter("error")',
       'result = os.getpid()',
     ].join('\n');
     const reader = [
@@ -96,6 +98,7 @@ describe('python pool', () => {
       '  "dumps": json.dumps([1]),',
       '  "signal": signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL,',
       '  "umask": os.umask(0o022),',
+      '  "warnings": [f[0] for f in __import__("warnings").filters][:1],',
       '}',
     ].join('\n');
     const before = (await executePython(ctx(pool, 'e0'), { code: reader })).data as Record<string, unknown>;

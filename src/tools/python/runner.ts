@@ -99,8 +99,9 @@ def _noetl_runner():
         ):
             linecache.cache.clear()
             linecache.cache.update(base["linecache"])
-        if warnings.filters != base["filters"]:
+        if warnings.filters != base["filters"] or warnings.onceregistry:
             warnings.filters[:] = base["filters"]
+            warnings.onceregistry.clear()
             warnings._filters_mutated()
         return recycle
 
