@@ -3,7 +3,7 @@ import { checkToolKeys } from './known-keys.js';
 import { normalizePolicy, normalizeRules, rawPolicy } from './normalize-policy.js';
 import { didYouMean, has, isMap, present, show, type Path, type RawMap } from './raw.js';
 import { DiagnosticCollector, SILENT, type Reporter } from './reporter.js';
-import type { Policy, Task, ToolSpec } from './types.js';
+import { UNAVAILABLE_TOOL_KINDS, type Policy, type Task, type ToolSpec } from './types.js';
 
 export interface ToolOptions {
   /** Accepted tool kinds; no kind check when absent. */
@@ -30,6 +30,13 @@ function checkKind(raw: RawMap, path: Path, rep: Reporter, kinds: ReadonlySet<st
       'UNKNOWN_TOOL_KIND',
       [...path, 'kind'],
       `unknown tool kind ${show(kind)}${didYouMean(kind, kinds)}`,
+    );
+  const unavailable = UNAVAILABLE_TOOL_KINDS.get(kind);
+  if (unavailable !== undefined)
+    rep.warning(
+      'TOOL_UNAVAILABLE',
+      [...path, 'kind'],
+      `tool kind ${show(kind)} is not available here: ${unavailable}; a step using it fails when it runs`,
     );
   return kind;
 }

@@ -25,6 +25,7 @@ export const DIAGNOSTIC_CODES = [
   'DUPLICATE_NAME',
   'UNDEFINED_STEP',
   'UNKNOWN_TOOL_KIND',
+  'TOOL_UNAVAILABLE',
   'UNKNOWN_WORKBOOK',
   'LOOP_INVALID',
   'NEXT_INVALID',
@@ -221,6 +222,17 @@ export interface ParseResult {
   readonly playbook?: Playbook;
   readonly diagnostics: readonly Diagnostic[];
 }
+
+/**
+ * Accepted kinds this build cannot run, with why: `validate`, `register` and `noetl run` warn
+ * (TOOL_UNAVAILABLE) before anything runs; a step using one fails with TOOL_UNSUPPORTED.
+ */
+export const UNAVAILABLE_TOOL_KINDS: ReadonlyMap<string, string> = new Map([
+  [
+    'ducklake',
+    'it needs the DuckDB `ducklake` extension, which DuckDB downloads from the internet and this build does not bundle',
+  ],
+]);
 
 /** Tool kinds of the contract (server enum + worker registry), accepted by default. */
 export const KNOWN_TOOL_KINDS: ReadonlySet<string> = new Set([

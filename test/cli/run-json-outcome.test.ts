@@ -46,6 +46,28 @@ describe('noetl run --json', () => {
     }
   });
 
+  it('warns that ducklake cannot run here before anything runs (validate and run)', async () => {
+    writeFileSync(
+      join(dir, 'lake.yaml'),
+      `apiVersion: noetl.io/v2
+kind: Playbook
+metadata: { name: lake }
+workflow:
+  - step: start
+    tool: { kind: ducklake, command: "select 1" }
+`,
+    );
+    const v = await noetl(['validate', 'lake.yaml'], { cwd: dir });
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(
+      /lake\.yaml:6:\d+: warning TOOL_UNAVAILABLE: tool kind 'ducklake' is not available here/,
+    );
+    const r = await noetl(['run', 'lake.yaml', '--json'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('TOOL_UNAVAILABLE');
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'FAILED', error_code: 'TOOL_UNSUPPORTED' });
+  });
+
   it('runs a playbook whose unread workload value cannot render', async () => {
     const r = await noetl(['run', 'lazy.yaml', '--json'], { cwd: dir });
     expect(r.code).toBe(0);
