@@ -31,8 +31,9 @@ export async function waitFor(
 }
 
 /**
- * Asserting that something does NOT happen needs a window; the one place a fixed wait is the
- * point. Keep it just above the ack wait under test.
+ * A fixed wait, for the few places where the time itself is the point: a heartbeat interval, or a
+ * short window in which something must not happen. "Not redelivered" is proven by the harness's
+ * `idle` (nothing unsettled), not by waiting out the ack wait.
  */
 export function quietPeriod(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -17,6 +17,12 @@ export interface BusHarness {
   open(options?: BusOpenOptions): Promise<CommandBus>;
   /** True once `bus` holds no connection, timer or subscription. */
   released(bus: CommandBus): Promise<boolean>;
+  /**
+   * True when every notification published on this namespace is settled: none queued, none
+   * delivered and awaiting its ack, none waiting out a nak delay. A settled notification is never
+   * delivered again, so this proves "no redelivery" without waiting out the ack wait.
+   */
+  idle(bus: CommandBus): Promise<boolean>;
   /** Removes the namespace (e.g. deletes the stream). */
   dispose(): Promise<void>;
 }
@@ -98,7 +104,7 @@ export function busContract(name: string, makeHarness: () => Promise<BusHarness>
       expect(got[0]!.d.deliveryCount).toBe(1);
       expect(got[0]!.d.subject.endsWith(`.shared.${n.execution_id}`)).toBe(true);
       expect(got[0]!.d.settled).toBe(true);
-      await quietPeriod(h.shortAckWaitMs * 2);
+      await waitFor(() => h.idle(bus), 'the ack to reach the bus');
       expect(got).toHaveLength(1);
       await bus.close();
     });
@@ -159,7 +165,7 @@ export function busContract(name: string, makeHarness: () => Promise<BusHarness>
       await waitFor(() => a.got.length + b.got.length === all.length, 'every notification handled');
       const ids = [...a.got, ...b.got].map((r) => r.n.command_id);
       expect(new Set(ids).size).toBe(all.length);
-      await quietPeriod(h.shortAckWaitMs * 2);
+      await waitFor(() => h.idle(bus), 'every ack to reach the bus');
       expect(a.got.length + b.got.length).toBe(all.length);
       await bus.close();
     });
@@ -192,7 +198,7 @@ export function busContract(name: string, makeHarness: () => Promise<BusHarness>
       const { got } = await record(bus, {}, ({ d }) => d.term('no such command'));
       await bus.publish(note());
       await waitFor(() => got.length === 1, 'the delivery');
-      await quietPeriod(h.shortAckWaitMs * 2);
+      await waitFor(() => h.idle(bus), 'the term to reach the bus');
       expect(got).toHaveLength(1);
       await bus.close();
     });

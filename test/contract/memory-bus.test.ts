@@ -16,6 +16,7 @@ busContract('memory', async () => {
       const m = buses.get(bus);
       return Promise.resolve(m !== undefined && m.closed && m.activeTimers === 0);
     },
+    idle: async (bus) => Promise.resolve(buses.get(bus)?.unsettled === 0),
     dispose: async () => Promise.resolve(),
   });
 });

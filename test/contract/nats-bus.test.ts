@@ -63,6 +63,14 @@ if (!available && !CI) {
       await jsm.streams.delete(stream).catch(() => false);
     }
 
+    /** Every consumer of `stream` has nothing left to deliver and nothing awaiting its ack. */
+    async function consumersIdle(stream: string): Promise<boolean> {
+      for await (const c of jsm.consumers.list(stream)) {
+        if (c.num_pending > 0 || c.num_ack_pending > 0) return false;
+      }
+      return true;
+    }
+
     busContract('nats', async () => {
       const ns = namespace();
       return Promise.resolve({
@@ -70,6 +78,7 @@ if (!available && !CI) {
         open: (options = {}) =>
           NatsBus.connect({ url: NATS_URL, ...ns, ackWaitMs: options.ackWaitMs ?? SHORT_ACK_WAIT_MS }),
         released: isReleased,
+        idle: () => consumersIdle(ns.stream),
         dispose: () => deleteStream(ns.stream),
       });
     });

@@ -74,6 +74,17 @@ export class MemoryBus implements CommandBus {
     return this.closing !== undefined;
   }
 
+  /**
+   * Notifications not settled yet: queued, delivered and waiting for their ack, or waiting out a
+   * nak delay. 0 means nothing can be delivered again (tests use it instead of a quiet period).
+   */
+  get unsettled(): number {
+    let queued = this.backlog.length;
+    for (const group of this.groups.values()) queued += group.ready.length;
+    // every delivery awaiting its ack holds an ack-wait timer, every nak delay a timer of its own
+    return queued + this.timers.size;
+  }
+
   publish(notification: CommandNotification): Promise<void> {
     if (this.closed) return Promise.reject(new NoetlError('BUS_ERROR', 'bus is closed'));
     try {
