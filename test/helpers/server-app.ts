@@ -7,6 +7,7 @@ import pg from 'pg';
 import { loadServerConfig, type ConfigValues, type ServerConfig } from '../../src/config/index.js';
 import { EnvelopeCipher, buildApp, createServerLogger, type AppDeps } from '../../src/server/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { migratedPgliteDataDir } from './pglite-template.js';
 
 /**
  * A real store for server tests: PGlite in a temp dir, or a fresh schema of the PostgreSQL of the
@@ -32,6 +33,7 @@ export const TEST_DATABASE_URL =
 export async function pgliteBackend(): Promise<TestBackend> {
   const home = await mkdtemp(join(tmpdir(), 'noetl-server-'));
   const dataDir = join(home, 'data');
+  await migratedPgliteDataDir(dataDir);
   const store = await openStore({ dataDir });
   return {
     kind: 'pglite',
