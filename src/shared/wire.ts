@@ -376,3 +376,277 @@ export const RegisterAnswer = object(
   { optional: ['version', 'catalog_id', 'unchanged', 'credential'] },
 );
 export type RegisterAnswer = Static<typeof RegisterAnswer>;
+
+/** A plain acknowledgement: `{status, message}` (heartbeats, deregistration...). */
+export const Ack = object({ status: str(), message: str() });
+
+/** `GET /health`. */
+export const Liveness = object({ status: str() });
+
+/** `GET /api/health` (200 healthy, 503 not: the same body). */
+export const HealthReport = object(
+  {
+    status: oneOf(['ok', 'unhealthy']),
+    database: str({ description: 'connected or disconnected' }),
+    database_latency_ms: num(),
+    database_error: str(),
+    bus: object({ kind: str(), status: str() }),
+    components: record(jsonObject()),
+  },
+  { optional: ['database_error', 'components'] },
+);
+
+/** `GET /api/status`: the server, its database, bus and memory (plus mode-specific extras). */
+export const ServerStatus = object({
+  status: str(),
+  server: object({
+    name: str(),
+    version: str(),
+    hostname: str(),
+    pid: int(),
+    node: str(),
+    started_at: str(),
+    uptime_seconds: int(),
+    public_url: str(),
+    machine_id: int(),
+  }),
+  database: object({ kind: str(), schema: str(), pool: object({ total: int(), idle: int() }) }),
+  bus: object({ kind: str(), status: str() }),
+  embedded_workers: int(),
+  auth: object({ api_token: bool() }),
+  memory: object({ rss: int(), heap_used: int(), heap_total: int() }),
+});
+
+/** `GET /api/pool/status`. */
+export const PoolStatus = object({
+  status: str(),
+  kind: str(),
+  schema: str(),
+  pool: object({ total: int(), idle: int(), waiting: int(), max: int() }),
+});
+
+/** `POST /api/db/init`. */
+export const DbInit = object({ status: str(), message: str(), valid: bool(), applied: array(str()) });
+
+/** `GET /api/db/validate`. */
+export const DbValidate = object({
+  status: str(),
+  message: str(),
+  valid: bool(),
+  tables: array(str()),
+  missing: array(str()),
+  pending_migrations: array(str()),
+});
+
+/** `POST /api/postgres/execute`. */
+export const SqlAnswer = object({
+  status: str(),
+  result: array(jsonObject()),
+  row_count: nullable(int()),
+  fields: array(str()),
+});
+
+/** An execution variable (`/api/vars`). */
+export const VarView = object({
+  execution_id: id(),
+  var_name: str(),
+  var_type: str(),
+  var_value: json(),
+  source_step: nullable(str()),
+  created_at: str(),
+  accessed_at: str(),
+  access_count: int(),
+});
+export type VarView = Static<typeof VarView>;
+export const VarList = array(VarView);
+export const VarCount = object({ status: str(), execution_id: id(), count: int() });
+export const VarDeleted = object({ execution_id: id(), var_name: str(), status: str() });
+
+/** `GET /api/commands/{event_id}`: a command as stored. */
+export const CommandView = object({
+  execution_id: id(),
+  event_id: id(),
+  command_id: str(),
+  node_id: str(),
+  node_name: str(),
+  action: str({ description: 'the tool kind' }),
+  status: str(),
+  worker_id: nullable(str()),
+  context: json(),
+  meta: json(),
+});
+
+/** `POST /api/commands/{event_id}/claim`: the command a worker now holds (contract 3.6). */
+export const ClaimAnswer = object({
+  status: str(),
+  event_id: id(),
+  claim_event_id: id(),
+  execution_id: id(),
+  command_id: str(),
+  node_id: str(),
+  node_name: str(),
+  action: str(),
+  context: json(),
+  meta: jsonObject(),
+});
+
+export const ReleaseAnswer = object({ status: oneOf(['released', 'unchanged']), event_id: id() });
+
+/** `POST /api/executions/{id}/rerun`. */
+export const RerunAnswer = extend(ExecuteAnswer, { rerun_of: id() });
+
+/** `POST /api/catalog/delete`. */
+export const CatalogDeleted = object({
+  status: str(),
+  message: str(),
+  path: str(),
+  deleted: array(object({ catalog_id: id(), version: int(), archived: bool() })),
+  count: int(),
+});
+
+/** `POST /api/catalog/restore`. */
+export const CatalogRestored = object({
+  status: str(),
+  message: str(),
+  path: str(),
+  restored: array(object({ catalog_id: id(), version: int() })),
+  count: int(),
+});
+
+/** `GET /api/credentials/{key}`: the summary, with field names or data only when asked. */
+export const CredentialDetail = extend(
+  CredentialSummary,
+  {
+    fields: array(str(), { description: 'names of the data fields (include_fields=true), never values' }),
+    data: jsonObject({ description: 'decrypted data: only with include_data=true' }),
+  },
+  { optional: ['fields', 'data'] },
+);
+
+export const CredentialDeleted = object({ status: str(), id: id(), name: str() });
+
+/** A keychain entry as lists show it: never its data. */
+export const KeychainSummary = object({
+  keychain_name: str(),
+  cache_key: str(),
+  scope_type: str(),
+  credential_type: str(),
+  cache_type: str(),
+  execution_id: nullable(str()),
+  expires_at: str(),
+  expired: bool(),
+  auto_renew: bool(),
+  access_count: int(),
+  accessed_at: str(),
+  created_at: str(),
+});
+export type KeychainSummary = Static<typeof KeychainSummary>;
+
+export const KeychainList = object({ catalog_id: id(), entries: array(KeychainSummary), count: int() });
+
+/** `GET /api/keychain/{catalog_id}/{name}`: found (with data) or expired (without). */
+export const KeychainEntry = object(
+  {
+    status: oneOf(['found', 'expired']),
+    keychain_name: str(),
+    catalog_id: id(),
+    cache_key: str(),
+    scope_type: str(),
+    credential_type: str(),
+    expires_at: str(),
+    auto_renew: bool(),
+    access_count: int(),
+    expired: bool(),
+    data: json(),
+    renew_config: json(),
+  },
+  { optional: ['data', 'renew_config'] },
+);
+
+export const KeychainStored = object({ status: str(), cache_key: str(), expires_at: str() });
+export const KeychainDeleted = object({ status: str(), cache_key: str() });
+
+/** A schedule (`/api/schedules`). */
+export const Schedule = object({
+  schedule_id: id(),
+  path: str(),
+  version: nullable(int()),
+  cron: str(),
+  timezone: str(),
+  workload: json(),
+  enabled: bool(),
+  catchup: str(),
+  catchup_limit: int(),
+  overlap: str(),
+  description: nullable(str()),
+  next_run_at: nullable(str()),
+  last_run_at: nullable(str()),
+  last_status: nullable(str()),
+  created_at: str(),
+  updated_at: str(),
+  next_fire_times: array(str()),
+});
+export type Schedule = Static<typeof Schedule>;
+
+export const ScheduleList = object({ items: array(Schedule), count: int() });
+
+export const ScheduleFire = object({
+  schedule_id: id(),
+  fire_time: str(),
+  execution_id: nullable(str()),
+  outcome: str(),
+  error: nullable(str()),
+  created_at: str(),
+});
+export type ScheduleFire = Static<typeof ScheduleFire>;
+
+export const ScheduleFires = object({ items: array(ScheduleFire), count: int() });
+export const ScheduleDeleted = object({ deleted: bool(), schedule_id: id() });
+export const ScheduleTriggered = object({ schedule_id: id(), fire_time: str(), execution_id: id() });
+
+/** One field of a run form (children are fields too). */
+export const UiField = object(
+  {
+    name: str(),
+    kind: str(),
+    default: json(),
+    description: nullable(str()),
+    secret: bool(),
+    credential_glob: nullable(str()),
+    options: array(json()),
+    children: array(jsonObject({ description: 'a field, as this one' })),
+  },
+  { optional: ['options', 'children'] },
+);
+
+/** `GET /api/catalog/{path}/ui_schema`: the run form inferred from the workload. */
+export const UiSchema = object({
+  path: str(),
+  version: int(),
+  kind: str(),
+  title: nullable(str()),
+  description_markdown: nullable(str()),
+  exposed_in_ui: bool(),
+  fields: array(UiField),
+  generated_at: str(),
+});
+
+/** `POST /api/execute/batch`: each item's outcome in its place. */
+export const BatchAnswer = object({
+  count: int(),
+  started: int(),
+  duplicates: int(),
+  failed: int(),
+  results: array(
+    object(
+      {
+        index: int(),
+        execution_id: id(),
+        status: str({ description: 'started, duplicate or failed' }),
+        commands_generated: int(),
+        error: str(),
+      },
+      { optional: ['execution_id', 'commands_generated', 'error'] },
+    ),
+  ),
+});

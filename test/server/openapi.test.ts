@@ -53,6 +53,16 @@ function undocumentedByDesign(route: string): boolean {
   return method === 'HEAD' || path === '/' || path === '/openapi.json' || path.startsWith('/docs');
 }
 
+/** Answers that are not JSON: Prometheus text and server-sent event streams. */
+const NOT_JSON: readonly string[] = [
+  'GET /metrics',
+  'GET /api/events/stream',
+  'GET /api/executions/{id}/stream',
+];
+
+/** Routes whose success answer is not declared in the wire model yet. */
+const NOT_YET_DECLARED: readonly string[] = ['GET /api/result/resolve', 'PUT /api/result/{execution_id}'];
+
 const toOpenApiPath = (p: string) => p.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{*}');
 
 let server: RunningServer;
@@ -120,6 +130,21 @@ describe('OpenAPI document', () => {
         }
       }
     }
+  });
+
+  it('declares the JSON answer of every route from the wire model, but the ones listed as not yet', () => {
+    const undeclared: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const ok = Object.entries(op.responses ?? {}).find(([code]) => code.startsWith('2'))?.[1] as
+          { content?: Record<string, { schema?: unknown }> } | undefined;
+        if (ok?.content?.['application/json']?.schema === undefined)
+          undeclared.push(`${method.toUpperCase()} ${path}`);
+      }
+    }
+    // What is left to declare in src/shared/wire.ts (docs/architecture.md, "One model"). A route
+    // that gains a response schema leaves this list; a new route without one fails here.
+    expect(undeclared.filter((r) => !NOT_JSON.includes(r)).sort()).toEqual([...NOT_YET_DECLARED].sort());
   });
 
   it('documents the JSON request body of every write route that reads one', () => {

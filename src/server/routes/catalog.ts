@@ -258,6 +258,7 @@ export function registerCatalogRoutes(app: FastifyInstance, ctx: RouteContext): 
         summary: 'Delete one version or all versions of a path (internal token)',
         description: 'Versions that executions refer to are archived instead of deleted.',
         body: pathVersionSchema,
+        response: { 200: wire.CatalogDeleted },
       },
       preHandler: ctx.requireInternalToken,
     },
@@ -285,6 +286,7 @@ export function registerCatalogRoutes(app: FastifyInstance, ctx: RouteContext): 
         tags,
         summary: 'Restore archived versions of a path (internal token)',
         body: pathVersionSchema,
+        response: { 200: wire.CatalogRestored },
       },
       preHandler: ctx.requireInternalToken,
     },
@@ -312,6 +314,7 @@ export function registerCatalogRoutes(app: FastifyInstance, ctx: RouteContext): 
         summary: 'GET /api/catalog/{path}/ui_schema: the run form inferred from the workload',
         params: { type: 'object', properties: { '*': { type: 'string' } } },
         querystring: { type: 'object', properties: { version: versionInput } },
+        response: { 200: wire.UiSchema },
       },
     },
     async (request) => {

@@ -90,6 +90,7 @@ export function registerCredentialRoutes(app: FastifyInstance, ctx: RouteContext
       schema: {
         tags,
         summary: 'Create or replace a credential by name (data is encrypted at rest)',
+        response: { 200: wire.CredentialSummary },
         body: {
           type: 'object',
           required: ['name', 'type', 'data'],
@@ -153,6 +154,7 @@ export function registerCredentialRoutes(app: FastifyInstance, ctx: RouteContext
       schema: {
         tags,
         summary: 'One credential; its decrypted data only with include_data=true',
+        response: { 200: wire.CredentialDetail },
         description:
           'include_fields=true adds `fields`, the names of its data fields (never their values), for editors.',
         params: oneParams,
@@ -194,6 +196,7 @@ export function registerCredentialRoutes(app: FastifyInstance, ctx: RouteContext
       schema: {
         tags,
         summary: 'Merge update: given fields of data are set (null removes one), the others kept',
+        response: { 200: wire.CredentialSummary },
         params: oneParams,
         body: {
           type: 'object',
@@ -247,7 +250,14 @@ export function registerCredentialRoutes(app: FastifyInstance, ctx: RouteContext
 
   app.delete<{ Params: OneParams }>(
     '/api/credentials/:key',
-    { schema: { tags, summary: 'Delete a credential', params: oneParams } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete a credential',
+        params: oneParams,
+        response: { 200: wire.CredentialDeleted },
+      },
+    },
     async (request) => {
       const record = await store.credentials.get(request.params.key);
       if (!record || !(await store.credentials.delete(record.id))) {

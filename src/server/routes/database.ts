@@ -1,6 +1,6 @@
 import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
 import { isLoopbackHost } from '../../config/index.js';
-import { NoetlError } from '../../shared/index.js';
+import { NoetlError, wire } from '../../shared/index.js';
 import type { JsonValue } from '../../shared/index.js';
 import type { RawQueryResult } from '../../store/index.js';
 import type { RouteContext } from './context.js';
@@ -38,6 +38,7 @@ const executeSchema = {
       schema: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,62}$' },
     },
   },
+  response: { 200: wire.SqlAnswer },
 } as const;
 
 function sqlOf(body: ExecuteBody): string {
@@ -102,7 +103,13 @@ export function registerDatabaseRoutes(app: FastifyInstance, ctx: RouteContext):
 
   app.post(
     '/api/db/init',
-    { schema: { tags: ['database'], summary: 'Apply pending schema migrations' } },
+    {
+      schema: {
+        tags: ['database'],
+        summary: 'Apply pending schema migrations',
+        response: { 200: wire.DbInit },
+      },
+    },
     async () => {
       const { applied } = await ctx.store.migrate();
       const validation = await ctx.store.validate();
@@ -120,7 +127,13 @@ export function registerDatabaseRoutes(app: FastifyInstance, ctx: RouteContext):
 
   app.get(
     '/api/db/validate',
-    { schema: { tags: ['database'], summary: 'Check that every required table exists' } },
+    {
+      schema: {
+        tags: ['database'],
+        summary: 'Check that every required table exists',
+        response: { 200: wire.DbValidate },
+      },
+    },
     async () => {
       const v = await ctx.store.validate();
       const problems = [

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { NoetlError, NotFoundError } from '../../shared/index.js';
+import { NoetlError, NotFoundError, wire } from '../../shared/index.js';
 import type { JsonValue } from '../../shared/index.js';
 import type { KeychainRecord } from '../../store/index.js';
 import type { SecretCipher } from '../crypto/index.js';
@@ -81,7 +81,7 @@ function renewConfigOf(entry: KeychainRecord, cipher: SecretCipher): JsonValue {
   return typeof entry.renewConfig === 'string' ? cipher.open(entry.renewConfig) : entry.renewConfig;
 }
 
-function summary(entry: KeychainRecord): Record<string, unknown> {
+function summary(entry: KeychainRecord): wire.KeychainSummary {
   return {
     keychain_name: entry.keychainName,
     cache_key: entry.cacheKey,
@@ -107,6 +107,7 @@ export function registerKeychainRoutes(app: FastifyInstance, ctx: RouteContext):
       schema: {
         tags,
         summary: 'Read a keychain entry (status found, with data; or expired, without)',
+        response: { 200: wire.KeychainEntry },
         params: keyParams,
         querystring: keyQuery,
       },
@@ -143,6 +144,7 @@ export function registerKeychainRoutes(app: FastifyInstance, ctx: RouteContext):
       schema: {
         tags,
         summary: 'Store a keychain entry (data is encrypted at rest)',
+        response: { 200: wire.KeychainStored },
         params: keyParams,
         body: {
           type: 'object',
@@ -195,7 +197,15 @@ export function registerKeychainRoutes(app: FastifyInstance, ctx: RouteContext):
 
   app.delete<{ Params: KeyParams; Querystring: KeyQuery }>(
     '/api/keychain/:catalog_id/:keychain_name',
-    { schema: { tags, summary: 'Delete a keychain entry', params: keyParams, querystring: keyQuery } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete a keychain entry',
+        params: keyParams,
+        querystring: keyQuery,
+        response: { 200: wire.KeychainDeleted },
+      },
+    },
     async (request) => {
       const key = keyOf(request.params, request.query);
       if (!(await store.keychain.delete(key))) throw new NotFoundError(`no keychain entry '${key}'`);
@@ -209,6 +219,7 @@ export function registerKeychainRoutes(app: FastifyInstance, ctx: RouteContext):
       schema: {
         tags,
         summary: 'Keychain entries of a catalog entry (never their data)',
+        response: { 200: wire.KeychainList },
         params: { type: 'object', required: ['catalog_id'], properties: { catalog_id: idString } },
       },
     },

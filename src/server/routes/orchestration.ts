@@ -183,6 +183,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
             required: ['executions'],
             properties: { executions: { type: 'array', maxItems: 1000, items: executeBody } },
           },
+          response: { 200: wire.BatchAnswer },
         },
       },
       async (req) => {
@@ -254,6 +255,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
               },
             },
           },
+          response: { 200: wire.IngestAnswer },
         },
       },
       async (req) => {
@@ -272,7 +274,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
 
     app.get<{ Params: { event_id: string } }>(
       '/api/commands/:event_id',
-      { schema: { params: eventIdParams } },
+      { schema: { params: eventIdParams, response: { 200: wire.CommandView } } },
       async (req) => {
         const c = await store.commands.get(req.params.event_id);
         if (!c) throw new NotFoundError(`command ${req.params.event_id} not found`);
@@ -299,7 +301,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
 
     app.post<{ Params: { event_id: string }; Body: { worker_id: string } }>(
       '/api/commands/:event_id/claim',
-      { schema: { params: eventIdParams, body: workerBody } },
+      { schema: { params: eventIdParams, body: workerBody, response: { 200: wire.ClaimAnswer } } },
       async (req) => {
         const { command, claimEventId } = await orchestrator.claim(req.params.event_id, req.body.worker_id);
         return {
@@ -319,7 +321,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
 
     app.post<{ Params: { event_id: string }; Body: { worker_id: string } }>(
       '/api/commands/:event_id/release',
-      { schema: { params: eventIdParams, body: workerBody } },
+      { schema: { params: eventIdParams, body: workerBody, response: { 200: wire.ReleaseAnswer } } },
       async (req) => {
         const released = await store.commands.release(req.params.event_id, req.body.worker_id);
         if (released) {
@@ -575,6 +577,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
             type: ['object', 'null'],
             properties: { workload: { type: 'object' }, resource_kind: { type: 'string' } },
           },
+          response: { 200: wire.RerunAnswer },
         },
       },
       async (req) => {

@@ -125,7 +125,14 @@ export function registerRuntimeRoutes(app: FastifyInstance, ctx: RouteContext): 
 
   app.post<{ Body: NameBody }>(
     '/api/worker/pool/heartbeat',
-    { schema: { tags, summary: 'Heartbeat of a registered runtime', body: nameBody } },
+    {
+      schema: {
+        tags,
+        summary: 'Heartbeat of a registered runtime',
+        body: nameBody,
+        response: { 200: wire.Ack },
+      },
+    },
     async (request) => {
       const kind = kindOf(request.body);
       if (!(await store.runtime.heartbeat(request.body.name, kind))) {
@@ -139,7 +146,14 @@ export function registerRuntimeRoutes(app: FastifyInstance, ctx: RouteContext): 
 
   app.delete<{ Body: NameBody }>(
     '/api/worker/pool/deregister',
-    { schema: { tags, summary: 'Remove a runtime from the registry', body: nameBody } },
+    {
+      schema: {
+        tags,
+        summary: 'Remove a runtime from the registry',
+        body: nameBody,
+        response: { 200: wire.Ack },
+      },
+    },
     async (request) => {
       const kind = kindOf(request.body);
       if (!(await store.runtime.deregister(request.body.name, kind))) {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { isoTime, NoetlError, NotFoundError, type Clock } from '../../shared/index.js';
+import { isoTime, NoetlError, NotFoundError, wire, type Clock } from '../../shared/index.js';
 import type { JsonObject } from '../../shared/index.js';
 import { SCHEDULE_CATCHUP, SCHEDULE_OVERLAP } from '../../store/index.js';
 import type { ScheduleFireRecord, ScheduleInput, ScheduleRecord, Store } from '../../store/index.js';
@@ -49,7 +49,7 @@ function nextFireTimes(s: ScheduleRecord, now: number): string[] {
   return new CronSpec(s.cron, s.timezone).nextN(now, NEXT_SHOWN).map(isoTime);
 }
 
-export function scheduleWire(s: ScheduleRecord, now: number): Record<string, unknown> {
+export function scheduleWire(s: ScheduleRecord, now: number): wire.Schedule {
   return {
     schedule_id: s.scheduleId,
     path: s.path,
@@ -71,7 +71,7 @@ export function scheduleWire(s: ScheduleRecord, now: number): Record<string, unk
   };
 }
 
-function fireWire(f: ScheduleFireRecord): Record<string, unknown> {
+function fireWire(f: ScheduleFireRecord): wire.ScheduleFire {
   return {
     schedule_id: f.scheduleId,
     fire_time: f.fireTime,
@@ -145,6 +145,7 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): FastifyPluginAsync {
         schema: {
           tags,
           summary: 'Create a schedule',
+          response: { 201: wire.Schedule },
           body: {
             type: 'object',
             required: ['path', 'cron'],
@@ -168,6 +169,7 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): FastifyPluginAsync {
         schema: {
           tags,
           summary: 'List schedules',
+          response: { 200: wire.ScheduleList },
           querystring: {
             type: 'object',
             properties: {
@@ -189,7 +191,14 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): FastifyPluginAsync {
 
     app.get<{ Params: { id: string } }>(
       '/api/schedules/:id',
-      { schema: { tags, summary: 'A schedule with its next fire times', params: idParams } },
+      {
+        schema: {
+          tags,
+          summary: 'A schedule with its next fire times',
+          params: idParams,
+          response: { 200: wire.Schedule },
+        },
+      },
       async (req) => scheduleWire(await mustGet(req.params.id), clock.now()),
     );
 
@@ -199,6 +208,7 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): FastifyPluginAsync {
         schema: {
           tags,
           summary: 'Recent fires of a schedule, newest first, with their executions',
+          response: { 200: wire.ScheduleFires },
           params: idParams,
           querystring: {
             type: 'object',
@@ -219,6 +229,7 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): FastifyPluginAsync {
         schema: {
           tags,
           summary: 'Change some fields of a schedule; the others are kept',
+          response: { 200: wire.Schedule },
           params: idParams,
           body: { type: 'object', properties: scheduleFields, additionalProperties: false },
         },
@@ -238,7 +249,14 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): FastifyPluginAsync {
 
     app.delete<{ Params: { id: string } }>(
       '/api/schedules/:id',
-      { schema: { tags, summary: 'Delete a schedule (its executions stay)', params: idParams } },
+      {
+        schema: {
+          tags,
+          summary: 'Delete a schedule (its executions stay)',
+          params: idParams,
+          response: { 200: wire.ScheduleDeleted },
+        },
+      },
       async (req) => {
         if (!(await store.schedules.delete(req.params.id))) {
           throw new NotFoundError(`schedule ${req.params.id} not found`);
@@ -258,6 +276,7 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): FastifyPluginAsync {
                 ? 'Stop firing (missed ticks are not made up on resume)'
                 : 'Fire again from the next tick after now',
             params: idParams,
+            response: { 200: wire.Schedule },
           },
         },
         async (req) => {
@@ -275,7 +294,14 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): FastifyPluginAsync {
 
     app.post<{ Params: { id: string } }>(
       '/api/schedules/:id/trigger',
-      { schema: { tags, summary: 'Start the playbook now, outside the cron', params: idParams } },
+      {
+        schema: {
+          tags,
+          summary: 'Start the playbook now, outside the cron',
+          params: idParams,
+          response: { 201: wire.ScheduleTriggered },
+        },
+      },
       async (req, reply) => {
         const s = await mustGet(req.params.id);
         const fireTime = isoTime(clock.now());

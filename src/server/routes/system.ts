@@ -62,9 +62,13 @@ async function healthReport(
 }
 
 export function registerSystemRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.get('/health', { schema: { tags: ['system'], summary: 'Liveness probe', ...open } }, () => ({
-    status: 'ok',
-  }));
+  app.get(
+    '/health',
+    { schema: { tags: ['system'], summary: 'Liveness probe', response: { 200: wire.Liveness }, ...open } },
+    () => ({
+      status: 'ok',
+    }),
+  );
 
   app.get(
     '/api/health',
@@ -72,6 +76,7 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: RouteContext): v
       schema: {
         tags: ['system'],
         summary: 'Readiness: database and bus status (503 when the database is down)',
+        response: { 200: wire.HealthReport, 503: wire.HealthReport },
         ...open,
       },
     },
@@ -81,19 +86,29 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: RouteContext): v
     },
   );
 
-  app.get('/api/pool/status', { schema: { tags: ['system'], summary: 'Database connection pool' } }, () => {
-    const s = ctx.store.stats();
-    return {
-      status: 'ok',
-      kind: s.kind,
-      schema: s.schema,
-      pool: { total: s.total, idle: s.idle, waiting: s.waiting, max: maxConnections(ctx) },
-    };
-  });
+  app.get(
+    '/api/pool/status',
+    { schema: { tags: ['system'], summary: 'Database connection pool', response: { 200: wire.PoolStatus } } },
+    () => {
+      const s = ctx.store.stats();
+      return {
+        status: 'ok',
+        kind: s.kind,
+        schema: s.schema,
+        pool: { total: s.total, idle: s.idle, waiting: s.waiting, max: maxConnections(ctx) },
+      };
+    },
+  );
 
   app.get(
     '/api/status',
-    { schema: { tags: ['system'], summary: 'Server status and system info' } },
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Server status and system info',
+        response: { 200: wire.ServerStatus },
+      },
+    },
     async () => {
       const memory = process.memoryUsage();
       const stats = ctx.store.stats();

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { NotFoundError, isPlainObject } from '../../shared/index.js';
+import { NotFoundError, isPlainObject, wire as model } from '../../shared/index.js';
 import type { JsonValue } from '../../shared/index.js';
 import { VAR_TYPES } from '../../store/index.js';
 import type { VarInput, VarRecord, VarType } from '../../store/index.js';
@@ -44,7 +44,7 @@ const varParams = {
   properties: { execution_id: idString, var_name: varName },
 } as const;
 
-function wire(v: VarRecord): Record<string, unknown> {
+function wire(v: VarRecord): model.VarView {
   return {
     execution_id: v.executionId,
     var_name: v.name,
@@ -82,7 +82,14 @@ export function registerVarRoutes(app: FastifyInstance, ctx: RouteContext): void
 
   app.get<{ Params: ExecParams }>(
     '/api/vars/:execution_id',
-    { schema: { tags, summary: 'Variables of an execution', params: execParams } },
+    {
+      schema: {
+        tags,
+        summary: 'Variables of an execution',
+        params: execParams,
+        response: { 200: model.VarList },
+      },
+    },
     async (request) => {
       const rows = await store.vars.list(checkId(request.params.execution_id, 'execution_id'));
       return rows.map(wire);
@@ -96,6 +103,7 @@ export function registerVarRoutes(app: FastifyInstance, ctx: RouteContext): void
         tags,
         summary: 'Set (upsert) variables of an execution',
         params: execParams,
+        response: { 200: model.VarCount },
         body: {
           type: 'object',
           required: ['variables'],
@@ -134,7 +142,14 @@ export function registerVarRoutes(app: FastifyInstance, ctx: RouteContext): void
 
   app.delete<{ Params: ExecParams }>(
     '/api/vars/:execution_id',
-    { schema: { tags, summary: 'Delete every variable of an execution', params: execParams } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete every variable of an execution',
+        params: execParams,
+        response: { 200: model.VarCount },
+      },
+    },
     async (request) => {
       const executionId = checkId(request.params.execution_id, 'execution_id');
       const count = await store.vars.clear(executionId);
@@ -144,7 +159,14 @@ export function registerVarRoutes(app: FastifyInstance, ctx: RouteContext): void
 
   app.get<{ Params: VarParams }>(
     '/api/vars/:execution_id/:var_name',
-    { schema: { tags, summary: 'One variable (counts the access)', params: varParams } },
+    {
+      schema: {
+        tags,
+        summary: 'One variable (counts the access)',
+        params: varParams,
+        response: { 200: model.VarView },
+      },
+    },
     async (request) => {
       const executionId = checkId(request.params.execution_id, 'execution_id');
       const v = await store.vars.get(executionId, request.params.var_name);
@@ -155,7 +177,14 @@ export function registerVarRoutes(app: FastifyInstance, ctx: RouteContext): void
 
   app.delete<{ Params: VarParams }>(
     '/api/vars/:execution_id/:var_name',
-    { schema: { tags, summary: 'Delete one variable', params: varParams } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete one variable',
+        params: varParams,
+        response: { 200: model.VarDeleted },
+      },
+    },
     async (request) => {
       const executionId = checkId(request.params.execution_id, 'execution_id');
       const { var_name: name } = request.params;
