@@ -534,6 +534,10 @@ export class Orchestrator {
       const playbook: Playbook = prev.playbook;
       const newId = this.deps.ids.next();
       const workload = { ...prev.workload, ...(payload ?? {}) };
+      // a workload value that could not render stays so, unless the new payload gives it
+      const workloadErrors = Object.fromEntries(
+        Object.entries(prev.workloadErrors).filter(([key]) => !Object.hasOwn(payload ?? {}, key)),
+      );
       // A completed execution runs again from the start; a failed or cancelled one resumes.
       const resume =
         prev.status === 'COMPLETED'
@@ -544,6 +548,7 @@ export class Orchestrator {
         {
           executionId: newId,
           workload,
+          workloadErrors,
           catalogId: prev.catalogId,
           path: prev.path,
           ...(prev.version !== undefined ? { version: prev.version } : {}),
