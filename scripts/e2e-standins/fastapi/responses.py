@@ -1,0 +1,1 @@
+from . import JSONResponse, Response  # noqa: F401
