@@ -6,7 +6,8 @@
  * carries a `traceparent` naming its tool span. Without the variable nothing is sent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { traceIdOf } from '../../src/shared/index.js';
+import type { CommandNotification } from '../../src/bus/index.js';
+import { formatTraceparent, stepSpanOf, traceIdOf } from '../../src/shared/index.js';
 import { startTestServer, type RunningServer } from '../helpers/embedded-server.js';
 import {
   checkTrace,
@@ -50,6 +51,38 @@ describe('traces of an execution on the embedded server', () => {
       `00-${traceIdOf(executionId)}-${fetch.spanId}-01`,
     ]);
     console.log(`trace ${traceIdOf(executionId)} (embedded server)\n${renderTrace(spans)}`);
+  }, 60_000);
+  it('a command re-published by a sweep still names its step span', async () => {
+    const started = await server.post<{ execution_id: string }>('/api/execute', {
+      path: 'tests/traces/traced',
+      payload: { echo: `${receiver.url}/echo` },
+    });
+    const id = started.body.execution_id;
+    expect((await server.waitFor(id))['status']).toBe('COMPLETED');
+    const events = await server.get<{
+      events: { event_id: string; event_type: string; node_name: string }[];
+    }>(`/api/executions/${id}/events?limit=1000`);
+    const issued = events.body.events.find(
+      (e) => e.event_type === 'command.issued' && e.node_name === 'fetch',
+    );
+    const record = await server.handle.store.commands.get(issued!.event_id);
+    let seen: (n: CommandNotification) => void = () => undefined;
+    const got = new Promise<CommandNotification>((resolve) => (seen = resolve));
+    // A group of its own gets a copy of every `shared` notification (the workers' group another).
+    const sub = await server.handle.bus.subscribe(
+      { pool: 'shared' },
+      (n, d) => {
+        if (n.command_id === record!.commandKey) seen(n);
+        d.ack();
+      },
+      { maxInFlight: 1 },
+    );
+    try {
+      await server.handle.orchestrator.republish([record!]);
+      expect((await got).trace).toEqual({ traceparent: formatTraceparent(stepSpanOf(id, 'fetch', 1)) });
+    } finally {
+      await sub.stop();
+    }
   }, 60_000);
 });
 

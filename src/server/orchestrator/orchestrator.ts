@@ -29,7 +29,7 @@ import { ingestBatch, persistDecision, planIngest, RepeatedEvents, type IngestDe
 import { LiveExecutions, type LiveExecution } from './live.js';
 import { toCommandInput, toEventInput } from './mapping.js';
 import { Publisher } from './publisher.js';
-import { commandTrace, endedSpans, postedTraceparent } from './tracing.js';
+import { commandTrace, endedSpans, postedTraceparent, stepTrace } from './tracing.js';
 import type { JsonObject, Tracing } from '../../shared/index.js';
 import type { WireEvent } from './wire.js';
 
@@ -460,7 +460,13 @@ export class Orchestrator {
 
   /** Publishes notifications for stored command rows again (sweeps, release). */
   republish(commands: readonly CommandRecord[]): Promise<number> {
-    return this.publisher.republish(commands);
+    if (!this.deps.tracing) return this.publisher.republish(commands);
+    // The step span, when this replica holds the execution's state (else the worker's tool span
+    // hangs under the execution's span).
+    return this.publisher.republish(commands, (c) => {
+      const state = this.live.peek(c.executionId)?.state;
+      return state ? stepTrace(state, c.executionId, c.stepName) : undefined;
+    });
   }
 
   /** `POST /api/executions/{id}/cancel`: `playbook_cancelled`; with `cascade`, children too. */

@@ -94,7 +94,10 @@ export class Publisher {
   }
 
   /** Publishes notifications for stored command rows again (sweeps, release). */
-  async republish(commands: readonly CommandRecord[]): Promise<number> {
+  async republish(
+    commands: readonly CommandRecord[],
+    traceOf?: (command: CommandRecord) => JsonObject | undefined,
+  ): Promise<number> {
     const done: string[] = [];
     for (const c of commands) {
       const pool = resolvePool({ ...(c.executionPool ? { execution_pool: c.executionPool } : {}) });
@@ -104,6 +107,7 @@ export class Publisher {
           { execution_id: c.executionId, event_id: c.commandId, command_id: c.commandKey, step: c.stepName },
           this.deps.serverUrl,
           pool,
+          traceOf?.(c),
         ),
         dedupId === undefined ? {} : { dedupId },
       );

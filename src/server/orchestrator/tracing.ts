@@ -23,8 +23,13 @@ import {
 
 /** The `trace` a command's notification carries: the span of its step's current run. */
 export function commandTrace(state: ExecutionState, command: Command): JsonObject {
-  const run = state.steps.get(command.step)?.runs ?? 1;
-  return { traceparent: formatTraceparent(stepSpanOf(command.execution_id, command.step, run)) };
+  return stepTrace(state, command.execution_id, command.step);
+}
+
+/** `{traceparent}` of the current run of `step`. */
+export function stepTrace(state: ExecutionState, executionId: string, step: string): JsonObject {
+  const run = state.steps.get(step)?.runs ?? 1;
+  return { traceparent: formatTraceparent(stepSpanOf(executionId, step, run)) };
 }
 
 function timeOf(event: ExecutionEvent): number {
