@@ -238,7 +238,7 @@ async function main() {
   const table = expectations(tree);
 
   const databaseUrl = process.env.NOETL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const scratch = `noetl_e2e_corpus`;
+  const scratch = `noetl_e2e_corpus_${process.pid}`; // one per run: runs may overlap
   const admin = new pg.Client({ connectionString: databaseUrl });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
