@@ -92,6 +92,10 @@ workflow:
     expect(stepReading(`x: "{{ created }}"`)).toBe(true);
     expect(stepReading(`x: "{{ workload | tojson }}"`)).toBe(true);
     expect(stepReading(`x: "{{ workload.created_by }}"`)).toBe(false);
+    const withInput = playbookOf(
+      `${head}workflow:\n  - step: start\n    input: { c: "{{ workload.created }}" }\n    tool: { kind: noop }\n`,
+    );
+    expect(workloadErrorReadBy(state, withInput.steps.get('start')!)).toMatchObject({ key: 'created' });
     expect(stepReading(`x: "workload: {{ workload.other }}"`)).toBe(false);
     expect(stepReading(`x: "{{ 'created' }}"`)).toBe(false);
   });

@@ -32,6 +32,7 @@ function templatesOf(step: Step): readonly string[] {
     when: step.when,
     loop: step.loop,
     tool: step.tool,
+    input: step.input,
     set: step.set,
     args: step.args,
     next: step.next,
