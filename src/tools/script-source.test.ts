@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -58,6 +58,27 @@ describe('script sources', () => {
     await expect(
       loadScript('python', { type: 'file', path: 'nope.py' }, ctx({ baseDir: dir })),
     ).rejects.toThrow(`python: cannot read script ${join(dir, 'nope.py')}`);
+  });
+
+  it('then looks under the playbook root (noetl.yaml or .git up), naming every path tried', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'noetl-script-root-'));
+    try {
+      const dir = join(root, 'playbooks', 'jobs');
+      mkdirSync(join(root, 'scripts'), { recursive: true });
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(root, 'noetl.yaml'), 'name: x\n');
+      writeFileSync(join(root, 'scripts', 'job.py'), 'result = 2\n');
+      expect(
+        await loadScript('python', { type: 'file', path: 'scripts/job.py' }, ctx({ baseDir: dir })),
+      ).toEqual({ code: 'result = 2\n', filename: join(root, 'scripts', 'job.py') });
+      await expect(
+        loadScript('python', { type: 'file', path: 'scripts/nope.py' }, ctx({ baseDir: dir })),
+      ).rejects.toThrow(
+        `python: cannot read script ${join(dir, 'scripts/nope.py')} (also tried ${join(root, 'scripts/nope.py')})`,
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('fetches an http script at run time', async () => {

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { isPlainObject, ToolError } from '../shared/index.js';
 import { configError } from './config-helpers.js';
 import type { ToolContext } from './types.js';
@@ -102,6 +102,35 @@ export function scriptRoot(ctx: ToolContext): string {
   return join(setting('NOETL_HOME') ?? join(homedir(), '.noetl'), 'scripts');
 }
 
+/**
+ * Where a relative script path is looked for, in order: the script root, then (in `noetl run`)
+ * the playbook root, the nearest folder up from the playbook's with a `noetl.yaml` or `.git`, as
+ * sub-playbooks are found. NoETL's worker reads such a path from its working directory, the
+ * repository root in NoETL's own setup, so fixtures name scripts from there.
+ */
+async function candidates(path: string, ctx: ToolContext): Promise<string[]> {
+  const out = [resolve(scriptRoot(ctx), path)];
+  if (ctx.baseDir === undefined) return out;
+  const start = resolve(ctx.baseDir);
+  for (let d = start; ; d = dirname(d)) {
+    if ((await present(join(d, 'noetl.yaml'))) || (await present(join(d, '.git')))) {
+      const atRoot = resolve(d, path);
+      if (!out.includes(atRoot)) out.push(atRoot);
+      return out;
+    }
+    if (dirname(d) === d) return out;
+  }
+}
+
+async function present(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Loads a script's text: `filename` names where it came from (for tracebacks and errors). */
 export async function loadScript(
   kind: string,
@@ -110,12 +139,21 @@ export async function loadScript(
 ): Promise<{ code: string; filename: string }> {
   if (source.type === 'inline') return { code: source.code, filename: `<${ctx.step}>` };
   if (source.type === 'file') {
-    const full = isAbsolute(source.path) ? source.path : resolve(scriptRoot(ctx), source.path);
-    try {
-      return { code: await readFile(full, 'utf8'), filename: full };
-    } catch (err) {
-      throw new ToolError(`${kind}: cannot read script ${full}`, { cause: err, details: { path: full } });
+    const tried = isAbsolute(source.path) ? [source.path] : await candidates(source.path, ctx);
+    let last: unknown;
+    for (const full of tried) {
+      try {
+        return { code: await readFile(full, 'utf8'), filename: full };
+      } catch (err) {
+        last = err;
+      }
     }
+    const full = tried[0] ?? source.path;
+    const also = tried.length > 1 ? ` (also tried ${tried.slice(1).join(', ')})` : '';
+    throw new ToolError(`${kind}: cannot read script ${full}${also}`, {
+      cause: last,
+      details: { path: full, tried },
+    });
   }
   const timeout = AbortSignal.timeout(source.timeoutMs);
   let res: Response;
