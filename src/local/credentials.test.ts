@@ -1,11 +1,12 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SecretRegistry } from '../shared/index.js';
 import { credentialEnvName, LocalCredentials, parseCredentialsText } from './credentials.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'noetl-creds-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const home = join(dir, 'home');
 const file = join(dir, 'creds.json');
 writeFileSync(

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { templates } from '../template/index.js';
 import { loadScript, readScriptSource, scriptRoot } from './script-source.js';
 import type { ToolContext } from './types.js';
@@ -46,6 +46,7 @@ describe('script sources', () => {
 
   it('resolves a relative file against the playbook folder, else NOETL_SCRIPT_ROOT, never the cwd', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'noetl-script-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'job.py'), 'result = 1\n');
     expect(await loadScript('python', { type: 'file', path: 'job.py' }, ctx({ baseDir: dir }))).toEqual({
       code: 'result = 1\n',

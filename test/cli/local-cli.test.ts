@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasStack, noetl } from '../helpers/cli.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -14,6 +14,8 @@ const write = (name: string, text: string): string => {
   writeFileSync(file, text);
   return file;
 };
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'noetl-cli-'));
@@ -123,7 +125,7 @@ describe('noetl (local commands)', () => {
   });
 
   it('finds ./noetl.yaml and treats a bare word as the target', async () => {
-    const sub = mkdtempSync(join(tmpdir(), 'noetl-cli-default-'));
+    const sub = mkdtempSync(join(dir, 'default-'));
     writeFileSync(join(sub, 'noetl.yaml'), readFileSync(join(dir, 'ok.yaml')));
     const r = await noetl(['run', 'second', '--json'], { cwd: sub });
     expect(r.code).toBe(0);

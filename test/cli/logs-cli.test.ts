@@ -1,5 +1,5 @@
 // `noetl logs`: what steps printed, from a local run's log and from an embedded server.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +43,10 @@ beforeAll(async () => {
   };
 });
 
-afterAll(() => killLeftovers(home));
+afterAll(() => {
+  killLeftovers(home);
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const EXPECTED = ['[start] | first line', '[start] ! warn line', '[second] | from python'];
 

@@ -5,7 +5,7 @@
  * pg_noetl_k8s, pg_test) point, through a credentials file, at a database created for this file
  * (the fixtures hard-code `public.` and `noetl.` names), dropped at the end.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +78,7 @@ afterAll(async () => {
   await api.close();
   await closeToolResources();
   await dropDatabase(database);
+  rmSync(work, { recursive: true, force: true });
 });
 
 describe.skipIf(skipUpstream('test/conformance/data-tools.test.ts'))(

@@ -97,8 +97,9 @@ export function substitute(value: unknown, vars: Record<string, string>): unknow
   return value;
 }
 
-export function payloadFor(run: RunExpect, apiUrl: string): Record<string, unknown> {
-  const tmp = mkdtempSync(join(tmpdir(), 'noetl-conf-run-'));
+/** `${tmp}` is a new directory under `under` (the caller's work dir, which it removes). */
+export function payloadFor(run: RunExpect, apiUrl: string, under: string): Record<string, unknown> {
+  const tmp = mkdtempSync(join(under, 'run-'));
   return substitute(run.payload ?? {}, { api_url: apiUrl, tmp }) as Record<string, unknown>;
 }
 

@@ -4,7 +4,7 @@
  * the corpus README gives. Skipped, with a note, when the corpus is absent; the project's own
  * playbooks (playbooks.test.ts) cover the same features.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { skipUpstream, UPSTREAM_DIR } from '../helpers/upstream.js';
 
 const CONFORMANCE_DIR = UPSTREAM_DIR;
 const runDir = mkdtempSync(join(tmpdir(), 'noetl-conf-'));
+afterAll(() => rmSync(runDir, { recursive: true, force: true }));
 
 async function run(
   file: string,
@@ -109,7 +110,7 @@ describe.skipIf(skipUpstream('test/conformance/local.test.ts'))('upstream confor
 
   it('python_retry_exception completes after retries', async () => {
     // Seed python's random per attempt: attempts 1 and 2 draw < 70 (raise), attempt 3 draws 80.
-    const dir = mkdtempSync(join(tmpdir(), 'noetl-seed-'));
+    const dir = mkdtempSync(join(runDir, 'seed-'));
     const counter = join(dir, 'attempt');
     writeFileSync(
       join(dir, 'sitecustomize.py'),

@@ -3,7 +3,7 @@
  * runner; expected outcomes beside each file (see harness.ts). Needs only the repository and
  * the machine's PostgreSQL.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,7 @@ afterAll(async () => {
   await api?.close();
   await closeToolResources();
   if (database) await dropDatabase(database);
+  rmSync(work, { recursive: true, force: true });
 });
 
 describe('own conformance playbooks: noetl run', () => {
@@ -42,7 +43,7 @@ describe('own conformance playbooks: noetl run', () => {
     c.runs.forEach((run, i) => {
       const label = `${c.name}${c.runs.length > 1 ? ` #${i + 1}` : ''}: ${c.about}`;
       it(label, async () => {
-        const outcome = await runLocalCase(c.file, payloadFor(run, api.url), {
+        const outcome = await runLocalCase(c.file, payloadFor(run, api.url, work), {
           runDir: join(work, 'runs'),
           credentialsFile,
         });

@@ -3,7 +3,7 @@
  * server's HTTP API: registered in the catalog (children first), executed, and checked against
  * the same expected outcomes as `noetl run` (test/conformance/playbooks.test.ts).
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,11 +26,12 @@ let server: RunningServer;
 let api: FakeApi;
 let database = '';
 let credentialsFile = '';
+const work = mkdtempSync(join(tmpdir(), 'noetl-own-srv-'));
 
 beforeAll(async () => {
   api = await startFakeApi(conformanceApi());
   database = await createDatabase('noetl_own_srv_conf');
-  credentialsFile = writeCredentialsFile(mkdtempSync(join(tmpdir(), 'noetl-own-srv-')), database);
+  credentialsFile = writeCredentialsFile(work, database);
   // Workers resolve a relative `script:` file against NOETL_SCRIPT_ROOT from their own
   // environment (python_script.yaml); this file runs in its own process.
   process.env['NOETL_SCRIPT_ROOT'] = PLAYBOOKS_DIR;
@@ -47,6 +48,7 @@ afterAll(async () => {
   await server?.stop();
   await api?.close();
   if (database) await dropDatabase(database);
+  rmSync(work, { recursive: true, force: true });
 });
 
 export async function runServerCase(
@@ -93,13 +95,13 @@ describe('own conformance playbooks: embedded server', () => {
     c.runs.forEach((run, i) => {
       const label = `${c.name}${c.runs.length > 1 ? ` #${i + 1}` : ''}: ${c.about}`;
       it.skipIf(c.localOnly !== '')(label, async () => {
-        const remote = await runServerCase(server, c.file, payloadFor(run, api.url), c.register);
+        const remote = await runServerCase(server, c.file, payloadFor(run, api.url, work), c.register);
         checkOutcome(label, remote, run);
         if (run.status !== 'COMPLETED') return;
         // The same step results as `noetl run` gives (a fresh local run of the same case), but
         // for what differs between any two runs: http response headers (Date) and the
         // execution ids of child playbooks.
-        const local = await runLocalCase(c.file, payloadFor(run, api.url), {
+        const local = await runLocalCase(c.file, payloadFor(run, api.url, work), {
           runDir: false,
           credentialsFile,
         });

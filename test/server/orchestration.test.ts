@@ -4,7 +4,7 @@
  * skipped with a note when they are absent) give the same outcomes through the API as with
  * `noetl run`; the rest uses the project's own playbooks and inline ones.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   await api?.close();
+  rmSync(seedDir, { recursive: true, force: true });
 });
 
 async function viaApi(file: string, payload: Record<string, unknown> = {}) {
@@ -146,7 +147,7 @@ workflow:
   });
 
   it('reruns a failed execution from the failed step, reusing completed results', async () => {
-    const marker = join(mkdtempSync(join(tmpdir(), 'noetl-rerun-')), 'ok');
+    const marker = join(mkdtempSync(join(seedDir, 'rerun-')), 'ok');
     const yaml = `apiVersion: noetl.io/v2
 kind: Playbook
 metadata: { name: rerun, path: tests/rerun }
