@@ -124,7 +124,7 @@ function startStandIn() {
       else if (/^\/posts\/\d+$/.test(p)) json = posts[Number(p.split('/')[2]) - 1] ?? {};
       else if (p === '/users') json = users;
       else if (/^\/users\/\d+$/.test(p)) json = users[Number(p.split('/')[2]) - 1] ?? {};
-      else if (p === '/get' || p.startsWith('/anything'))
+      else if (/^\/(get|post|put|patch|delete)$/.test(p) || p.startsWith('/anything'))
         json = {
           args: Object.fromEntries(url.searchParams),
           headers: req.headers,
@@ -132,6 +132,9 @@ function startStandIn() {
           url: url.href,
           data: body,
           json: safeJson(body),
+          form: {},
+          files: {},
+          origin: '127.0.0.1',
         };
       else if (p === '/v1/forecast')
         json = {
