@@ -67,6 +67,12 @@ const EXEMPT = [
   ],
   [/kind:\s*ducklake\b/i, "DuckDB's ducklake extension (not available offline; validate warns)"],
   [
+    // setup_admin_permissions grants roles to user 1, whom only a live Auth0 login
+    // (auth0_login, exempt) creates: no ordering of local fixtures can provide it
+    /INSERT INTO auth\.user_roles \(user_id, role_id\)\s+SELECT 1,/,
+    'a user that only a live Auth0 login (auth0_login) creates',
+  ],
+  [
     /^\s*(import|from)\s+(psycopg2?|noetl)\b/m,
     'a Python package this machine does not have (psycopg, or NoETL itself)',
   ],
