@@ -35,6 +35,22 @@ function asString(value: unknown): string {
   return typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : '';
 }
 
+const LOW_SURROGATES = /[\uDC00-\uDFFF]/g;
+
+/**
+ * `length` (alias `len`) as NoETL's filter gives it: the characters of a string, the items of a
+ * list or map, and 0 for anything else (undefined, none, a number), where minijinja's own
+ * `length` fails the render. NoETL playbooks count a field that may be missing
+ * (`output.data.entry | length`) and expect 0.
+ */
+function length(value: unknown): number {
+  if (typeof value === 'string') return value.length - (value.match(LOW_SURROGATES)?.length ?? 0);
+  if (Array.isArray(value)) return value.length;
+  if (value instanceof Map) return value.size;
+  if (value && typeof value === 'object') return Object.keys(value).length;
+  return 0;
+}
+
 export const CUSTOM_FILTERS: Readonly<Record<string, (value: unknown, ...args: unknown[]) => unknown>> = {
   b64encode: (v) => utf8ToBase64(asString(v)),
   b64decode: (v) => base64ToUtf8(asString(v)),
@@ -66,10 +82,6 @@ export const CUSTOM_FILTERS: Readonly<Record<string, (value: unknown, ...args: u
     if (Array.isArray(p) && typeof key === 'number') return (p as unknown[])[key] ?? fallback ?? null;
     return fallback ?? null;
   },
-  len: (v) => {
-    const p = plain(v);
-    if (typeof p === 'string' || Array.isArray(p)) return p.length;
-    if (p && typeof p === 'object') return Object.keys(p).length;
-    return 0;
-  },
+  len: length,
+  length,
 };

@@ -110,6 +110,17 @@ describe('filters', () => {
     expect(t.renderTyped('{{ m.get("a") }}', { m: { a: 1 } })).toBe(1);
     expect(t.condition('{{ m is mapping }}', { m: { a: 1 } })).toBe(true);
   });
+
+  it('length counts strings, lists and maps, and gives 0 for anything else, as NoETL', () => {
+    expect(t.renderTyped('{{ s | length }}', { s: 'héllo😀' })).toBe(6);
+    expect(t.renderTyped('{{ l | length }}', { l: [1, [2, 3], {}] })).toBe(3);
+    expect(t.renderTyped('{{ m | length }}', { m: { a: 1, b: 2 } })).toBe(2);
+    // minijinja's own filter fails these; NoETL's gives 0
+    expect(t.renderTyped('{{ out.data.entry | length }}', { out: { data: {} } })).toBe(0);
+    expect(t.renderTyped('{{ n | length }}', { n: null })).toBe(0);
+    expect(t.renderTyped('{{ 5 | length }}', {})).toBe(0);
+    expect(t.renderTyped('{{ (r | int) + (missing | len) }}', { r: '2' })).toBe(2);
+  });
 });
 
 describe('errors', () => {
