@@ -12,6 +12,11 @@
 // machine's PostgreSQL (NOETL_TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test);
 // jsonplaceholder.typicode.com, httpbin.org and api.open-meteo.com are replaced by a local HTTP
 // server, in a copy of the fixture (the URL text is rewritten; nothing else changes).
+//
+// Children: a fixture that another fixture runs from a loop (`kind: playbook`, its path being the
+// child's metadata.path) is a chunk worker fed one slice per item, reading tables its parent
+// made; it is not run alone but reported as "child of <parent>", with the outcome of its runs
+// inside the parent's run (`--only` on a child runs its parent).
 import { spawn } from 'node:child_process';
 import {
   cpSync,
@@ -103,6 +108,82 @@ function expectedFor(relPath, meta, table) {
   }
   if (/should_error|broken|failing/i.test(relPath)) return { status: 'FAILED', from: 'its name' };
   return { status: 'COMPLETED', from: 'default' };
+}
+
+// ---- children -------------------------------------------------------------------------------
+function readDoc(file) {
+  try {
+    const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS());
+    return docs.find((d) => d && typeof d === 'object') ?? {};
+  } catch {
+    return {};
+  }
+}
+
+/** Paths of the playbooks that a step with a loop calls, `{{ name }}` filled from the workload. */
+function loopCalls(doc) {
+  const workload = doc.workload ?? {};
+  const fill = (path) =>
+    path.replace(/\{\{\s*(?:workload\.)?(\w+)\s*\}\}/g, (m, k) =>
+      typeof workload[k] === 'string' ? workload[k] : m,
+    );
+  const out = [];
+  const visit = (node, inLoop) => {
+    if (Array.isArray(node)) for (const n of node) visit(n, inLoop);
+    if (!node || typeof node !== 'object' || Array.isArray(node)) return;
+    const loop = inLoop || ('step' in node && node.loop != null);
+    if (loop && String(node.kind).toLowerCase() === 'playbook' && typeof node.path === 'string')
+      out.push(fill(node.path));
+    for (const v of Object.values(node)) visit(v, loop);
+  };
+  visit(doc.workflow ?? [], false);
+  return out;
+}
+
+/**
+ * Child fixture -> the fixture that runs it from a loop. Only loop calls count: a suite runner
+ * (master_regression_test) calls many standalone fixtures once each, and those stay fixtures.
+ */
+function parentsOf(dir) {
+  const byPath = new Map();
+  const calls = [];
+  for (const file of walk(dir)) {
+    const doc = readDoc(file);
+    if (String(doc.kind ?? '').toLowerCase() !== 'playbook') continue;
+    const rel = relative(dirname(dir), file);
+    if (doc.metadata?.path) byPath.set(doc.metadata.path, rel);
+    calls.push([rel, loopCalls(doc)]);
+  }
+  const parent = new Map();
+  for (const [rel, paths] of calls)
+    for (const p of paths) {
+      const child = byPath.get(p);
+      if (child && child !== rel && !parent.has(child)) parent.set(child, rel);
+    }
+  return parent;
+}
+
+/** The runs of the playbook at `path` in a run's JSON outcome (results of its playbook steps). */
+function childRuns(node, path, found = []) {
+  if (Array.isArray(node)) for (const n of node) childRuns(n, path, found);
+  else if (node && typeof node === 'object') {
+    if (node.path === path && typeof node.status === 'string' && 'execution_id' in node) found.push(node);
+    else for (const v of Object.values(node)) childRuns(v, path, found);
+  }
+  return found;
+}
+
+/** A child's outcome and note, from its parent's run. */
+function childOutcome(child, parent) {
+  const name = parent.fixture.replace(/^fixtures\//, '');
+  if (parent.outcome === 'EXEMPT') return ['EXEMPT', `child of ${name}, exempt: ${parent.note}`];
+  const runs = childRuns(parent.out?.step_results ?? {}, child.path);
+  const failed = runs.find((r) => r.status !== 'COMPLETED');
+  if (failed) return [failed.status, `child of ${name}: ${firstLine(failed.error ?? '')}`];
+  const message = String(parent.out?.error?.message ?? parent.out?.error ?? '');
+  if (message.includes(`child ${child.path} (`)) return ['FAILED', `child of ${name}: ${firstLine(message)}`];
+  if (runs.length > 0) return ['COMPLETED', `child of ${name}: ${runs.length} run(s) in its run`];
+  return ['NOT RUN', `child of ${name}, whose run (${parent.outcome}) did not call it`];
 }
 
 // ---- stand-ins ------------------------------------------------------------------------------
@@ -291,16 +372,31 @@ async function main() {
       kind varchar NOT NULL, content text, created_at timestamptz NOT NULL DEFAULT now());
     INSERT INTO noetl.catalog (catalog_id, path, version, kind) VALUES
       (1, 'tests/a', 1, 'Playbook'), (2, 'tests/b', 1, 'Playbook'), (3, 'creds/x', 1, 'Credential')`);
+  // kind_playbook_lease_expiry counts the stress-test tables that other fixtures
+  // (server_oom_stress_test, parallel_distributed_claim_regression) leave in NoETL's database:
+  // empty ones, as those fixtures create them.
+  await seed.query(`CREATE TABLE public.stress_test_items (item_id bigint PRIMARY KEY,
+      group_id int NOT NULL, payload text NOT NULL, created_at timestamptz DEFAULT now());
+    CREATE TABLE public.stress_test_results (item_id bigint PRIMARY KEY, result_data jsonb NOT NULL,
+      processed_at timestamptz DEFAULT now())`);
   await seed.end();
   const testServer = await startTestServer(tree);
 
   const standIn = await startStandIn();
   const standInUrl = `http://127.0.0.1:${standIn.address().port}`;
 
-  const fixtures = [];
+  const parentOf = parentsOf(join(tree, 'fixtures'));
+  const root = (rel) => (parentOf.has(rel) ? root(parentOf.get(rel)) : rel);
+  const selected = new Set();
   for (const file of walk(join(tree, 'fixtures'))) {
     const rel = relative(tree, file);
     if (opts.only && !rel.includes(opts.only)) continue;
+    for (let r = rel; r; r = parentOf.get(r)) selected.add(r); // a child runs in its parent
+  }
+  const fixtures = [];
+  for (const file of walk(join(tree, 'fixtures'))) {
+    const rel = relative(tree, file);
+    if (!selected.has(rel)) continue;
     let text = readFileSync(file, 'utf8');
     let docs;
     try {
@@ -317,6 +413,7 @@ async function main() {
       kind,
       path: meta.path ?? meta.name ?? null,
       expected: expectedFor(rel, meta, table),
+      ...(parentOf.has(rel) ? { parent: root(rel) } : {}),
     };
     const why = exemption(text);
     if (why) {
@@ -343,7 +440,7 @@ async function main() {
   }
 
   const jobs = Math.max(1, Number(opts.jobs));
-  const queue = fixtures.filter((f) => f.file);
+  const queue = fixtures.filter((f) => f.file && !f.parent); // children run in their parents
   queue.sort((a, b) => Number(SETUP.test(b.fixture)) - Number(SETUP.test(a.fixture)));
   let done = 0;
   let setupRunning = 0;
@@ -374,6 +471,7 @@ async function main() {
       } else {
         const out = safeJson(r.stdout.trim().split('\n').pop() ?? '') ?? safeJson(r.stdout);
         outcome = out?.status ?? (r.code === 2 ? 'INVALID' : 'ERROR');
+        if (fixtures.some((c) => c.parent === f.fixture)) f.out = out;
         note = firstLine(out?.error?.message ?? out?.error ?? (outcome === 'COMPLETED' ? '' : r.stderr));
       }
       f.outcome = outcome;
@@ -389,13 +487,20 @@ async function main() {
       if (isSetup) setupRunning--;
       done++;
       process.stderr.write(
-        `[${done}/${fixtures.filter((x) => x.file).length}] ${f.fixture}: ${outcome} (${f.ms} ms)\n`,
+        `[${done}/${fixtures.filter((x) => x.file && !x.parent).length}] ${f.fixture}: ${outcome} (${f.ms} ms)\n`,
       );
     }
   };
   await Promise.all(Array.from({ length: jobs }, worker));
   standIn.close();
   testServer.child.kill();
+  for (const f of fixtures.filter((x) => x.file && x.parent)) {
+    [f.outcome, f.note] = childOutcome(
+      f,
+      fixtures.find((p) => p.fixture === f.parent),
+    );
+    f.how = `in its parent's run`;
+  }
 
   const verdict = (f) => {
     if (f.outcome === 'EXEMPT') return 'exempt';
@@ -415,7 +520,7 @@ async function main() {
   if (opts.json)
     writeFileSync(
       opts.json,
-      JSON.stringify({ summary, fixtures: fixtures.map(({ file, ...f }) => f) }, null, 2),
+      JSON.stringify({ summary, fixtures: fixtures.map(({ file, out, ...f }) => f) }, null, 2),
     );
   if (opts.markdown) {
     const cell = (t) => String(t ?? '').replace(/\|/g, '\\|');
