@@ -35,7 +35,7 @@ import {
   type ToolResult,
   type ToolServices,
 } from '../tools/index.js';
-import { FolderResultStore } from '../tools/artifact/index.js';
+import { FolderResultStore } from '../tools/index.js';
 import { LocalCredentials, noetlHome } from './credentials.js';
 import { JsonlEventLog } from './event-log.js';
 import { resolveChildPlaybook } from './children.js';

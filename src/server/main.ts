@@ -15,7 +15,8 @@ import {
 import { makePrivate, openStore, type Store } from '../store/index.js';
 import { templates } from '../template/index.js';
 import { closeToolResources, defaultRegistry } from '../tools/index.js';
-import { ControlPlaneClient, Worker } from '../worker/index.js';
+import { ControlPlaneClient } from '../client/index.js';
+import { Worker } from '../worker/index.js';
 import { resolveApiToken } from './api-token.js';
 import { buildApp } from './app.js';
 import { EnvelopeCipher, resolveEncryptionKey } from './crypto/index.js';

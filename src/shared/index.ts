@@ -10,3 +10,4 @@ export * from './trace-context.js';
 export * from './tracing.js';
 export * as wire from './wire.js';
 export type { Schema, Static } from './wire-schema.js';
+export * from './result-ref.js';

@@ -64,7 +64,7 @@ export const EventView = object(
     parent_event_id: nullable(str()),
     context: json(),
     result: json(),
-    meta: json(),
+    meta: nullable(jsonObject()),
     error: nullable(str()),
     worker_id: nullable(str()),
   },

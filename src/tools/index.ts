@@ -39,3 +39,4 @@ export { PythonPool, type PythonPoolOptions } from './python/pool.js';
 export { shellTool } from './shell/index.js';
 export { httpTool } from './http/index.js';
 export { playbookTool } from './playbook/index.js';
+export { FolderResultStore } from './artifact/index.js';

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../bus/index.js';
 import { silentLogger } from '../shared/index.js';
 import { defaultRegistry } from '../tools/index.js';
-import { ControlPlaneClient } from './client.js';
+import { ControlPlaneClient } from '../client/index.js';
 import { MAX_REFUSAL_MESSAGE_BYTES, Worker } from './worker.js';
 
 interface PostedBody {

@@ -7,7 +7,7 @@ import { NatsBus } from '../bus/index.js';
 import { loadWorkerConfig, type WorkerConfig } from '../config/index.js';
 import { ConfigError, errorMessage, openTracing, toNoetlError, type Logger } from '../shared/index.js';
 import { closeToolResources, defaultRegistry } from '../tools/index.js';
-import { ControlPlaneClient } from './client.js';
+import { ControlPlaneClient } from '../client/index.js';
 import { formatDestination } from './log-format.js';
 import { Worker } from './worker.js';
 

@@ -24,7 +24,7 @@ import {
   type ToolServices,
   workerToolEnv,
 } from '../tools/index.js';
-import type { ClaimResponse, ControlPlaneClient, PostedEvent } from './client.js';
+import type { ClaimResponse, ControlPlaneClient, PostedEvent } from '../client/index.js';
 import { OutputChunks } from './output-chunks.js';
 import { executionSpanOf, traceparentIn, type LiveSpan, type Tracing } from '../shared/index.js';
 

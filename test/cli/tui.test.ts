@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useColour } from '../../src/cli/tui/action.js';
 import { executionLine, ExecutionModel, fit } from '../../src/cli/tui/model.js';
-import type { EventView } from '../../src/worker/client.js';
+import type { EventView } from '../../src/client/index.js';
 import { BIN } from '../helpers/cli.js';
 import { startTestServer, type RunningServer } from '../helpers/embedded-server.js';
 

@@ -10,7 +10,7 @@ import { orchestrationRoutes } from '../../src/server/routes/orchestration.js';
 import { silentLogger, SnowflakeIdGenerator, systemClock } from '../../src/shared/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { readEvents } from '../../src/cli/api/watch.js';
-import { ControlPlaneClient, type EventView } from '../../src/worker/client.js';
+import { ControlPlaneClient, type EventView } from '../../src/client/index.js';
 import { startFakeApi } from '../helpers/fake-api.js';
 import { templates } from '../../src/template/index.js';
 import { startTestServer as startEmbedded, type RunningServer } from '../helpers/embedded-server.js';

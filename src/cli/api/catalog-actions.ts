@@ -4,7 +4,7 @@ import type {
   ControlPlaneClient,
   CredentialInput,
   CredentialView,
-} from '../../worker/client.js';
+} from '../../client/index.js';
 import { ConfigReader } from '../../config/index.js';
 import { isNoetlError, isPlainObject, NoetlError, toNoetlError } from '../../shared/index.js';
 import type { GlobalFlags } from '../cli-config.js';
@@ -242,7 +242,7 @@ export async function catalogGet(
   if (opts.json) printJson(entry);
   else {
     note(`# ${entry.path} version ${entry.version} (${entry.kind}, catalog id ${entry.catalog_id})`);
-    print(entry.content);
+    print(entry.content ?? '');
   }
   return EXIT.ok;
 }

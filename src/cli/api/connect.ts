@@ -1,6 +1,6 @@
-// worker/client.js directly: the worker's index also loads the tool registry (~0.5 s), which no
-// API command uses (scripts/check-imports.mjs lists this light door).
-import { ControlPlaneClient } from '../../worker/client.js';
+// The client part alone: the worker's index also loads the tool registry (~0.5 s), which no API
+// command uses.
+import { ControlPlaneClient } from '../../client/index.js';
 import { NoetlError } from '../../shared/index.js';
 import { loadCliConfig, type CliConfig, type GlobalFlags } from '../cli-config.js';
 import { localApiToken, resolveServer, type ResolvedServer } from '../context.js';

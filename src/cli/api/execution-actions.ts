@@ -1,4 +1,4 @@
-import type { EventView } from '../../worker/client.js';
+import type { EventView } from '../../client/index.js';
 import { NoetlError } from '../../shared/index.js';
 import type { GlobalFlags } from '../cli-config.js';
 import { EXIT } from '../exit.js';

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import type { CredentialInput } from '../../worker/client.js';
+import type { CredentialInput } from '../../client/index.js';
 import { errorMessage, isPlainObject, NoetlError } from '../../shared/index.js';
 
 /** Reads a file for registration; a missing one is FILE_NOT_FOUND (exit 2). */

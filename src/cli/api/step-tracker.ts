@@ -1,4 +1,4 @@
-import type { EventView } from '../../worker/client.js';
+import type { EventView } from '../../client/index.js';
 import { duration } from '../output.js';
 
 /** What a tracked event means for the terminal: a finished step's line, or what runs now. */

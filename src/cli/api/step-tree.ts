@@ -1,4 +1,4 @@
-import type { EventView } from '../../worker/client.js';
+import type { EventView } from '../../client/index.js';
 import { duration } from '../output.js';
 
 /** One step of `noetl status`'s step tree. */

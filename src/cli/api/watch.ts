@@ -1,4 +1,4 @@
-import type { ControlPlaneClient, EventView } from '../../worker/client.js';
+import type { ControlPlaneClient, EventView } from '../../client/index.js';
 import { EXIT } from '../exit.js';
 import { note, print, printJson } from '../output.js';
 import { ProgressWriter, StepTracker } from './step-tracker.js';

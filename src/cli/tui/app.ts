@@ -2,7 +2,7 @@
 // TypeScript build needs no JSX settings. Loaded only by the `tui` command's action.
 import React, { useEffect, useRef, useState } from 'react';
 import { Box, Text, render, useApp, useInput, useStdout, type Key } from 'ink';
-import type { CatalogEntry, ControlPlaneClient } from '../../worker/client.js';
+import type { CatalogEntry, ControlPlaneClient } from '../../client/index.js';
 import { TERMINAL_STATUSES } from '../api/watch.js';
 import {
   ExecutionModel,

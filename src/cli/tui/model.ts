@@ -1,4 +1,4 @@
-import type { ControlPlaneClient, EventView } from '../../worker/client.js';
+import type { ControlPlaneClient, EventView } from '../../client/index.js';
 import { isPlainObject } from '../../shared/index.js';
 import type { OutputLine } from '../../tools/index.js';
 import { duration } from '../output.js';

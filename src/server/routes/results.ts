@@ -6,7 +6,7 @@ import {
   parseResultRef,
   RESULT_MAX_BYTES,
   storedJson,
-} from '../../shared/result-ref.js';
+} from '../../shared/index.js';
 import type { RouteContext } from './context.js';
 import { checkId, idString } from './schemas.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isNoetlError } from '../../shared/index.js';
-import { parseResultRef, RESULT_MAX_BYTES } from '../../shared/result-ref.js';
+import { parseResultRef, RESULT_MAX_BYTES } from '../../shared/index.js';
 import { templates } from '../../template/index.js';
 import type { ToolContext } from '../types.js';
 import { artifactTool, FolderResultStore } from './index.js';

@@ -1,4 +1,4 @@
-import { isResultName, parseResultRef, RESULT_MAX_BYTES, storedJson } from '../../shared/result-ref.js';
+import { isResultName, parseResultRef, RESULT_MAX_BYTES, storedJson } from '../../shared/index.js';
 import { ToolError } from '../../shared/index.js';
 import type { ToolContext, ToolOutput } from '../types.js';
 import { readArtifactConfig } from './config.js';

@@ -14,7 +14,7 @@ import {
   parseResultRef,
   RESULT_MAX_BYTES,
   storedJson,
-} from '../../shared/result-ref.js';
+} from '../../shared/index.js';
 import type { ResultStoreService, StoredResult } from '../types.js';
 
 /**

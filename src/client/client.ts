@@ -1,4 +1,11 @@
-import { ConflictError, NoetlError, NotFoundError, type ErrorCode } from '../shared/index.js';
+import {
+  ConflictError,
+  NoetlError,
+  NotFoundError,
+  type ErrorCode,
+  type Static,
+  type wire,
+} from '../shared/index.js';
 import { HttpTransport, type HttpReply } from './http-transport.js';
 
 /** What `POST /api/commands/{event_id}/claim` returns (contract 3.6). */
@@ -28,35 +35,10 @@ export interface PostedEvent {
 }
 
 /** `POST /api/catalog/register` answer. */
-export interface CatalogRegistered {
-  readonly status: string;
-  readonly message: string;
-  readonly path: string;
-  readonly version: number;
-  readonly catalog_id: string;
-  readonly kind: string;
-  /** The content was that of the latest version, which is returned instead of a new one. */
-  readonly unchanged?: boolean;
-  readonly warnings?: readonly {
-    code?: string;
-    severity?: string;
-    message?: string;
-    line?: number;
-    column?: number;
-  }[];
-}
+export type CatalogRegistered = wire.RegisterAnswer;
 
 /** A catalog entry (docs/api.md). */
-export interface CatalogEntry {
-  readonly catalog_id: string;
-  readonly path: string;
-  readonly kind: string;
-  readonly version: number;
-  readonly content: string;
-  readonly archived?: boolean;
-  readonly created_at?: string;
-  readonly [key: string]: unknown;
-}
+export type CatalogEntry = wire.CatalogEntry;
 
 export interface CredentialInput {
   readonly name: string;
@@ -67,40 +49,16 @@ export interface CredentialInput {
   readonly description?: string;
 }
 
-export interface CredentialView {
-  readonly id: string;
-  readonly name: string;
-  readonly type: string;
-  readonly data?: Record<string, unknown>;
-  readonly description?: string | null;
-  readonly tags?: readonly string[] | null;
-  readonly created_at?: string;
-  readonly updated_at?: string;
-  readonly [key: string]: unknown;
-}
+export type CredentialView = Static<typeof wire.CredentialDetail>;
 
 /** `GET /api/executions/{id}/status` (docs/api.md). */
-export interface ExecutionStatusView {
-  readonly execution_id: string;
-  readonly status: string;
-  readonly path?: string | null;
-  readonly current_step?: string | null;
-  readonly progress?: {
-    total_steps: number;
-    completed_steps: number;
-    running_steps: number;
-    failed_steps: number;
-  };
-  readonly completed_steps?: readonly string[];
-  readonly failed_steps?: readonly string[];
-  readonly error?: string | null;
-  readonly started_at?: string | null;
-  readonly completed_at?: string | null;
-  readonly duration_seconds?: number;
-  readonly [key: string]: unknown;
-}
+export type ExecutionStatusView = wire.StatusView;
 
-/** One event of `GET /api/executions/{id}/events`. */
+/**
+ * One event of `GET /api/executions/{id}/events` as the CLI reads it: wire.EventView narrowed to
+ * named step events (the CLI's progress and step trees also read engine events of `noetl run`,
+ * which share these fields).
+ */
 export interface EventView {
   readonly event_id: string;
   readonly execution_id?: string;
