@@ -133,6 +133,10 @@ export interface ExecutionInit {
   readonly catalogId?: string;
   readonly parentExecutionId?: string;
   readonly path?: string;
+  /**
+   * Kept in the row when given. The server leaves it out: the workload is on the execution's
+   * `playbook_started` event, where `ExecutionStore.get` reads it when the row has none.
+   */
   readonly workload?: JsonValue;
   /** `dedup.key` / `Idempotency-Key` of the execute request. */
   readonly idempotencyKey?: string;

@@ -124,6 +124,34 @@ export function eventContract(get: () => StoreFixture): void {
       expect(await store.executions.get(executionId)).toBeUndefined();
     });
 
+    it('reads the workload from playbook_started when the execution row has none', async () => {
+      const { store } = get();
+      const executionId = ids.next();
+      const path = `tests/workload-once/${executionId}`;
+      const workload = { items: [{ id: 1, name: "it's" }, { id: 2 }], n: 9007199254740993n.toString() };
+      // what the server writes: the workload once, in the start event's context
+      await store.events.append({
+        execution: { executionId, path },
+        events: [
+          event(executionId, 'playbook_started', {
+            nodeName: 'playbook',
+            nodeType: 'execution',
+            context: { execution_id: executionId, path, workload },
+          }),
+          event(executionId, 'step.enter', { context: { step: 'start' } }),
+        ],
+      });
+      expect((await store.executions.get(executionId))?.workload).toEqual(workload);
+      expect((await store.executions.list({ path })).map((x) => x.workload)).toEqual([workload]);
+      expect((await store.executions.page({ limit: 5, pathPrefix: path })).executions).toMatchObject([
+        { executionId, workload },
+      ]);
+      // neither in the row nor in an event: none
+      const bare = ids.next();
+      await store.events.append({ execution: { executionId: bare }, events: [event(bare, 'step.enter')] });
+      expect((await store.executions.get(bare))?.workload).toBeNull();
+    });
+
     it('projects executions: status only from terminal events, the first one wins', async () => {
       const { store } = get();
       const { executionId, catalogId } = await startExecution(store, { path: 'tests/projection' });

@@ -57,8 +57,12 @@ suite('a nats subscription through a server crash', () => {
   const executions = async (): Promise<{ key: string; n: string | null }[]> =>
     withPg(async (c) => {
       const r = await c.query(
-        `SELECT idempotency_key AS key, workload->>'n' AS n FROM ${cluster.schema}.execution
-         WHERE idempotency_key LIKE 'nats:%' OR idempotency_key LIKE 'subscription:%'`,
+        // the workload is on each execution's playbook_started event
+        `SELECT x.idempotency_key AS key, e.context->'workload'->>'n' AS n
+         FROM ${cluster.schema}.execution x
+         LEFT JOIN ${cluster.schema}.event e
+           ON e.execution_id = x.execution_id AND e.event_type = 'playbook_started'
+         WHERE x.idempotency_key LIKE 'nats:%' OR x.idempotency_key LIKE 'subscription:%'`,
       );
       return r.rows as { key: string; n: string | null }[];
     });

@@ -1,8 +1,8 @@
 /**
  * A parallel loop with many items and no `max_in_flight` (issue 10, item 11): the server issues
  * the default number of iterations at a time, not all of them, answers health while the loop
- * runs, and completes it; on the embedded store and on PostgreSQL. Speed is measured by
- * bench/loop.mjs, not here.
+ * runs, and completes it, the workload stored once; on the embedded store and on PostgreSQL.
+ * Speed is measured by bench/loop.mjs, not here.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,7 +54,7 @@ async function eventsOf(server: RunningServer, id: string, types: string): Promi
   }
 }
 
-async function runBigLoop(server: RunningServer): Promise<void> {
+async function runBigLoop(server: RunningServer, schema = 'noetl'): Promise<void> {
   await server.register(PLAYBOOK);
   const items = Array.from({ length: ITEMS }, (_, i) => ({ id: i, name: `item-${i}` }));
 
@@ -101,6 +101,17 @@ async function runBigLoop(server: RunningServer): Promise<void> {
   expect(maxInFlight).toBe(DEFAULT_MAX_IN_FLIGHT);
   expect(events.filter((e) => e.event_type === 'command.issued')).toHaveLength(ITEMS);
   expect(events.filter((e) => e.event_type === 'command.completed')).toHaveLength(ITEMS);
+
+  // The workload is written once, in playbook_started; the execution's read route finds it there.
+  const copies = await server.handle.store.query(
+    `SELECT (SELECT count(*) FROM ${schema}.event WHERE execution_id = $1::bigint AND context ? 'workload')::int AS events,
+       (SELECT count(workload) FROM ${schema}.execution WHERE execution_id = $1::bigint)::int AS rows`,
+    [id],
+  );
+  expect(copies.rows).toEqual([{ events: 1, rows: 0 }]);
+  const detail = await server.get<{ workload: unknown }>(`/api/executions/${id}?page_size=1`);
+  expect(detail.status).toBe(200);
+  expect(detail.body.workload).toEqual({ items });
 }
 
 describe('a parallel loop of many items without max_in_flight', () => {
@@ -123,7 +134,7 @@ describe('a parallel loop of many items without max_in_flight', () => {
       NOETL_EMBEDDED_WORKERS: '8',
     });
     try {
-      await runBigLoop(server);
+      await runBigLoop(server, schema);
     } finally {
       await server.stop();
     }

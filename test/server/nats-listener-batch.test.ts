@@ -131,8 +131,11 @@ describe('a nats subscription dispatching through batch execute', () => {
     expect(calls.reduce((a, b) => a + b, 0)).toBe(TOTAL + 1);
     expect(refusedOnce).toBe(true);
     const { rows } = await store.query(
-      `SELECT count(*)::int AS n, count(DISTINCT workload->>'n')::int AS distinct_n FROM noetl.execution
-       WHERE path = 'tests/batchsub/noop'`,
+      // the workload is on each execution's playbook_started event
+      `SELECT count(*)::int AS n, count(DISTINCT e.context->'workload'->>'n')::int AS distinct_n
+       FROM noetl.execution x
+       JOIN noetl.event e ON e.execution_id = x.execution_id AND e.event_type = 'playbook_started'
+       WHERE x.path = 'tests/batchsub/noop'`,
     );
     // the refused message started on its redelivery: one execution per message, none doubled
     expect(rows[0]).toEqual({ n: TOTAL, distinct_n: TOTAL });

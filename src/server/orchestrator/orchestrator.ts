@@ -137,7 +137,8 @@ export class Orchestrator {
 
   /**
    * What starting `req` writes, decided in memory: its catalog entry (read by `resolve`, once
-   * per playbook in a batch), workload, pool and the first decision.
+   * per playbook in a batch), pool and the first decision. The workload is written once, in the
+   * decision's `playbook_started` (the execution row reads it from there, not a copy of its own).
    */
   private async prepare(
     tx: StoreTx,
@@ -177,7 +178,7 @@ export class Orchestrator {
       },
       this.engine,
     );
-    return { executionId, entry, workload, pool, state, decision };
+    return { executionId, entry, pool, state, decision };
   }
 
   /** `POST /api/execute`: `playbook_started`, `step.enter`, `command.issued` and the command rows in one transaction. */
@@ -199,13 +200,12 @@ export class Orchestrator {
           };
         }
       }
-      const { executionId, entry, workload, pool, state, decision } = await this.prepare(tx, req);
+      const { executionId, entry, pool, state, decision } = await this.prepare(tx, req);
       const appended = await tx.events.append({
         execution: {
           executionId,
           catalogId: entry.catalogId,
           path: entry.path,
-          workload: workload as never,
           ...(req.parentExecutionId !== undefined ? { parentExecutionId: req.parentExecutionId } : {}),
           ...(req.dedupKey !== undefined ? { idempotencyKey: req.dedupKey } : {}),
         },
@@ -286,11 +286,10 @@ export class Orchestrator {
       }
       if (started.length > 0) {
         await tx.events.append({
-          executions: started.map(({ executionId, entry, workload, req }) => ({
+          executions: started.map(({ executionId, entry, req }) => ({
             executionId,
             catalogId: entry.catalogId,
             path: entry.path,
-            workload: workload as never,
             ...(req.parentExecutionId !== undefined ? { parentExecutionId: req.parentExecutionId } : {}),
             ...(req.dedupKey !== undefined ? { idempotencyKey: req.dedupKey } : {}),
           })),
@@ -568,7 +567,6 @@ export class Orchestrator {
           executionId: newId,
           catalogId: prev.catalogId,
           path: prev.path,
-          workload: workload as never,
         },
         events: decision.events.map((e) => toEventInput(e)),
         commands: decision.commands.map(toCommandInput),

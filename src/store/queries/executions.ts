@@ -3,7 +3,18 @@
 const OVERVIEW_COLUMNS = `execution_id, catalog_id, parent_execution_id, path, status,
   last_event_type, last_node_name, last_event_id, event_count, start_time, end_time, error,
   idempotency_key, updated_at`;
-const EXECUTION_COLUMNS = `${OVERVIEW_COLUMNS}, workload`;
+/**
+ * The workload is stored once, on the execution's `playbook_started` event (`context.workload`,
+ * what a replay reads); the row's own column, read first, holds one only when the execution's
+ * start gave it (the server's did before 2026-12-06; a 3.4 MB workload was then encoded,
+ * written and synced twice, issue 10 item 11).
+ */
+const WORKLOAD = `COALESCE(workload, (
+    SELECT e.context->'workload' FROM {{schema}}.event e
+    WHERE e.execution_id = {{schema}}.execution.execution_id
+      AND e.event_type IN ('playbook_started', 'playbook.initialized', 'workflow.initialized')
+    ORDER BY e.event_id LIMIT 1)) AS workload`;
+const EXECUTION_COLUMNS = `${OVERVIEW_COLUMNS}, ${WORKLOAD}`;
 
 export const EXECUTION_SQL = {
   get: `SELECT ${EXECUTION_COLUMNS} FROM {{schema}}.execution WHERE execution_id = $1::bigint`,
