@@ -37,3 +37,4 @@ export {
 } from './command.js';
 export { toIterable } from './loop-items.js';
 export { graphOf, type PlaybookGraph } from './graph.js';
+export { outcomeEvents, type OutcomeEvent, type ToolOutcome } from './outcome.js';

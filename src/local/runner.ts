@@ -7,6 +7,7 @@ import {
   commandEvent,
   decide,
   effectiveWorkload,
+  outcomeEvents,
   startExecution,
   type Command,
   type EngineDeps,
@@ -242,7 +243,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
 
   const eventInput = (
     command: Command,
-    payload: Record<string, unknown>,
+    payload: Readonly<Record<string, unknown>>,
     extra: { error?: string } = {},
   ) => ({
     executionId,
@@ -284,32 +285,14 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       };
     }
     if (state.status !== 'RUNNING') return;
-    let trigger: ExecutionEvent;
-    if (result.status === 'success') {
-      fold(
-        commandEvent(
-          'call.done',
-          eventInput(command, { call_index: 0, result: { status: 'success', context: result } }),
-        ),
-      );
-      trigger = commandEvent('command.completed', eventInput(command, { status: 'COMPLETED' }));
-    } else {
-      const message = result.error?.message ?? 'tool failed';
-      fold(
-        commandEvent(
-          'call.error',
-          eventInput(
-            command,
-            { call_index: 0, error: result.error ?? null, result: { status: 'error', context: result } },
-            { error: message },
-          ),
-        ),
-      );
-      trigger = commandEvent(
-        'command.failed',
-        eventInput(command, { error: result.error ?? { message } }, { error: message }),
-      );
-    }
+    const [call, end] = outcomeEvents(result).map((o) =>
+      commandEvent(
+        o.event_type,
+        eventInput(command, o.payload, o.error === undefined ? {} : { error: o.error }),
+      ),
+    ) as [ExecutionEvent, ExecutionEvent];
+    fold(call);
+    const trigger = end;
     fold(trigger);
     const next = decide(state, trigger, deps);
     record(next.events);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CommandBus, CommandNotification, Delivery, Subscription } from '../bus/index.js';
 import { normalizeTool, type KeychainEntry } from '../dsl/index.js';
+import { outcomeEvents, type ToolOutcome } from '../engine/index.js';
 import {
   errorMessage,
   isNoetlError,
@@ -358,7 +359,7 @@ export class Worker {
     const log = o.logger.child({ execution_id: n.execution_id, step, command_id: n.command_id });
     const secrets = new SecretRegistry();
     const span = toolSpans.get(n);
-    const event = (type: string, payload: Record<string, unknown>): PostedEvent => {
+    const event = (type: string, payload: Readonly<Record<string, unknown>>): PostedEvent => {
       const redacted = redactSecretValues({ command_id: n.command_id, ...payload }, secrets);
       // NUL and lone surrogates cannot be stored: replaced here, so the result is never refused.
       const storable = storableValue(redacted);
@@ -418,20 +419,9 @@ export class Worker {
       await this.withRetry('release', () => o.client.release(n.event_id, o.workerId));
       return;
     }
-    let events: PostedEvent[] =
-      result.status === 'success'
-        ? [
-            event('call.done', { call_index: 0, result: { status: 'success', context: result } }),
-            event('command.completed', { status: 'COMPLETED' }),
-          ]
-        : [
-            event('call.error', {
-              call_index: 0,
-              error: result.error ?? null,
-              result: { status: 'error', context: result },
-            }),
-            event('command.failed', { error: result.error ?? { message: 'tool failed' } }),
-          ];
+    const posted = (outcome: ToolOutcome): PostedEvent[] =>
+      outcomeEvents(outcome).map((o) => event(o.event_type, o.payload));
+    let events = posted(result);
     // A result the server would refuse (413) is not sent: the step fails with its size.
     const limit = o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     const bytes = Buffer.byteLength(
@@ -447,14 +437,7 @@ export class Worker {
         details: { bytes, limit },
       };
       log.error({ bytes, limit }, 'result too large to report; the step fails');
-      events = [
-        event('call.error', {
-          call_index: 0,
-          error,
-          result: { status: 'error', context: { status: 'error', error, duration_ms: result.duration_ms } },
-        }),
-        event('command.failed', { error }),
-      ];
+      events = posted({ status: 'error', error, duration_ms: result.duration_ms } as ToolOutcome);
     }
     if (result.status !== 'success' || tooLarge)
       span?.setError(result.error?.message ?? (tooLarge ? 'RESULT_TOO_LARGE' : 'tool failed'));
