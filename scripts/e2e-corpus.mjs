@@ -143,16 +143,21 @@ function loopCalls(doc) {
 /**
  * Child fixture -> the fixture that runs it from a loop. Only loop calls count: a suite runner
  * (master_regression_test) calls many standalone fixtures once each, and those stay fixtures.
+ * A sub-playbook no fixture calls any more, whose description names its parent ("Called by
+ * test_pft_flow.yaml"), is that file's child too: it reads the tables that parent makes.
  */
 function parentsOf(dir) {
   const byPath = new Map();
   const calls = [];
+  const named = [];
   for (const file of walk(dir)) {
     const doc = readDoc(file);
     if (String(doc.kind ?? '').toLowerCase() !== 'playbook') continue;
     const rel = relative(dirname(dir), file);
     if (doc.metadata?.path) byPath.set(doc.metadata.path, rel);
     calls.push([rel, loopCalls(doc)]);
+    const by = /\bCalled by ([\w./-]+\.ya?ml)\b/.exec(String(doc.metadata?.description ?? ''))?.[1];
+    if (by) named.push([rel, join(dirname(rel), by)]);
   }
   const parent = new Map();
   for (const [rel, paths] of calls)
@@ -160,6 +165,8 @@ function parentsOf(dir) {
       const child = byPath.get(p);
       if (child && child !== rel && !parent.has(child)) parent.set(child, rel);
     }
+  const files = new Set(calls.map(([rel]) => rel));
+  for (const [rel, by] of named) if (!parent.has(rel) && files.has(by) && by !== rel) parent.set(rel, by);
   return parent;
 }
 
@@ -175,7 +182,7 @@ function childRuns(node, path, found = []) {
 
 /** A child's outcome and note, from its parent's run. */
 function childOutcome(child, parent) {
-  const name = parent.fixture.replace(/^fixtures\//, '');
+  const name = parent.fixture.replace(/^fixtures\/(playbooks\/)?/, '');
   if (parent.outcome === 'EXEMPT') return ['EXEMPT', `child of ${name}, exempt: ${parent.note}`];
   const runs = childRuns(parent.out?.step_results ?? {}, child.path);
   const failed = runs.find((r) => r.status !== 'COMPLETED');
