@@ -124,4 +124,6 @@ export interface CommandBus {
   ): Promise<Subscription>;
   /** Stops every subscription (grace as given) and releases connections and timers. Idempotent. */
   close(options?: StopOptions): Promise<void>;
+  /** Whether the bus can publish now (false once closed, or while its connection is down for good). */
+  readonly connected: boolean;
 }

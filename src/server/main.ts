@@ -121,8 +121,7 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
       ...(metrics ? { metrics } : {}),
       bus: {
         kind,
-        status: () =>
-          kind === 'memory' ? 'connected' : (bus as NatsBus).isClosed ? 'disconnected' : 'connected',
+        status: () => (bus.connected ? 'connected' : 'disconnected'),
       },
       plugins: [
         orchestrationRoutes({ orchestrator, store }),
@@ -154,14 +153,16 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
     const address = await app.listen({ host: config.host, port: config.port });
     const port = Number(new URL(address).port);
     const url = listenUrl(port);
-    if (config.port === 0 || kind === 'memory') serverUrl = url;
+    // in-process workers reach this very server; remote ones use the public URL
+    if (config.port === 0 || !bus.capabilities.crossProcess) serverUrl = url;
     const sweeper = new Sweeper(orchestrator, logger, {
       intervalMs: 2_000,
       unpublishedAfterMs: 3_000,
       unclaimedAfterMs: 60_000,
       workerOfflineAfterMs: config.runtimeOfflineSeconds * 1000,
     });
-    if (kind === 'memory') {
+    if (!bus.capabilities.durable) {
+      // notifications did not survive the previous process: re-publish what it left
       const recovered = await sweeper.recoverEmbedded();
       if (recovered.released + recovered.published > 0)
         logger.info(recovered, 'recovered commands of the previous process');
@@ -191,7 +192,7 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
     cleanup.unshift(() => natsListeners.stop());
     cleanup.unshift(() => runtimeSweeper.stop());
     cleanup.unshift(() => orchestrator.flushPublished());
-    if (kind === 'memory' && config.embeddedWorkers > 0) {
+    if (!bus.capabilities.crossProcess && config.embeddedWorkers > 0) {
       const workerId = `embedded-${hostname()}-${process.pid}`;
       const worker = new Worker({
         workerId,

@@ -86,6 +86,13 @@ export function busContract(name: string, makeHarness: () => Promise<BusHarness>
       return { sub, got, errors };
     }
 
+    it('says it is connected until closed', async () => {
+      const bus = await open();
+      expect(bus.connected).toBe(true);
+      await bus.close();
+      expect(bus.connected).toBe(false);
+    });
+
     it('declares its capabilities', async () => {
       const bus = await open();
       expect(typeof bus.capabilities.durable).toBe('boolean');

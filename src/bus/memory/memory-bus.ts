@@ -70,6 +70,10 @@ export class MemoryBus implements CommandBus {
     return this.timers.size;
   }
 
+  get connected(): boolean {
+    return !this.closed;
+  }
+
   get closed(): boolean {
     return this.closing !== undefined;
   }

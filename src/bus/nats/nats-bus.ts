@@ -81,6 +81,10 @@ export class NatsBus implements CommandBus {
     }
   }
 
+  get connected(): boolean {
+    return !this.nc.isClosed();
+  }
+
   get isClosed(): boolean {
     return this.nc.isClosed();
   }
