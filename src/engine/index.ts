@@ -10,7 +10,6 @@ export {
   type StepStatus,
   type StepError,
   type LoopRun,
-  type CommandRecord,
 } from './state.js';
 export {
   startExecution,

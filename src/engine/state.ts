@@ -63,7 +63,7 @@ export interface StepState {
   contextUpdates?: Readonly<Record<string, unknown>>;
 }
 
-export interface CommandRecord {
+export interface CommandState {
   readonly commandId: string;
   readonly eventId: string;
   readonly step: string;
@@ -99,7 +99,7 @@ export interface ExecutionState {
   status: ExecutionStatus;
   error?: string;
   readonly steps: Map<string, StepState>;
-  readonly commands: Map<string, CommandRecord>;
+  readonly commands: Map<string, CommandState>;
   /** Number of steps in a running status. */
   running: number;
   /** Failed steps whose failure no error arc handled. */
@@ -232,7 +232,7 @@ function foldCursorEnd(
   state: ExecutionState,
   s: StepState,
   loop: LoopRun,
-  record: CommandRecord,
+  record: CommandState,
   event: ExecutionEvent,
   error: StepError | undefined,
 ): void {
@@ -348,7 +348,7 @@ export function applyEvent(state: ExecutionState, event: ExecutionEvent): void {
       const s = stepState(state, event.node_name);
       const idx = event.meta?.['iteration_index'];
       const cursor = s.loop?.cursor ? cursorMetaOf(event.meta) : undefined;
-      const record: CommandRecord = {
+      const record: CommandState = {
         commandId,
         eventId: event.event_id,
         step: event.node_name,

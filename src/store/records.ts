@@ -1,3 +1,4 @@
+import type { ExecutionStatus } from '../engine/index.js';
 import type { JsonObject, JsonValue } from '../shared/index.js';
 
 /**
@@ -15,8 +16,14 @@ export const COMMAND_STATUSES = [
 ] as const;
 export type CommandStatus = (typeof COMMAND_STATUSES)[number];
 
-export const EXECUTION_STATUSES = ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
-export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+/** The engine's execution status, as the `execution` table stores it. */
+export type { ExecutionStatus } from '../engine/index.js';
+export const EXECUTION_STATUSES = [
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+] as const satisfies readonly ExecutionStatus[];
 
 export const VAR_TYPES = ['user_defined', 'step_result', 'computed', 'iterator_state'] as const;
 export type VarType = (typeof VAR_TYPES)[number];
