@@ -78,6 +78,11 @@ const EXEMPT = [
     'a user that only a live Auth0 login (auth0_login) creates',
   ],
   [
+    // frame_heartbeat_regression checks the frame leases and heartbeats NoETL's server records
+    /\b(FROM|JOIN)\s+noetl\.(frame|stage|event)\b/i,
+    "NoETL's own runtime tables (noetl.frame, noetl.stage, noetl.event)",
+  ],
+  [
     /^\s*(import|from)\s+(psycopg2?|noetl)\b/m,
     'a Python package this machine does not have (psycopg, or NoETL itself)',
   ],
