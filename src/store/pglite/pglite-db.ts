@@ -17,6 +17,26 @@ function wrap(error: unknown): unknown {
 
 type Queryable = Pick<Transaction, 'query' | 'exec'>;
 
+/** Characters of text parameters past which a statement yields to pending I/O first. */
+export const BIG_STATEMENT_CHARS = 256 * 1024;
+
+/**
+ * Resolves after the event loop has polled for I/O once. PGlite runs a statement on this thread,
+ * blocking it until done: before a big one (an execute's 3.4 MB workload takes most of a second)
+ * the requests that came meanwhile are let in, so health answers in between (from its recent
+ * ping: the session is busy). Two turns of `setImmediate`: from an I/O callback the first runs
+ * before the next poll, the second after it.
+ */
+function pollOnce(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
+function textChars(params: readonly unknown[]): number {
+  let n = 0;
+  for (const p of params) if (typeof p === 'string') n += p.length;
+  return n;
+}
+
 async function run<R extends DbRow>(
   on: Queryable,
   text: string,
@@ -24,6 +44,7 @@ async function run<R extends DbRow>(
   statements: PreparedStatements,
   inTx: boolean,
 ): Promise<DbResult<R>> {
+  if (textChars(params) > BIG_STATEMENT_CHARS) await pollOnce();
   try {
     const prepared = params.length > 0 ? await statements.run(on, text, params, inTx) : undefined;
     return toResult<R>(prepared ?? (await on.query(text, [...params])));

@@ -1,4 +1,6 @@
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIG_STATEMENT_CHARS } from './pglite-db.js';
 import { PgliteStore } from './pglite-store.js';
 
 let store: PgliteStore;
@@ -62,4 +64,45 @@ describe('PGlite health while a transaction holds the session', () => {
     // the ping sent meanwhile answered once the session was free; so do the next ones
     expect((await store.health()).ok).toBe(true);
   }, 30_000);
+});
+
+describe('a big statement on PGlite', () => {
+  it('lets the I/O that came meanwhile in before it blocks the thread', async () => {
+    // A request read off a socket starts the statement (as an execute does), while a second
+    // request (a health probe, say) is already waiting in the socket's buffer.
+    const order: string[] = [];
+    let bothDone!: () => void;
+    const both = new Promise<void>((resolve) => (bothDone = resolve));
+    const note = (what: string) => {
+      order.push(what);
+      if (order.length === 2) bothDone();
+    };
+    const big = 'x'.repeat(BIG_STATEMENT_CHARS + 1);
+    let statement: Promise<unknown> | undefined;
+    let client: Socket | undefined;
+    const server = createServer((socket) => {
+      socket.on('data', (chunk) => {
+        if (statement !== undefined) return note(`read ${String(chunk)}`);
+        client?.write('probe'); // in the socket buffer before the statement starts
+        statement = store.query('SELECT length($1::text) AS n', [big]).then((r) => {
+          note('statement');
+          return r;
+        });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      client = connect(port, '127.0.0.1');
+      await new Promise((resolve) => client?.once('connect', resolve));
+      client.write('execute');
+      await both;
+      expect(await statement).toMatchObject({ rows: [{ n: big.length }] });
+      // before: the statement ran first, the probe was read after it
+      expect(order).toEqual(['read probe', 'statement']);
+    } finally {
+      client?.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });

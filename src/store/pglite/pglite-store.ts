@@ -65,7 +65,7 @@ export class PgliteStore extends SqlStore {
     const recent = last !== undefined && last.result.ok && performance.now() - last.at < BUSY_HEALTH_MS;
     const result = busy && recent ? last.result : await ping;
     if (!result.ok || this.dataDir === undefined) return result;
-    const shortage = await storageShortage(this.dataDir);
+    const shortage = storageShortage(this.dataDir);
     return shortage === undefined ? result : { ...result, ok: false, error: shortage };
   }
 
