@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PgliteStore, openStore } from '../../src/store/index.js';
+import { migratedPgliteDataDir } from '../helpers/pglite-template.js';
 import { storeContract } from './store.contract.js';
 
 const dirs: string[] = [];
@@ -16,7 +17,10 @@ afterAll(async () => {
 });
 
 storeContract('pglite', async () => {
-  const store = await openStore({ dataDir: join(await tempDir(), 'data') });
+  // a copy of a migrated cluster: the fresh-cluster path is the adapter tests' below
+  const dataDir = join(await tempDir(), 'data');
+  await migratedPgliteDataDir(dataDir);
+  const store = await openStore({ dataDir });
   return { store, dispose: () => store.close() };
 });
 
