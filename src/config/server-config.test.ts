@@ -2,14 +2,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NATS_DEFAULTS } from '../bus/index.js';
-import {
-  ENV_VARS,
-  describeServerConfig,
-  envVarsHelp,
-  loadServerConfig,
-  loadWorkerConfig,
-  parseConfigText,
-} from './index.js';
+import { parseConfigText } from './config-file.js';
+import { ENV_VARS, envVarsHelp, loadServerConfig, loadWorkerConfig } from './index.js';
+import { describeServerConfig } from './server-config.js';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 

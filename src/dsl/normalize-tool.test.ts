@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../shared/index.js';
-import {
-  normalizeTool,
-  parsePlaybook,
-  rawToolConfig,
-  type Diagnostic,
-  type Step,
-  type ToolSpec,
-} from './index.js';
+import { normalizeTool, parsePlaybook, type Diagnostic, type Step, type ToolSpec } from './index.js';
+import { rawToolConfig } from './normalize-tool.js';
 
 function stepOf(tool: string, extra = ''): { step: Step | undefined; diagnostics: readonly Diagnostic[] } {
   const text = `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: {name: t}\n${extra}workflow:\n  - step: start\n    tool:\n${tool}`;

@@ -1,2 +1,2 @@
-export { Worker, type WorkerOptions, type WorkerState } from './worker.js';
-export { formatDestination, isPretty, prettyLogLine, type LogFormat } from './log-format.js';
+export { Worker } from './worker.js';
+export { formatDestination, type LogFormat } from './log-format.js';
