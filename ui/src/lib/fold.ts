@@ -30,6 +30,8 @@ export interface StepState {
   iterationsDone: number;
   /** Highest attempt number seen (retries = attempts - 1). */
   attempts: number;
+  /** A cursor loop (commands carry `meta.cursor`): only its drain `step.exit` or a failure ends it. */
+  cursor: boolean;
   commands: Attempt[];
   events: WireEvent[];
   /** Execution ids of sub-playbooks this step started. */
@@ -107,6 +109,7 @@ function step(state: ExecutionState, name: string): StepState {
       enteredAt: null,
       endedAt: null,
       iterationsExpected: null,
+      cursor: false,
       iterationsDone: 0,
       attempts: 0,
       commands: [],
@@ -200,6 +203,7 @@ export function applyEvent(state: ExecutionState, ev: WireEvent, seen: Set<strin
       const meta = isObj(ev.meta) ? ev.meta : {};
       const attempt = num(meta['attempt']) ?? 1;
       s.attempts = Math.max(s.attempts, attempt);
+      if (meta['cursor'] !== undefined) s.cursor = true;
       const ctx = isObj(ev.context) ? ev.context : {};
       const iteration = isObj(ctx['args']) ? num(ctx['args']['_index']) : null;
       const entry: Attempt = {
@@ -258,7 +262,13 @@ export function applyEvent(state: ExecutionState, ev: WireEvent, seen: Set<strin
         cmd.endedAt = ev.created_at;
         if (failed && !cmd.error) cmd.error = ev.error;
       }
-      if (s.iterationsExpected !== null) {
+      if (s.cursor) {
+        // each claim and row is a command; the loop ends with its drain step.exit
+        if (failed) {
+          s.status = 'failed';
+          s.endedAt = ev.created_at;
+        }
+      } else if (s.iterationsExpected !== null) {
         s.iterationsDone = new Set(
           s.commands
             .filter((c) => c.status === 'completed' || c.status === 'failed')
