@@ -1,5 +1,5 @@
 /**
- * Issue 12 part 1: the embedded control plane is killed (SIGKILL) at random, seeded points of
+ * Issue 12 part 1: the control plane (embedded store, then PostgreSQL) is killed (SIGKILL) at random, seeded points of
  * executions with fan-out, fan-in (one branch skipped), a parallel loop with `max_in_flight`
  * and a sequential loop, and started again; every execution ends with the outcome and the step
  * results of an uninterrupted run. Runs the built server (`npm run build` first) as users do.
@@ -11,16 +11,24 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 
 const MAIN = fileURLToPath(new URL('../../dist/server/main.js', import.meta.url));
 const SEED = Number(process.env['NOETL_RESTART_SEED'] ?? 20261206);
+const DATABASE_URL = process.env['NOETL_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const homes: string[] = [];
+const schemas: string[] = [];
 const children = new Set<ChildProcess>();
 
-afterAll(() => {
+afterAll(async () => {
   for (const c of children) c.kill('SIGKILL');
   for (const h of homes) rmSync(h, { recursive: true, force: true });
+  if (schemas.length === 0) return;
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  await client.end();
 });
 
 /** mulberry32: a small seeded generator, so a failing run can be repeated. */
@@ -46,9 +54,9 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startProcess(home: string, port: number): Promise<ChildProcess> {
+async function startProcess(home: string, port: number, env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, [MAIN, '--host', '127.0.0.1', '--port', String(port)], {
-    env: { ...process.env, NOETL_HOME: home, NOETL_LOG_LEVEL: 'error', NOETL_EMBEDDED_WORKERS: '4' },
+    env: { ...process.env, NOETL_HOME: home, NOETL_LOG_LEVEL: 'error', NOETL_EMBEDDED_WORKERS: '4', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.add(child);
@@ -174,12 +182,12 @@ const execute = async (port: number, label: string): Promise<string> =>
     })
   ).execution_id;
 
-it('killed at random points and restarted, every execution ends as an uninterrupted run does', async () => {
+async function scenario(env: Record<string, string>): Promise<void> {
   const rand = random(SEED);
   const home = mkdtempSync(join(tmpdir(), 'noetl-restart-random-'));
   homes.push(home);
   const port = await freePort();
-  let child = await startProcess(home, port);
+  let child = await startProcess(home, port, env);
   await api(port, 'POST', '/api/catalog/register', { content: PLAYBOOK });
   // The uninterrupted run, and how long it takes: kill points fall inside it. Timed on a second
   // batch: the first also starts the server's warm python interpreters, which the batch under
@@ -213,7 +221,7 @@ it('killed at random points and restarted, every execution ends as an uninterrup
     await new Promise((r) => setTimeout(r, at));
     for (const id of ids) if ((await outcome(port, id)) === undefined) midRun++;
     await kill(child);
-    child = await startProcess(home, port);
+    child = await startProcess(home, port, env);
   }
   // A kill that found every execution ended would test nothing.
   expect(midRun, `seed ${SEED}`).toBeGreaterThan(0);
@@ -227,4 +235,18 @@ it('killed at random points and restarted, every execution ends as an uninterrup
     });
   }
   await kill(child);
+}
+
+it('killed at random points and restarted (embedded store), every execution ends as an uninterrupted run does', async () => {
+  await scenario({});
+}, 90_000);
+
+it('killed at random points and restarted (PostgreSQL), every execution ends as an uninterrupted run does', async () => {
+  const schema = `noetl_restart_random_${process.pid}_${Date.now()}`;
+  schemas.push(schema);
+  await scenario({
+    NOETL_DATABASE_URL: DATABASE_URL,
+    NOETL_SCHEMA: schema,
+    NOETL_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+  });
 }, 90_000);
