@@ -56,6 +56,36 @@ const cli = join(repoRoot, 'bin', 'noetl');
 const timeoutMs = Number(opts.timeout) * 1000;
 
 // ---- exemptions, read from the file ---------------------------------------------------------
+/**
+ * Fixtures whose expected outcome NoETL's current runtime does not give either, found by reading
+ * NoETL's sources (noetl/worker, noetl/tools, noetl/server): a differing outcome of these is
+ * reported as "fails upstream too" with the reason, not counted as ours.
+ */
+const UPSTREAM_FAILS = [
+  [
+    /http_iterator_save_postgres|http_to_postgres_direct|loop_with_pagination|parallel_distributed_claim_regression\/|kind_playbook_lease_expiry\//,
+    "reads `<step>.command_0`: NoETL's postgres tool returns only the last statement as {columns, rows, row_count} since March 2026, as we do",
+  ],
+  [
+    /kind_playbook_lease_expiry_worker|parallel_distributed_claim_regression_worker/,
+    'a child whose parent reads `<step>.command_0` (see the parent), so it gets no batch to run, as on NoETL',
+  ],
+  [/root_scripts\/test_script_loading/, "reads `{{ result }}`, which NoETL's render context does not have"],
+  [
+    /examples\/weather_loop/,
+    "rules read `output.data.current_weather`; NoETL's http result puts the body at `output.data.data`",
+  ],
+  [/reference_chain_loop_stress/, "reads `stats.total`, the loop summary of NoETL's retired Python engine"],
+  [
+    /test_pipeline_error_handling/,
+    "its `output.error.kind == 'auth'` rule says `do: fail`; NoETL's Python runtime fails the run too",
+  ],
+  [
+    /retry_test\/python_retry_exception/,
+    'each attempt fails 70% of the time at random: about 17% of runs fail in NoETL too (attempts: 5)',
+  ],
+];
+
 const EXEMPT = [
   [
     /\bgs:\/\/|\bs3:\/\/|kind:\s*(gcs|s3|bigquery|snowflake)\b|\bbigquery\b|snowflake|gcs_hmac|google_oauth|gcp_auth|sf_auth|workload_identity|googleapis\.com|run\.app\b/i,
@@ -517,13 +547,20 @@ async function main() {
   const verdict = (f) => {
     if (f.outcome === 'EXEMPT') return 'exempt';
     if (f.kind === 'subscription') return f.outcome === 'VALID' ? 'as expected' : 'differs';
-    return f.outcome === f.expected.status ? 'as expected' : 'differs';
+    if (f.outcome === f.expected.status) return 'as expected';
+    const upstream = UPSTREAM_FAILS.find(([re]) => re.test(f.fixture));
+    if (upstream) {
+      f.note = `fails upstream too: ${upstream[1]}`;
+      return 'fails upstream too';
+    }
+    return 'differs';
   };
   for (const f of fixtures) f.verdict = verdict(f);
   const count = (v) => fixtures.filter((f) => f.verdict === v).length;
   const summary = {
     fixtures: fixtures.length,
     as_expected: count('as expected'),
+    upstream_fails: count('fails upstream too'),
     differs: count('differs'),
     exempt: count('exempt'),
   };
@@ -538,7 +575,7 @@ async function main() {
     const cell = (t) => String(t ?? '').replace(/\|/g, '\\|');
     const ran = fixtures.filter((f) => f.verdict !== 'exempt');
     const lines = [
-      `${summary.fixtures} fixtures: ${summary.as_expected} as expected, ${summary.differs} differ, ${summary.exempt} exempt.`,
+      `${summary.fixtures} fixtures: ${summary.as_expected} as expected, ${summary.upstream_fails} fail on NoETL's runtime too, ${summary.differs} differ, ${summary.exempt} exempt.`,
       '',
       '| fixture | run with | expected | outcome | note |',
       '|---|---|---|---|---|',
