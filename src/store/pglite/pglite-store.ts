@@ -41,7 +41,7 @@ async function startParams(options: PgliteStoreOptions, durable: boolean): Promi
  * statement or transaction at a time, so a ping sent meanwhile waits for it: an execute with a
  * 3.4 MB workload holds the session for most of a second, longer on a loaded machine.
  */
-export const BUSY_HEALTH_MS = 10_000;
+const BUSY_HEALTH_MS = 10_000;
 
 /** The embedded store: PostgreSQL compiled to WASM, one process, data on local disk. */
 export class PgliteStore extends SqlStore {
