@@ -1,3 +1,4 @@
+import type { wire } from '../../../src/shared/index.js';
 import { api, get, query } from './client.js';
 
 // The keychain cache (docs/api.md): tokens and secrets resolved for a catalog entry, scoped
@@ -5,20 +6,7 @@ import { api, get, query } from './client.js';
 
 export type KeychainScope = 'global' | 'local' | 'shared';
 
-export interface KeychainEntry {
-  keychain_name: string;
-  cache_key: string;
-  scope_type: KeychainScope;
-  credential_type: string;
-  cache_type: string;
-  execution_id: string | null;
-  expires_at: string;
-  expired: boolean;
-  auto_renew: boolean;
-  access_count: number;
-  accessed_at: string | null;
-  created_at: string;
-}
+export type KeychainEntry = wire.KeychainSummary;
 
 export const listKeychain = (catalogId: string, signal?: AbortSignal) =>
   get<{ catalog_id: string; entries: KeychainEntry[]; count: number }>(

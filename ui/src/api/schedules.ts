@@ -1,35 +1,11 @@
 import { api, get, post, query } from './client.js';
+import type { wire } from '../../../src/shared/index.js';
 import type { Json } from './types.js';
 
 /** A schedule as the server sends it (docs/triggers.md). */
-export interface Schedule {
-  schedule_id: string;
-  path: string;
-  version: number | null;
-  cron: string;
-  timezone: string;
-  workload: Json;
-  enabled: boolean;
-  catchup: 'skip' | 'one' | 'all';
-  catchup_limit: number;
-  overlap: 'allow' | 'skip' | 'cancel_previous';
-  description: string | null;
-  next_run_at: string | null;
-  last_run_at: string | null;
-  last_status: string | null;
-  created_at: string;
-  updated_at: string;
-  next_fire_times: string[];
-}
+export type Schedule = wire.Schedule;
 
-export interface ScheduleFire {
-  schedule_id: string;
-  fire_time: string;
-  execution_id: string | null;
-  outcome: string;
-  error: string | null;
-  created_at: string;
-}
+export type ScheduleFire = wire.ScheduleFire;
 
 export interface NewSchedule {
   path: string;
