@@ -650,3 +650,15 @@ export const BatchAnswer = object({
     ),
   ),
 });
+
+/** `PUT /api/result/{execution_id}`: where the value is kept. */
+export const ResultStored = object({
+  ref: str({ description: 'noetl://execution/<execution_id>/result/<name>/<result_id>' }),
+  store: str(),
+  scope: str(),
+  bytes: int(),
+  sha256: str(),
+});
+
+/** `GET /api/result/resolve`: the stored value itself, whatever JSON it is. */
+export const ResultValue = json({ description: 'the value as it was stored' });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { NoetlError, NotFoundError } from '../../shared/index.js';
+import { NoetlError, NotFoundError, wire } from '../../shared/index.js';
 import {
   formatResultRef,
   isResultName,
@@ -63,6 +63,7 @@ export function registerResultRoutes(app: FastifyInstance, ctx: RouteContext): v
             media_type: { type: 'string', maxLength: 128 },
           },
         },
+        response: { 200: wire.ResultStored },
       },
     },
     async (request) => {
@@ -115,6 +116,7 @@ export function registerResultRoutes(app: FastifyInstance, ctx: RouteContext): v
           required: ['ref'],
           properties: { ref: { type: 'string', minLength: 1, maxLength: 1024 } },
         },
+        response: { 200: wire.ResultValue },
       },
     },
     async (request, reply) => {
