@@ -229,6 +229,30 @@ describe.skipIf(missing !== null)('Credentials and Keychain pages in Chromium', 
     expect(gone.status).toBe(404);
     expect((await server.get(`/api/keychain/${catalogId}/api_token`)).status).toBe(200);
     expect(await remove(server, `/api/keychain/${catalogId}/api_token`)).toBe(200);
+
+    // set a global entry from the page (create), then again with a new value (edit: replace)
+    await page.getByText('Set an entry').click();
+    const form = page.getByRole('form', { name: 'Set a keychain entry' });
+    for (const [round, value] of [
+      [1, `${KC_SECRET}-1`],
+      [2, `${KC_SECRET}-2`],
+    ] as const) {
+      await form.getByLabel('Name').fill('typed_token');
+      await form.getByLabel('Type').fill('bearer');
+      await form.getByLabel('Field').fill('token');
+      await form.getByLabel('Value').fill(value);
+      await form.getByLabel('Expires in (seconds)').fill('600');
+      await form.getByRole('button', { name: 'Set' }).click();
+      await page.locator('tr[data-keychain="typed_token"]').waitFor();
+      expect(await page.locator('.status-line').innerText(), `round ${round}`).toBe(
+        'Set typed_token (global).',
+      );
+      const stored = await server.get(`/api/keychain/${catalogId}/typed_token`);
+      expect(stored.status).toBe(200);
+      expect(stored.body).toMatchObject({ status: 'found', scope_type: 'global', data: { token: value } });
+    }
+    expect(await page.locator('tr[data-keychain="typed_token"]').count()).toBe(1);
+    expect(await remove(server, `/api/keychain/${catalogId}/typed_token`)).toBe(200);
   });
 
   it('never let a secret value reach the page', async () => {

@@ -14,6 +14,20 @@ export const listKeychain = (catalogId: string, signal?: AbortSignal) =>
     signal,
   );
 
+/** What the page sets: a global entry of one catalog version, its value write-only. */
+export interface KeychainPut {
+  readonly data: Record<string, string>;
+  readonly credential_type: string;
+  readonly expires_in: number;
+}
+
+export const putKeychainEntry = (catalogId: string, name: string, body: KeychainPut) =>
+  api<{ status: string; cache_key: string; expires_at: string }>(
+    'POST',
+    `/api/keychain/${encodeURIComponent(catalogId)}/${encodeURIComponent(name)}`,
+    { ...body, scope_type: 'global' },
+  );
+
 export const deleteKeychainEntry = (catalogId: string, e: KeychainEntry) =>
   api<{ status: string; cache_key: string }>(
     'DELETE',

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { post } from '../api/client.js';
-import { deleteKeychainEntry, listKeychain, type KeychainEntry } from '../api/keychain.js';
+import { deleteKeychainEntry, listKeychain, putKeychainEntry, type KeychainEntry } from '../api/keychain.js';
 import type { CatalogEntry } from '../api/types.js';
 import { ErrorBox, Missing } from '../components/status.js';
 import { ago, fmtTime } from '../lib/format.js';
@@ -65,6 +65,36 @@ export function KeychainPage({ params }: { params: URLSearchParams }) {
   const [error, setError] = useState<unknown>(null);
   const [message, setMessage] = useState('');
   const rows = list.data ?? [];
+
+  // Set (create or replace) a global entry: the value is write-only, typed again to change it.
+  const save = async (form: HTMLFormElement) => {
+    const f = new FormData(form);
+    const text = (key: string): string => {
+      const v = f.get(key);
+      return typeof v === 'string' ? v : '';
+    };
+    const name = text('name').trim();
+    const catalogId = text('catalog_id');
+    const field = text('field').trim() || 'token';
+    const value = text('value');
+    if (!name || !catalogId || !value) {
+      setMessage('A name, a version and a value are needed.');
+      return;
+    }
+    setError(null);
+    try {
+      await putKeychainEntry(catalogId, name, {
+        data: { [field]: value },
+        credential_type: text('credential_type').trim() || 'bearer',
+        expires_in: Math.max(1, Number(text('expires_in') || 3600) || 3600),
+      });
+      form.reset();
+      setMessage(`Set ${name} (global).`);
+      list.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
 
   const remove = async (r: Row) => {
     const where =
@@ -179,6 +209,44 @@ export function KeychainPage({ params }: { params: URLSearchParams }) {
               </tbody>
             </table>
           </div>
+          <details class="keychain-set">
+            <summary>Set an entry</summary>
+            <form
+              class="editor"
+              aria-label="Set a keychain entry"
+              onSubmit={(e) => {
+                e.preventDefault();
+                void save(e.currentTarget);
+              }}
+            >
+              <label>
+                Name <input name="name" required pattern="[A-Za-z0-9_.:-]+" autocomplete="off" />
+              </label>
+              <label>
+                Version
+                <select name="catalog_id">
+                  {[...versions]
+                    .sort((a, b) => b.version - a.version)
+                    .map((v) => (
+                      <option value={v.catalog_id}>{v.version}</option>
+                    ))}
+                </select>
+              </label>
+              <label>
+                Type <input name="credential_type" placeholder="bearer" autocomplete="off" />
+              </label>
+              <label>
+                Field <input name="field" placeholder="token" autocomplete="off" />
+              </label>
+              <label>
+                Value <input name="value" type="password" required autocomplete="new-password" />
+              </label>
+              <label>
+                Expires in (seconds) <input name="expires_in" type="number" min="1" value="3600" />
+              </label>
+              <button type="submit">Set</button>
+            </form>
+          </details>
           <p class="muted" role="status">
             {list.loading && !list.data
               ? 'Loading…'
