@@ -242,6 +242,7 @@ describe.skipIf(missing !== null)('Credentials and Keychain pages in Chromium', 
       await form.getByLabel('Field').fill('token');
       await form.getByLabel('Value').fill(value);
       await form.getByLabel('Expires in (seconds)').fill('600');
+      if (round === 1) await shot(page, 'keychain-set');
       await form.getByRole('button', { name: 'Set' }).click();
       await page.locator('tr[data-keychain="typed_token"]').waitFor();
       expect(await page.locator('.status-line').innerText(), `round ${round}`).toBe(
