@@ -27,6 +27,7 @@ import { registerVarRoutes } from './routes/vars.js';
 import { registerStreamRoutes } from './routes/streams.js';
 import { registerGraphRoutes } from './routes/graph.js';
 import { uiStatic } from './ui-static.js';
+import { lazySchemas, trackLazySchemas } from './lazy-schemas.js';
 
 /** The package version (package.json is two levels up from src/server and dist/server). */
 export const SERVER_VERSION = (
@@ -70,17 +71,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const logger =
     deps.logger ??
     createServerLogger({ level: config.logLevel, name: config.serverName, format: config.logFormat });
+  const schemas = lazySchemas();
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     ajv: { customOptions: { coerceTypes: false } },
+    schemaController: { compilersFactory: schemas.compilersFactory },
     frameworkErrors: (error, _request, reply) => {
       void sendError(reply, { error: error.message, status: 400, code: 'BAD_REQUEST' });
     },
   });
 
+  trackLazySchemas(app, schemas);
   installErrorHandlers(app);
   installJsonBodyParser(app);
   installNetworkGuard(app, config);

@@ -7,6 +7,7 @@
 import { compileErrors, validate } from '@readme/openapi-parser';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compilePendingSchemas } from '../../src/server/lazy-schemas.js';
 import { startTestServer, type RunningServer } from '../helpers/embedded-server.js';
 
 interface Operation {
@@ -87,6 +88,13 @@ describe('OpenAPI document', () => {
     const result = await validate(structuredClone(doc) as never);
     expect(result.valid ? '' : compileErrors(result)).toBe('');
     expect(result.valid).toBe(true);
+  });
+
+  it('compiles the request and response schema of every route (compiled lazily in a server)', () => {
+    // a schema ajv or fast-json-stringify cannot compile fails here, not on a first request
+    const compiled = compilePendingSchemas(app);
+    expect(compiled).toBeGreaterThan(50);
+    expect(compilePendingSchemas(app)).toBe(0);
   });
 
   it('documents every registered route, and nothing that is not registered', () => {
