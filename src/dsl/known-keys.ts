@@ -33,6 +33,7 @@ export const STEP_KEYS: readonly string[] = [
   'args',
   'vars',
   'spec',
+  'output',
   'case',
   'type',
 ];

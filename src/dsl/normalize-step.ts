@@ -2,6 +2,7 @@ import { checkKeys, STEP_KEYS } from './known-keys.js';
 import { mapAt } from './normalize-root.js';
 import { normalizeLoop } from './normalize-loop.js';
 import { convertCase, normalizeNext, type ArcRef, type NextContext } from './normalize-next.js';
+import { normalizeOutput } from './normalize-output.js';
 import { normalizeToolAt } from './normalize-tool.js';
 import { has, isMap, present, type Path, type RawMap } from './raw.js';
 import type { Reporter } from './reporter.js';
@@ -44,10 +45,19 @@ export function normalizeStep(raw: unknown, index: number, ctx: StepContext): St
     rep.error('INVALID_TYPE', [...path, 'desc'], '`desc` must be text');
 
   const rawTool = present(raw, 'tool');
-  const tool =
+  const normalized =
     rawTool === undefined
       ? undefined
       : normalizeToolAt(rawTool, name, [...path, 'tool'], rep, { kinds: ctx.kinds, workbook: ctx.workbook });
+  // `output:` travels with the tool, so the worker that runs it knows where the result goes
+  const output = normalizeOutput(present(raw, 'output'), [...path, 'output'], rep);
+  if (output && rawTool === undefined)
+    rep.warning(
+      'UNKNOWN_KEY',
+      [...path, 'output'],
+      `step '${name}' has an \`output\` but no \`tool\`; it is ignored`,
+    );
+  const tool = normalized && output ? { ...normalized, output } : normalized;
   if (rawTool === undefined) {
     if (has(raw, 'type'))
       rep.error(

@@ -1,5 +1,6 @@
 import { ValidationError } from '../shared/index.js';
 import { checkToolKeys } from './known-keys.js';
+import { outputFromJson } from './normalize-output.js';
 import { normalizePolicy, normalizeRules, rawPolicy } from './normalize-policy.js';
 import { didYouMean, has, isMap, present, show, type Path, type RawMap } from './raw.js';
 import { DiagnosticCollector, SILENT, type Reporter } from './reporter.js';
@@ -286,7 +287,8 @@ export function normalizeTool(raw: unknown, fallbackLabel: string): ToolSpec {
     const lines = errors.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message));
     throw new ValidationError(`invalid tool: ${lines.join('; ')}`, { details: { diagnostics: errors } });
   }
-  return tool;
+  const output = isMap(raw) && isToolSpecJson(raw) ? outputFromJson(raw.output) : undefined;
+  return output ? { ...tool, output } : tool;
 }
 
 function rawTask(task: Task): RawMap {

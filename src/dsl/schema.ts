@@ -1,5 +1,5 @@
 import { STEP_ONLY_KEYS } from './known-keys.js';
-import { KNOWN_TOOL_KINDS } from './types.js';
+import { KNOWN_TOOL_KINDS, OUTPUT_STORE_KINDS } from './types.js';
 
 type Schema = Record<string, unknown>;
 
@@ -325,6 +325,33 @@ const definitions: Record<string, Schema> = {
       input: openMap('Step input.'),
       args: openMap('Legacy step input.'),
       vars: openMap('Legacy local-runtime variable extraction.'),
+      output: {
+        type: 'object',
+        description:
+          "Where the step's result is kept: past `inline_max_bytes` (default 65536), or always with an explicit `store.kind`, it goes to the result store and the step's value becomes the selected fields plus `_ref`, `_store`, `_size_bytes`, `_preview`.",
+        properties: {
+          store: {
+            type: ['object', 'string'],
+            properties: { kind: { enum: [...OUTPUT_STORE_KINDS, 'object'], default: 'auto' } },
+            additionalProperties: true,
+          },
+          output_select: {
+            type: 'array',
+            items: { type: 'string' },
+            description: 'Fields kept beside the reference (dotted paths).',
+          },
+          select: {
+            type: 'array',
+            items: {
+              type: ['string', 'object'],
+              properties: { path: { type: 'string' }, as: { type: 'string' } },
+            },
+          },
+          inline_max_bytes: { type: 'integer', minimum: 0, default: 65536 },
+          preview_max_bytes: { type: 'integer', minimum: 0, default: 1024 },
+        },
+        additionalProperties: true,
+      },
       spec: {
         type: 'object',
         properties: { next_mode: { enum: ['exclusive', 'inclusive'] } },

@@ -116,6 +116,42 @@ export interface ToolSpec {
   /** `single` for a map-form tool, `pipeline` for a list. */
   readonly shape: 'single' | 'pipeline';
   readonly tasks: readonly Task[];
+  /** The step's `output:` block: where its result is kept (carried with the command). */
+  readonly output?: OutputSpec;
+}
+
+/** Result tiers of NoETL's `output.store.kind` (`object` is read as `disk`, as NoETL does). */
+export const OUTPUT_STORE_KINDS = [
+  'auto',
+  'memory',
+  'kv',
+  'disk',
+  's3',
+  'gcs',
+  'db',
+  'duckdb',
+  'eventlog',
+] as const;
+export type OutputStoreKind = (typeof OUTPUT_STORE_KINDS)[number];
+
+/** One field kept beside the reference of an externalized result. */
+export interface OutputSelect {
+  /** Dotted path into the step's result (`status`, `data.items[0].id`, `$.page`). */
+  readonly path: string;
+  /** The key it is read by: `as:`, else the path's last name. */
+  readonly as: string;
+}
+
+/**
+ * A step's `output:` block (NoETL's result externalization): past `inlineMaxBytes` (or always,
+ * with an explicit store kind) the result goes to the result store and the step's value becomes
+ * the selected fields plus `_ref`, `_store`, `_size_bytes` and `_preview`.
+ */
+export interface OutputSpec {
+  readonly store: OutputStoreKind;
+  readonly select: readonly OutputSelect[];
+  readonly inlineMaxBytes?: number;
+  readonly previewMaxBytes?: number;
 }
 
 export type LoopMode = 'sequential' | 'parallel' | 'cursor';
