@@ -23,3 +23,10 @@ export {
 export { type Command } from './command.js';
 export { graphOf, type PlaybookGraph } from './graph.js';
 export { outcomeEvents, type ToolOutcome } from './outcome.js';
+export {
+  externalizeOutcome,
+  INLINE_MAX_BYTES,
+  PREVIEW_MAX_BYTES,
+  type PutResult,
+  type StoredValue,
+} from './externalize.js';

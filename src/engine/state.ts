@@ -166,7 +166,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 /**
  * The template view of a step's data (contract 1.12): a pipeline's labels are flattened to the
  * top level (last wins) while `step.label.field` still works; an object gets a `.data`
- * self-alias unless it has its own `data`.
+ * self-alias of that view unless it has its own `data` (as NoETL's server aliases the unwrapped,
+ * flattened user data), so `{{ step.data.field }}` reads what `{{ step.field }}` reads.
  */
 export function templateView(data: unknown, pipeline: boolean): unknown {
   if (!isRecord(data)) return data;
@@ -176,7 +177,7 @@ export function templateView(data: unknown, pipeline: boolean): unknown {
     for (const value of Object.values(data)) if (isRecord(value)) Object.assign(view, value);
     Object.assign(view, data);
   }
-  if (!Object.prototype.hasOwnProperty.call(view, 'data')) view = { ...view, data };
+  if (!Object.prototype.hasOwnProperty.call(view, 'data')) view = { ...view, data: view };
   return view;
 }
 
@@ -198,11 +199,18 @@ function timeOf(event: ExecutionEvent): number {
   return Number.isNaN(t) ? 0 : t;
 }
 
-function complete(state: ExecutionState, s: StepState, data: unknown, event: ExecutionEvent): void {
+function complete(
+  state: ExecutionState,
+  s: StepState,
+  data: unknown,
+  event: ExecutionEvent,
+  externalized = false,
+): void {
   const def = stepDef(state, s.name);
   setStatus(state, s, 'completed');
   s.data = data;
-  s.view = templateView(data, !s.loop && def?.tool?.shape === 'pipeline');
+  // an externalized result's binding is flat already (its tasks' fields, `_ref`...)
+  s.view = templateView(data, !s.loop && !externalized && def?.tool?.shape === 'pipeline');
   s.completionEventId = event.event_id;
   s.completedAt = timeOf(event);
   delete s.error;
@@ -418,7 +426,7 @@ export function applyEvent(state: ExecutionState, event: ExecutionEvent): void {
       }
       if (isRecord(updates)) s.contextUpdates = updates;
       else delete s.contextUpdates;
-      complete(state, s, data, event);
+      complete(state, s, data, event, record.result?.['reference'] !== undefined);
       return;
     }
     case 'command.failed': {

@@ -37,6 +37,11 @@ export interface ToolResult {
   readonly attempts?: number;
   /** What the step's processes printed (timestamped tail); absent when they printed nothing. */
   readonly output?: StepOutput;
+  /**
+   * Set when the step's `output:` block kept the result in the result store: NoETL's ResultRef
+   * (`{kind: result_ref, ref, store, scope, meta}`); `data` is then the small binding.
+   */
+  readonly reference?: Readonly<Record<string, unknown>>;
 }
 
 export interface CredentialRecord {

@@ -12,7 +12,8 @@ import { commandEvent, type ExecutionEvent } from '../../src/engine/index.js';
 import { applyEvent, type ExecutionState } from '../../src/engine/index.js';
 
 export type FakeOutcome =
-  { ok: true; data?: unknown; updates?: Record<string, unknown> } | { ok: false; message: string };
+  | { ok: true; data?: unknown; updates?: Record<string, unknown>; reference?: Record<string, unknown> }
+  | { ok: false; message: string };
 
 export function counterIds(): IdGenerator {
   let n = 1000;
@@ -94,6 +95,7 @@ export function drive(
               data: outcome.data ?? null,
               duration_ms: 0,
               ...(outcome.updates ? { context_updates: outcome.updates } : {}),
+              ...(outcome.reference ? { reference: outcome.reference } : {}),
             },
           },
         }),
