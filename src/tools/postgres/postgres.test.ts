@@ -11,7 +11,7 @@ import { splitSqlStatements } from './split-sql.js';
 let schema = '';
 const target = pgTarget();
 
-function ctx(signal = new AbortController().signal): ToolContext {
+function ctx(signal = new AbortController().signal, services: ToolServices = {}): ToolContext {
   return {
     executionId: 'e1',
     step: 'pg',
@@ -20,12 +20,23 @@ function ctx(signal = new AbortController().signal): ToolContext {
     attempt: 1,
     signal,
     templates: templates(),
-    services: {},
+    services,
   };
 }
 
 async function pgRun(config: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
   return (await postgresTool.execute(ctx(signal), { connection_string: PG_URL, schema, ...config })).data;
+}
+
+/** A run with NOETL_POSTGRES_STATEMENT_RESULTS set to `setting` (as `noetl run` passes the host env). */
+async function pgRunWith(setting: string, config: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const services: ToolServices = { env: { NOETL_POSTGRES_STATEMENT_RESULTS: setting } };
+  const out = await postgresTool.execute(ctx(undefined, services), {
+    connection_string: PG_URL,
+    schema,
+    ...config,
+  });
+  return out.data as Record<string, unknown>;
 }
 
 beforeAll(async () => {
@@ -98,6 +109,81 @@ describe('postgres tool', () => {
       params: [10],
     });
     expect(data).toMatchObject({ rows: [{ name: 'x;y' }], row_count: 1 });
+  });
+
+  it('adds a command_<i> entry per statement, in the older NoETL shape, when the setting is on', async () => {
+    const data = await pgRunWith('1', {
+      command: `CREATE TABLE stmt_items (id int PRIMARY KEY, name text);
+        INSERT INTO stmt_items VALUES (1, 'a'), (2, 'b');
+        UPDATE stmt_items SET name = name || '!' WHERE id = 3;
+        SELECT id, name FROM stmt_items ORDER BY id`,
+    });
+    const rows = [
+      { id: 1, name: 'a' },
+      { id: 2, name: 'b' },
+    ];
+    expect(data).toEqual({
+      columns: ['id', 'name'],
+      rows,
+      row_count: 2,
+      command_0: { status: 'success', row_count: -1, message: 'Command executed. -1 rows affected.' },
+      command_1: { status: 'success', row_count: 2, message: 'Command executed. 2 rows affected.' },
+      command_2: { status: 'success', row_count: 0, message: 'Command executed. 0 rows affected.' },
+      command_3: { status: 'success', rows, row_count: 2, columns: ['id', 'name'] },
+    });
+    // The last entry holds the very rows of the data: no copy in memory (JSON writes them twice).
+    expect((data['command_3'] as Record<string, unknown>)['rows']).toBe(data['rows']);
+    // Key order as NoETL's tool wrote it.
+    expect(Object.keys(data['command_3'] as object)).toEqual(['status', 'rows', 'row_count', 'columns']);
+
+    // A single statement: command_0 is the statement itself (what `step.command_0.rows` reads).
+    const one = await pgRunWith('true', { query: 'SELECT count(*) AS n FROM stmt_items' });
+    expect(one).toMatchObject({ rows: [{ n: 2 }], command_0: { status: 'success', rows: [{ n: 2 }] } });
+    expect(Object.keys(one).filter((k) => k.startsWith('command_'))).toEqual(['command_0']);
+
+    // The last statement without rows keeps {affected_rows}; entries carry the counts.
+    expect(
+      await pgRunWith('on', {
+        query: "DELETE FROM stmt_items WHERE id = 2; INSERT INTO stmt_items VALUES (5, 'e')",
+      }),
+    ).toEqual({
+      affected_rows: 1,
+      command_0: { status: 'success', row_count: 1, message: 'Command executed. 1 rows affected.' },
+      command_1: { status: 'success', row_count: 1, message: 'Command executed. 1 rows affected.' },
+    });
+  });
+
+  it('gives statement entries with params, as arrays with as_objects false, and CALL as a procedure', async () => {
+    expect(
+      await pgRunWith('yes', {
+        query: "INSERT INTO stmt_items VALUES (7, 'g'); SELECT name FROM stmt_items WHERE id = $1",
+        params: [7],
+        as_objects: false,
+      }),
+    ).toEqual({
+      columns: ['name'],
+      rows: [['g']],
+      row_count: 1,
+      command_0: { status: 'success', row_count: 1, message: 'Command executed. 1 rows affected.' },
+      command_1: { status: 'success', rows: [['g']], row_count: 1, columns: ['name'] },
+    });
+    await pgRun({ query: 'CREATE PROCEDURE stmt_touch() LANGUAGE sql AS $$ SELECT 1 $$' });
+    expect(await pgRunWith('1', { query: '-- a note\nCALL stmt_touch()' })).toEqual({
+      affected_rows: 0,
+      command_0: { status: 'success', message: 'Procedure executed successfully.' },
+    });
+  });
+
+  it('leaves the data as NoETL gives it today when the setting is off, and refuses a non-boolean', async () => {
+    for (const off of ['', '0', 'false', 'off']) {
+      const data = await pgRunWith(off, { query: 'SELECT 1 AS one; SELECT 2 AS two' });
+      expect(data).toEqual({ columns: ['two'], rows: [{ two: 2 }], row_count: 1 });
+    }
+    await expect(pgRunWith('2', { query: 'SELECT 1' })).rejects.toMatchObject({
+      code: 'TOOL_FAILED',
+      message:
+        "postgres: NOETL_POSTGRES_STATEMENT_RESULTS must be true or false (1/0, yes/no, on/off), got '2'",
+    });
   });
 
   it('reports SQL errors with their SQLSTATE; transient ones are retryable', async () => {

@@ -1,8 +1,8 @@
 /**
  * Splits a PostgreSQL script into statements at top-level `;`, skipping those inside quotes
  * ('...', E'...', "..."), dollar quotes ($$...$$, $tag$...$tag$) and comments (--, nested /* *\/).
- * Only used when a multi-statement script has `params`: all but the last statement run first,
- * then the last with the parameters (contract 2).
+ * Used when a multi-statement script has `params`: all but the last statement run first, then
+ * the last with the parameters (contract 2); and to label `command_<i>` entries (execute.ts).
  */
 export function splitSqlStatements(sql: string): string[] {
   const out: string[] = [];
