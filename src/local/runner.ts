@@ -7,6 +7,7 @@ import {
   commandEvent,
   decide,
   effectiveWorkload,
+  externalizeOutcome,
   outcomeEvents,
   startExecution,
   type Command,
@@ -284,6 +285,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         duration_ms: 0,
       };
     }
+    // a step with `output:` may keep its result in the store; its events then carry the binding
+    result = await externalizeOutcome(result, command.tool, command.step, (kept) =>
+      results.put({ executionId, name: kept.name, data: kept.data, sourceStep: command.step }, abort.signal),
+    );
     if (state.status !== 'RUNNING') return;
     const [call, end] = outcomeEvents(result).map((o) =>
       commandEvent(

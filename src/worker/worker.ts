@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CommandBus, CommandNotification, Delivery, Subscription } from '../bus/index.js';
-import { normalizeTool, type KeychainEntry } from '../dsl/index.js';
-import { outcomeEvents, type ToolOutcome } from '../engine/index.js';
+import { normalizeTool, type KeychainEntry, type ToolSpec } from '../dsl/index.js';
+import { externalizeOutcome, outcomeEvents, type ToolOutcome } from '../engine/index.js';
 import {
   errorMessage,
   isNoetlError,
@@ -25,7 +25,7 @@ import {
   type ToolServices,
   workerToolEnv,
 } from '../tools/index.js';
-import type { ClaimResponse, ControlPlaneClient, PostedEvent, PostEventsAnswer } from '../client/index.js';
+import type { ClaimResponse, ControlPlaneClient, PostedEvent } from '../client/index.js';
 import { OutputChunks } from './output-chunks.js';
 import { executionSpanOf, traceparentIn, type LiveSpan, type Tracing } from '../shared/index.js';
 
@@ -61,12 +61,6 @@ export interface WorkerOptions {
   readonly pythonPool?: Partial<PythonPoolOptions> | false;
   /** OpenTelemetry traces: a span per tool call, child of its step's span; absent: none. */
   readonly tracing?: Tracing;
-  /**
-   * Asks, with each command's end, to be handed one command of what it decides (claimed for this
-   * worker in the same transaction, not published), and runs it in the slot just freed: a chain
-   * of steps then costs one request and one commit a step. Default false.
-   */
-  readonly takeNext?: boolean;
   /** Called after each command with its outcome (metrics). */
   readonly onCommand?: (outcome: {
     readonly status: 'success' | 'error';
@@ -80,12 +74,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** A tool done within this is reported with its `command.started` in one request. */
 const QUICK_TOOL_MS = 25;
-
-/** A command claimed for this worker, and the notification it stands for. */
-interface Taken {
-  readonly n: CommandNotification;
-  readonly claim: ClaimResponse;
-}
 
 /** The tool span of each command being run (traces on). */
 const toolSpans = new WeakMap<CommandNotification, LiveSpan>();
@@ -239,14 +227,6 @@ export class Worker {
     // claiming first hands it to whoever can claim it. Claimed by us again: the run in progress
     // reports it.
     if (this.inFlight.has(n.command_id)) return;
-    // Commands handed over with a command's end run in this slot, one after the other.
-    let next: Taken | undefined = { n, claim };
-    while (next) next = await this.runClaimed(next.n, next.claim);
-  }
-
-  /** Runs a claimed command; returns the command claimed for this worker with its end, if any. */
-  private async runClaimed(n: CommandNotification, claim: ClaimResponse): Promise<Taken | undefined> {
-    if (this.inFlight.has(n.command_id)) return undefined;
     this.inFlight.add(n.command_id);
     // The tool call's span: child of the step span the notification names (else the
     // execution's), ended once its events are posted.
@@ -264,7 +244,7 @@ export class Worker {
     );
     if (span) toolSpans.set(n, span);
     try {
-      return await this.run(n, claim);
+      await this.run(n, claim);
     } finally {
       span?.end();
       this.inFlight.delete(n.command_id);
@@ -373,7 +353,7 @@ export class Worker {
     };
   }
 
-  private async run(n: CommandNotification, claim: ClaimResponse): Promise<Taken | undefined> {
+  private async run(n: CommandNotification, claim: ClaimResponse): Promise<void> {
     const o = this.options;
     const step = claim.node_name;
     const log = o.logger.child({ execution_id: n.execution_id, step, command_id: n.command_id });
@@ -417,7 +397,9 @@ export class Worker {
       }
       chunks.push(line);
     };
-    const run = this.runTool(n, claim, step, secrets, onOutput);
+    const run = this.runTool(n, claim, step, secrets, onOutput).then((result) =>
+      this.keep(n, claim, step, result),
+    );
     let timer: NodeJS.Timeout | undefined;
     const quick = await Promise.race([
       run.then(() => true),
@@ -437,17 +419,37 @@ export class Worker {
     if (this.abort.signal.aborted) {
       // Shutdown cut the command short: hand it back instead of reporting a failure.
       await this.withRetry('release', () => o.client.release(n.event_id, o.workerId));
-      return undefined;
+      return;
     }
     const posted = (outcome: ToolOutcome): PostedEvent[] =>
       outcomeEvents(outcome).map((o) => event(o.event_type, o.payload));
     let events = posted(result);
-    // A result the server would refuse (413) is not sent: the step fails with its size.
+    // A result the server would refuse (413) is not sent: it is kept in the result store as NoETL
+    // keeps a result past its budget (the events carry its binding), else the step fails with its size.
     const limit = o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    const bytes = Buffer.byteLength(
-      JSON.stringify({ execution_id: n.execution_id, worker_id: o.workerId, events }),
-      'utf8',
-    );
+    const size = (list: readonly PostedEvent[]): number =>
+      Buffer.byteLength(
+        JSON.stringify({ execution_id: n.execution_id, worker_id: o.workerId, events: list }),
+        'utf8',
+      );
+    let bytes = size(events);
+    if (bytes > limit && result.status === 'success' && result.reference === undefined) {
+      const kept = await this.keep(n, claim, step, result, true);
+      if (kept.status === 'success' && kept !== result) {
+        const keptEvents = posted(kept);
+        const keptBytes = size(keptEvents);
+        log.warn(
+          { bytes, limit, kept: keptBytes },
+          'result over the request limit: kept in the result store',
+        );
+        if (keptBytes <= limit) [events, bytes] = [keptEvents, keptBytes];
+      } else if (kept.status !== 'success') {
+        log.warn(
+          { bytes, limit, err: kept.error?.message },
+          'result over the request limit: not kept either',
+        );
+      }
+    }
     const tooLarge = bytes > limit;
     if (tooLarge) {
       const error = {
@@ -465,14 +467,7 @@ export class Worker {
       status: result.status === 'success' && !tooLarge ? 'success' : 'error',
       durationMs: result.duration_ms,
     });
-    // Asking for the next command only while running: a draining worker takes nothing new.
-    const take = o.takeNext === true && this.stateValue === 'running';
-    const got: { answer?: PostEventsAnswer } = {};
-    const refused = await this.post(
-      n.execution_id,
-      quick ? [started, ...events] : events,
-      take ? (a) => (got.answer = a) : undefined,
-    );
+    const refused = await this.post(n.execution_id, quick ? [started, ...events] : events);
     if (refused) {
       // The control plane will never take these events (4xx): fail the step with a minimal
       // `command.failed` ({code, message}, the message at most 4 KiB) that it always accepts,
@@ -490,25 +485,41 @@ export class Worker {
           "the control plane refused the command's failure too; the claim's lease decides",
         );
       }
-      return undefined;
     }
-    return this.taken(n, got.answer);
   }
 
-  /** The command the answer to a command's end claimed for this worker, as its notification. */
-  private taken(n: CommandNotification, answer: PostEventsAnswer | undefined): Taken | undefined {
-    const claim = answer?.claimed?.[0];
-    if (claim === undefined) return undefined;
-    const next: CommandNotification = {
-      execution_id: claim.execution_id,
-      event_id: claim.event_id,
-      command_id: claim.command_id,
-      step: claim.node_name,
-      server_url: n.server_url,
-      execution_pool: claim.execution_pool,
-      ...(claim.trace !== undefined ? { trace: claim.trace } : {}),
-    };
-    return { n: next, claim };
+  /**
+   * A step with `output:` may keep its result in the control plane's result store (any worker
+   * reads it back); its events then carry the small binding instead of the result. `always`:
+   * keep it whatever its size (a result no request could carry), as `output: {}` would.
+   */
+  private async keep(
+    n: CommandNotification,
+    claim: ClaimResponse,
+    step: string,
+    result: ToolResult,
+    always = false,
+  ): Promise<ToolResult> {
+    if (result.status !== 'success' || this.abort.signal.aborted) return result;
+    const config = claim.context.tool_config;
+    const declared = config !== null && typeof config === 'object' && 'output' in config;
+    if (!declared && !always) return result;
+    let tool: ToolSpec;
+    try {
+      tool = normalizeTool(claim.context.tool_config, step);
+    } catch {
+      return result; // runTool reported it already
+    }
+    if (always) tool = { ...tool, output: { store: 'auto', select: [], ...tool.output, inlineMaxBytes: 0 } };
+    if (!tool.output) return result;
+    return externalizeOutcome(result, tool, step, async (kept) => {
+      const stored = await this.options.client.putResult(
+        n.execution_id,
+        { name: kept.name, data: kept.data, source_step: step },
+        this.abort.signal,
+      );
+      return { ref: stored.ref, store: stored.store, bytes: stored.bytes, sha256: stored.sha256 };
+    });
   }
 
   private async runTool(
@@ -559,21 +570,10 @@ export class Worker {
    * lease decides the rest (a worker the server has not heard from is declared offline and its
    * command issued again). Returns the refusal no retry can change (4xx), undefined when taken.
    */
-  private async post(
-    executionId: string,
-    events: readonly PostedEvent[],
-    onTaken?: (answer: PostEventsAnswer) => void,
-  ): Promise<NoetlError | undefined> {
-    const o = this.options;
-    // A retry of a post whose answer was lost finds its events stored and decides nothing: what
-    // the lost answer handed over waits for the unstarted sweep, as a lost claim answer does.
-    const take = onTaken ? { max: 1, ...(o.pool !== undefined ? { pool: o.pool } : {}) } : undefined;
+  private async post(executionId: string, events: readonly PostedEvent[]): Promise<NoetlError | undefined> {
     return this.withRetry(
       'post events',
-      async () => {
-        const answer = await o.client.postEvents(executionId, o.workerId, events, take);
-        onTaken?.(answer);
-      },
+      () => this.options.client.postEvents(executionId, this.options.workerId, events),
       { execution_id: executionId },
       Number.POSITIVE_INFINITY,
     );

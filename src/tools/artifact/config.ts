@@ -4,7 +4,8 @@ import { configError, optString, type ConfigMap } from '../config-helpers.js';
 /**
  * The `artifact` tool's config, as NoETL's worker reads it (noetl/tools/artifact/executor.py):
  * `action` (`get`, the default, or `put`), `uri` or `result_ref` (a `noetl://` reference, or the
- * `{kind: result_ref, ref}` object `{{ step._ref }}` gives), `data` (put), and for put a `uri`
+ * `{kind: result_ref, ref}` object put gives back, or `{{ step._ref }}` of a step whose `output:`
+ * kept its result in the store), `data` (put), and for put a `uri`
  * of `artifact://<name>` names the value (default: the step's name; `name:` is a task's label). Keys may also sit under `input:`/`args:`,
  * as NoETL's Rust tool reads `input.result_ref`. `credential` and `compress` are accepted and
  * unused here: values live in the result store, never in a bucket.
@@ -24,6 +25,8 @@ function merged(config: ConfigMap): ConfigMap {
 function refOf(value: unknown): string | undefined {
   if (typeof value === 'string' && value.trim() !== '') return value.trim();
   if (isPlainObject(value) && typeof value['ref'] === 'string') return value['ref'];
+  // a whole externalized step value (`{{ step }}`): its `_ref`
+  if (isPlainObject(value) && typeof value['_ref'] === 'string') return value['_ref'];
   return undefined;
 }
 
