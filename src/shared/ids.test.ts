@@ -1,5 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { compareIds, SnowflakeIdGenerator, snowflakeTime } from './ids.js';
+import { compareIds, SNOWFLAKE_EPOCH_MS, SnowflakeIdGenerator, snowflakeTime } from './ids.js';
+
+/** The BigInt generator the number-based one replaced: every id must be the same. */
+class BigIntReference {
+  private lastMs = -1n;
+  private seq = 0n;
+  constructor(
+    private readonly now: () => number,
+    private readonly machine: bigint,
+  ) {}
+  next(): string {
+    let ms = BigInt(this.now() - SNOWFLAKE_EPOCH_MS);
+    if (ms < this.lastMs) ms = this.lastMs;
+    if (ms === this.lastMs) {
+      this.seq = (this.seq + 1n) & 0xfffn;
+      if (this.seq === 0n) ms = this.lastMs + 1n;
+    } else {
+      this.seq = 0n;
+    }
+    this.lastMs = ms;
+    return ((ms << 22n) | (this.machine << 12n) | this.seq).toString();
+  }
+}
 
 describe('snowflake ids', () => {
   it('increase within one generator, even when the clock steps back', () => {
@@ -25,5 +47,34 @@ describe('snowflake ids', () => {
     const same = new SnowflakeIdGenerator({ now: () => Date.UTC(2026, 0, 1) + 2000 }, 1);
     same.observe(theirs);
     expect(compareIds(same.next(), theirs)).toBeGreaterThan(0);
+  });
+
+  it('are the ids of the BigInt formula, over the whole number range and beyond it', () => {
+    // random times (before the epoch too, and past 2093 where BigInt takes over), steps back,
+    // runs of one millisecond long enough to exhaust the sequence
+    let seed = 42;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (const machine of [0, 1, 777, 1023]) {
+      let now = SNOWFLAKE_EPOCH_MS - 5;
+      const clock = (): number => now;
+      const ours = new SnowflakeIdGenerator({ now: clock }, machine);
+      const reference = new BigIntReference(clock, BigInt(machine));
+      for (let i = 0; i < 20_000; i++) {
+        const r = random();
+        if (r < 0.01) now = SNOWFLAKE_EPOCH_MS + Math.floor(random() * 2 ** 42);
+        else if (r < 0.02) now -= Math.floor(random() * 5000);
+        else if (r < 0.5) now += 1;
+        expect(ours.next()).toBe(reference.next());
+      }
+      for (const at of [-1, 0, 1, 99_999_999, 100_000_000, 2 ** 41 - 1, 2 ** 41, 2 ** 45]) {
+        const fixed = (): number => SNOWFLAKE_EPOCH_MS + at;
+        const a = new SnowflakeIdGenerator({ now: fixed }, machine);
+        const b = new BigIntReference(fixed, BigInt(machine));
+        for (let i = 0; i < 3; i++) expect(a.next()).toBe(b.next());
+      }
+    }
   });
 });
