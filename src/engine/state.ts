@@ -194,9 +194,18 @@ function errorFrom(event: ExecutionEvent): StepError {
   return { message: event.error ?? 'step failed', code: 'STEP_FAILED' };
 }
 
+/** The last `created_at` parsed and its time: the events of one decision share one timestamp text. */
+let lastCreatedAt: string | undefined;
+let lastTime = 0;
+
 function timeOf(event: ExecutionEvent): number {
-  const t = Date.parse(event.created_at);
-  return Number.isNaN(t) ? 0 : t;
+  const text = event.created_at;
+  if (text !== lastCreatedAt) {
+    const t = Date.parse(text);
+    lastCreatedAt = text;
+    lastTime = Number.isNaN(t) ? 0 : t;
+  }
+  return lastTime;
 }
 
 function complete(
