@@ -43,11 +43,17 @@ export function scrubEvent(event: ExecutionEvent, secrets?: SecretValues): Execu
   if (storedContext && storedContext['keychain'] !== undefined) {
     storedContext = { ...storedContext, keychain: redactKeychain(storedContext['keychain']) };
   }
+  const result = event.result !== undefined ? scrubSecrets(event.result, secrets) : undefined;
+  const meta = event.meta !== undefined ? scrubSecrets(event.meta, secrets) : undefined;
+  const error = event.error !== undefined ? redactSecretText(event.error, secrets) : undefined;
+  // Nothing to hide (the scrubs share unchanged parts): the event itself is its stored copy.
+  if (storedContext === context && result === event.result && meta === event.meta && error === event.error)
+    return event;
   return {
     ...event,
     ...(storedContext !== undefined ? { context: storedContext } : {}),
-    ...(event.result !== undefined ? { result: scrubSecrets(event.result, secrets) } : {}),
-    ...(event.meta !== undefined ? { meta: scrubSecrets(event.meta, secrets) } : {}),
-    ...(event.error !== undefined ? { error: redactSecretText(event.error, secrets) } : {}),
+    ...(result !== undefined ? { result } : {}),
+    ...(meta !== undefined ? { meta } : {}),
+    ...(error !== undefined ? { error } : {}),
   };
 }
