@@ -118,11 +118,11 @@ export class OutputCollector implements OutputSink {
 
   /** Flushes unfinished lines; the output kept, or undefined when the step printed nothing. */
   end(): StepOutput | undefined {
-    const ts = new Date(this.now()).toISOString();
+    let ts: string | undefined; // read once, and only when an unfinished line is left
     for (const stream of ['stdout', 'stderr'] as const) {
       const tail = (this.decoders[stream]?.end() ?? '') + this.partial[stream];
       this.partial[stream] = '';
-      if (tail !== '') this.add({ ts, stream, text: tail });
+      if (tail !== '') this.add({ ts: (ts ??= new Date(this.now()).toISOString()), stream, text: tail });
       const held = this.pendingEmpty[stream];
       if (held) this.keep(held); // a real empty last line: no marker followed it
       delete this.pendingEmpty[stream];

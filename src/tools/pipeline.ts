@@ -87,6 +87,8 @@ class PipelineRun {
   private last: { attempt: Attempt; label: string; attemptNo: number } | undefined;
   /** Everything the step's processes print, over all its tasks and attempts. */
   private readonly output: OutputCollector;
+  /** What every attempt of the run is given (built once, not per attempt). */
+  private readonly attemptContext: RunTasksInput & RunTasksDeps & { readonly output: OutputCollector };
 
   constructor(
     private readonly input: RunTasksInput,
@@ -97,6 +99,7 @@ class PipelineRun {
     const { onOutput, outputMaxBytes } = deps.services;
     const where = { step: input.step, commandId: input.commandId };
     this.output = new OutputCollector(outputMaxBytes, onOutput ? (line) => onOutput(line, where) : undefined);
+    this.attemptContext = { ...input, ...deps, output: this.output };
   }
 
   async run(): Promise<ToolResult> {
@@ -108,11 +111,7 @@ class PipelineRun {
       if (deps.signal.aborted) throw new CancelledError();
       const task = this.tasks[index] as Task;
       const locals = renderLocals(task, this.input.args ?? {}, this.state, attemptNo, deps.templates);
-      const attempt = await runAttempt(task, locals, this.state, attemptNo, {
-        ...this.input,
-        ...deps,
-        output: this.output,
-      });
+      const attempt = await runAttempt(task, locals, this.state, attemptNo, this.attemptContext);
       if (deps.signal.aborted) throw new CancelledError();
       this.last = { attempt, label: task.label, attemptNo };
 
@@ -143,17 +142,20 @@ class PipelineRun {
   /** Applies the first matching rule (or the default) to one attempt. */
   private decide(task: Task, index: number, locals: TaskLocals, attempt: Attempt, attemptNo: number): Move {
     const { templates } = this.deps;
-    const scope = this.state.scope(locals.vars, {
-      output: ruleOutput(attempt, attemptNo, task.kind),
-      _attempt: attemptNo,
-    });
     const fail = (error: NoetlError): Move => ({ to: 'end', failure: { error, label: task.label, attempt } });
     let then: PolicyThen | undefined;
-    try {
-      then = matchRule(task.policy, templates, scope)?.then;
-      if (then?.set) this.state.applySet(renderMap(templates, then.set, scope));
-    } catch (err) {
-      return fail(toNoetlError(err, 'TEMPLATE_RENDER'));
+    // Without rules nothing reads the rules' scope (most tasks): it is not built.
+    if (task.policy) {
+      const scope = this.state.scope(locals.vars, {
+        output: ruleOutput(attempt, attemptNo, task.kind),
+        _attempt: attemptNo,
+      });
+      try {
+        then = matchRule(task.policy, templates, scope)?.then;
+        if (then?.set) this.state.applySet(renderMap(templates, then.set, scope));
+      } catch (err) {
+        return fail(toNoetlError(err, 'TEMPLATE_RENDER'));
+      }
     }
     const policyFailure = (): NoetlError =>
       attempt.error ??
