@@ -190,8 +190,88 @@ interface Instance {
   readonly memory: WasmMemory;
 }
 
+/**
+ * Most values (list items, map entries, lists, maps, strings) and most bytes of text one render
+ * may hand from the engine to JavaScript (the arguments of JavaScript filters: `join`,
+ * `b64encode`, the size guards...). Such an
+ * argument is copied whole before the filter sees it, and a lazy value such as `[1] * n` has no
+ * size of its own in the engine: without a budget `{{ ((xs | list) * n) | b64encode }}` would build
+ * an array of n items on the JavaScript heap, about 3 us and 100 bytes an item.
+ */
+export const MAX_HANDOFF_ITEMS = 1_000_000;
+export const MAX_HANDOFF_BYTES = 64 * 1024 * 1024;
+
+/** Thrown (through the engine) when a render hands JavaScript more than the budget. */
+export class HandoffTooLarge extends Error {
+  constructor(what: string) {
+    super(`the template hands JavaScript filters more than ${what}`);
+    this.name = 'HandoffTooLarge';
+  }
+}
+
+let handoffItems = 0;
+let handoffBytes = 0;
+let overrun: HandoffTooLarge | undefined;
+
+/** Starts a new budget (each render and compile). */
+export function resetHandoff(): void {
+  handoffItems = 0;
+  handoffBytes = 0;
+  overrun = undefined;
+}
+
+/**
+ * The budget overrun of the render in progress, if any, cleared. Kept apart from the exception:
+ * code the unwinding passes through may fail in turn and throw something else.
+ */
+export function takeHandoffOverrun(): HandoffTooLarge | undefined {
+  const err = overrun;
+  overrun = undefined;
+  return err;
+}
+
+function overBudget(what: string): never {
+  overrun = new HandoffTooLarge(what);
+  throw overrun;
+}
+
+function countItem(): void {
+  if (++handoffItems > MAX_HANDOFF_ITEMS) overBudget(`${MAX_HANDOFF_ITEMS} items`);
+}
+
+/**
+ * The glue as the instance imports it, with the functions that build JavaScript values from the
+ * engine's (array push, map and object set, string creation) counted against the budget. A throw
+ * there unwinds the engine mid-call: the renderer then replaces the instance, as after a trap.
+ */
+function budgetedImports(glue: Glue): Record<string, unknown> {
+  const imports: Record<string, unknown> = { ...(glue as unknown as Record<string, unknown>) };
+  for (const [name, fn] of Object.entries(imports)) {
+    if (typeof fn !== 'function') continue;
+    const f = fn as (a: unknown, b: unknown, c: unknown) => unknown;
+    const counted =
+      name.startsWith('__wbg_push_') ||
+      name.startsWith('__wbg_new_') ||
+      (name.startsWith('__wbg_set_') && name !== '__wbg_set_wasm');
+    if (counted) {
+      imports[name] = (a: unknown, b: unknown, c: unknown) => {
+        countItem();
+        return f(a, b, c);
+      };
+    } else if (name === '__wbindgen_string_new') {
+      imports[name] = (ptr: unknown, len: number) => {
+        handoffBytes += len;
+        if (handoffBytes > MAX_HANDOFF_BYTES) overBudget(`${MAX_HANDOFF_BYTES} bytes of text`);
+        countItem();
+        return f(ptr, len, undefined);
+      };
+    }
+  }
+  return imports;
+}
+
 function instantiate(glue: Glue): Instance {
-  const instance = new wasmApi.Instance(loaded!.module, { [GLUE_IMPORT]: glue });
+  const instance = new wasmApi.Instance(loaded!.module, { [GLUE_IMPORT]: budgetedImports(glue) });
   const exports = instance.exports as { memory: WasmMemory };
   glue.__wbg_set_wasm(exports);
   return { glue, memory: exports.memory };

@@ -7,9 +7,12 @@ import {
   isWasmTrap,
   newEnvironment,
   recycle,
+  resetHandoff,
+  takeHandoffOverrun,
 } from './engine.js';
 import { CUSTOM_FILTERS } from './filters.js';
 import { isTemplate, scanTemplate, type ScannedTemplate } from './scan.js';
+import { guarded, SIZED_FILTERS, takeRefusal } from './sized.js';
 import { coerceRendered, truthy } from './typed.js';
 
 /**
@@ -154,7 +157,8 @@ export class TemplateRenderer {
     env.debug = false;
     env.enablePyCompat();
     env.fuel = TEMPLATE_STEP_BUDGET;
-    for (const [name, fn] of Object.entries(CUSTOM_FILTERS)) env.addFilter(name, fn);
+    for (const [name, fn] of Object.entries(CUSTOM_FILTERS)) env.addFilter(name, guarded(name, fn));
+    for (const [name, fn] of Object.entries(SIZED_FILTERS)) env.addFilter(name, fn);
     env.addGlobal('now', () => renderNow ?? isoTime(systemClock.now()));
     return env;
   }
@@ -209,12 +213,22 @@ export class TemplateRenderer {
         `\`{% ${scanned.loadsTemplate} %}\` is not supported: a template sees only its own text (no include, import, from or extends)`,
         { details: { template: clip(source) } },
       );
+    if (scanned.reserved !== undefined)
+      throw new NoetlError(
+        'TEMPLATE_SYNTAX',
+        `\`${scanned.reserved}\`: names starting with __nt_ are reserved`,
+        {
+          details: { template: clip(source) },
+        },
+      );
     if (scanned.tooLarge !== undefined)
       throw new NoetlError('TEMPLATE_RENDER', `the template builds a value too large: ${scanned.tooLarge}`, {
         details: { template: clip(source), limit: 'size' },
       });
     const name = `t${this.counter++}`;
     try {
+      resetHandoff();
+      takeRefusal();
       env.addTemplate(name, scanned.source);
     } catch (err) {
       throw this.toError(err, source);
@@ -227,6 +241,8 @@ export class TemplateRenderer {
   /** Renders a compiled template; an engine failure resets the engine before it is reported. */
   private run(name: string, ctx: Record<string, unknown>, source: string): string {
     try {
+      resetHandoff();
+      takeRefusal();
       return this.env.renderTemplate(name, ctx);
     } catch (err) {
       throw this.toError(err, source);
@@ -243,6 +259,17 @@ export class TemplateRenderer {
 
   private toError(err: unknown, source: string): NoetlError {
     const details = { template: clip(source) };
+    const refusal = takeRefusal();
+    if (refusal)
+      return new NoetlError('TEMPLATE_RENDER', refusal.message, {
+        details: refusal.limit ? { ...details, limit: refusal.limit } : details,
+      });
+    const overrun = takeHandoffOverrun();
+    if (overrun) {
+      // the engine was unwound mid-call: its state cannot be trusted
+      this.reset(true);
+      return new NoetlError('TEMPLATE_RENDER', overrun.message, { details: { ...details, limit: 'size' } });
+    }
     if (isEngineFailure(err)) {
       this.reset(true);
       return new NoetlError(

@@ -1,8 +1,11 @@
 /**
  * A small scanner for Jinja sources. It finds the blocks of a template, the root names it reads
  * (so a render marshals only those into the WASM engine, not the whole execution context), and
- * rewrites Jinja2's `x.0` item access into `x[0]`, which minijinja does not parse.
+ * rewrites Jinja2's `x.0` item access into `x[0]`, which minijinja does not parse. Operations that
+ * can multiply a size are routed through size-checked filters (rewrite.ts).
  */
+
+import { guardSizes } from './rewrite.js';
 
 const KEYWORDS = new Set([
   'and',
@@ -68,6 +71,8 @@ export interface ScannedTemplate {
    * a template sees only its own text, never one another playbook registered in the engine.
    */
   readonly loadsTemplate?: string;
+  /** A name of the size guards' own (`__nt_...`), which templates may not use. */
+  readonly reserved?: string;
 }
 
 const LOADING_TAGS = new Set(['include', 'import', 'from', 'extends']);
@@ -106,17 +111,28 @@ function tokens(code: string): Token[] {
   return out;
 }
 
-/** A literal string repeated by a literal count past the limit, or undefined. */
+/**
+ * A literal string repeated by literal counts past the limit (`'a' * 3000 * 1000`, a chain of
+ * literals joined by `*`), or undefined.
+ */
 function repetitionProblem(code: string): string | undefined {
   const list = tokens(code);
-  for (let i = 1; i < list.length - 1; i++) {
-    if (list[i]!.kind !== 'mul') continue;
-    const a = list[i - 1]!;
-    const b = list[i + 1]!;
-    const str = a.kind === 'str' ? a : b.kind === 'str' ? b : undefined;
-    const num = a.kind === 'num' ? a : b.kind === 'num' ? b : undefined;
-    if (str && num && str.len * num.value > MAX_LITERAL_REPEAT)
-      return `a string repeated ${num.value} times (at most ${MAX_LITERAL_REPEAT} characters)`;
+  for (let i = 0, j = 0; i < list.length; i = Math.max(i + 1, j - 1)) {
+    let strLen: number | undefined;
+    let count = 1;
+    j = i;
+    for (; j < list.length; j += 2) {
+      const t = list[j]!;
+      if (t.kind === 'str') strLen = (strLen ?? 0) + t.len;
+      else if (t.kind === 'num') count *= t.value;
+      else break;
+      if (list[j + 1]?.kind !== 'mul') {
+        j += 2;
+        break;
+      }
+    }
+    if (j - i > 2 && strLen !== undefined && strLen * count > MAX_LITERAL_REPEAT)
+      return `a string repeated ${count} times (at most ${MAX_LITERAL_REPEAT} characters)`;
   }
   return undefined;
 }
@@ -257,8 +273,9 @@ export function scanTemplate(src: string): ScannedTemplate {
       trail = inner[inner.length - 1]!;
       inner = inner.slice(0, -1);
     }
-    const code = scanCode(inner, names);
-    tooLarge ??= repetitionProblem(code);
+    const scannedCode = scanCode(inner, names);
+    tooLarge ??= repetitionProblem(scannedCode);
+    const code = guardSizes(scannedCode);
     if (kind === '{%') {
       const tag = /^\s*([A-Za-z_]+)/.exec(code)?.[1];
       if (tag !== undefined && LOADING_TAGS.has(tag)) loadsTemplate ??= tag;
@@ -268,10 +285,19 @@ export function scanTemplate(src: string): ScannedTemplate {
     if (kind === '{{') onlyExpression = code.trim();
     else textOutside = true;
     i = end + 2;
+    if (kind === '{%' && /^\s*raw\s*$/.test(code)) {
+      // the text of a raw block is output as it is: nothing in it is rewritten
+      const endRaw = /\{%-?\s*endraw\s*-?%\}/.exec(src.slice(i));
+      const stop = endRaw ? i + endRaw.index : src.length;
+      out += src.slice(i, stop);
+      i = stop;
+    }
   }
+  const reserved = [...names].find((name) => name.startsWith('__nt_'));
   return {
     source: out,
     names: [...names],
+    ...(reserved === undefined ? {} : { reserved }),
     expression: blocks === 1 && !textOutside && onlyExpression ? onlyExpression : undefined,
     ...(tooLarge === undefined ? {} : { tooLarge }),
     ...(loadsTemplate === undefined ? {} : { loadsTemplate }),

@@ -68,7 +68,7 @@ describe('a template that breaks the engine', () => {
     expect(registered.body.details.diagnostics).toEqual([
       expect.objectContaining({
         code: 'TEMPLATE_SYNTAX',
-        message: expect.stringMatching(/exceeded/) as unknown,
+        message: expect.stringMatching(/too large/) as unknown,
       }),
     ]);
     expect((await runValid())['status']).toBe('COMPLETED');
@@ -93,6 +93,40 @@ workflow:
     expect((await runValid())['status']).toBe('COMPLETED');
     expect((await server.get('/api/health')).status).toBe(200);
   });
+
+  it('refuses sizes before building them, and health and runs carry on', async () => {
+    // templates whose size comes from the workload (not visible to the scanner)
+    const sources = [
+      "{{ (range(100000) | join('x' * 1000)) | length }}",
+      "{{ ('a' * 1000) | replace('a', 'b' * workload.n) | length }}",
+      "{{ ('ab' ~ 'c') * (workload.n * workload.n) }}",
+      "{{ 'a\\nb' | indent(workload.n * 1000) | length }}",
+      "{{ ('x' * 1000).join(range(workload.n)) | length }}",
+      '{{ (workload.list * (workload.n * workload.n)) | length }}',
+      '{{ ([1, 2] * (workload.n * 100)) | list | length }}',
+    ];
+    for (const [i, source] of sources.entries()) {
+      const path = await server.register(
+        playbook(
+          `hostile-size-${i}`,
+          `workload: { n: 100000, list: [1] }
+workflow:
+  - step: start
+    tool: { kind: noop, result: { v: ${JSON.stringify(source)} } }
+`,
+        ),
+      );
+      const started = await server.post<{ execution_id: string }>('/api/execute', { path });
+      const done = await server.waitFor(started.body.execution_id);
+      expect(done['status'], source).toBe('FAILED');
+      expect(JSON.stringify(done), source).toContain('TEMPLATE_RENDER');
+      const t0 = performance.now();
+      const health = await server.get('/api/health');
+      expect(health.status, source).toBe(200);
+      expect(performance.now() - t0, source).toBeLessThan(1000);
+    }
+    expect((await runValid())['status']).toBe('COMPLETED');
+  }, 120_000);
 
   it('health reports a renderer that does not render', async () => {
     const spy = vi.spyOn(templates(), 'render').mockImplementation(() => {
@@ -124,6 +158,16 @@ const HOSTILE = [
   "{{ 'x' | center(n) | length }}",
   "{{ ('x' * 10000) | replace('x', 'y' * 10000) | length }}",
   '{{ 10 ** 100000 }}',
+  "{{ (range(100000) | join('x' * 1000)) | length }}",
+  "{{ ('a' * 1000) | replace('a', 'b' * n) | length }}",
+  "{{ ('ab' ~ 'c') * n }}",
+  "{{ 'a\\nb' | indent(n) | length }}",
+  "{{ ('x' * 1000).join(range(100000)) | length }}",
+  '{{ ([1] * n) | length }}',
+  '{{ (list * n) | length }}',
+  "{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}",
+  '{{ range(100000) | tojson(indent=1000) | length }}',
+  '{{ range(100000) | pprint | length }}',
 ];
 
 const CHILD = `
@@ -138,7 +182,7 @@ const baseline = rss();
 const out = [];
 for (const source of JSON.parse(process.argv[1])) {
   let code = 'ok';
-  try { r.render(source, { n: 300000000 }); } catch (err) { code = err.code ?? String(err); }
+  try { r.render(source, { n: 300000000, list: [1] }); } catch (err) { code = err.code ?? String(err); }
   const start = performance.now();
   await idle();
   const health = rendererHealth();
