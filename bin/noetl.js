@@ -34,6 +34,16 @@ try {
   // fall through to the full CLI
 }
 if (!answered) {
+  // A CLI process is short. At V8's default threshold its optimizing compiler compiled the hot
+  // functions of a 1,000-step `noetl run` on a background thread, and the run ended before that
+  // code paid back: about half of a step's CPU (docs/benchmarks.md, "Cold `noetl run`: the
+  // step"). Four times the interrupt budget (V8 11, Node 20: 4 x 66 KiB) leaves a short run to
+  // the interpreter and baseline code, and optimizes a long one a little later. Other V8 versions
+  // tier differently (Maglev) and keep their defaults.
+  if (process.versions.v8.startsWith('11.')) {
+    const { setFlagsFromString } = await import('node:v8');
+    setFlagsFromString('--interrupt-budget=270336');
+  }
   const { main } = await import('../dist/cli/main.js');
   process.exitCode = await main(process.argv);
 }
