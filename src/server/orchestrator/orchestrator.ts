@@ -28,6 +28,7 @@ import type { CatalogRecord, ClaimResult, CommandRecord, Store, StoreTx } from '
 import { ingestBatch, persistDecision, planIngest, RepeatedEvents, type IngestDeps } from './ingest.js';
 import { LiveExecutions, type LiveExecution } from './live.js';
 import { toCommandInput, toEventInput } from './mapping.js';
+import { ClaimBacklog } from './backlog.js';
 import { Publisher } from './publisher.js';
 import { commandTrace, endedSpans, postedTraceparent, stepTrace } from './tracing.js';
 import type { JsonObject, Tracing } from '../../shared/index.js';
@@ -72,6 +73,27 @@ export interface IngestResult {
   readonly event_ids: string[];
   readonly commands_generated: number;
   readonly duplicates: number;
+  /** Commands of the decision claimed for the posting worker (`take`), in the same transaction. */
+  readonly claimed?: readonly TakenCommand[];
+}
+
+/**
+ * A worker posting a command's end asks to be handed what it decides: up to `max` of the new
+ * commands (of its pool, when it serves one) are claimed for it in the ingest's transaction,
+ * through the same claim statement as `POST /api/commands/{id}/claim`, and are not published.
+ */
+export interface TakeRequest {
+  readonly workerId: string;
+  /** The pool the worker serves; undefined: every pool. */
+  readonly pool?: string;
+  readonly max: number;
+}
+
+/** A command claimed for the posting worker, with what its notification would have said. */
+export interface TakenCommand {
+  readonly claim: ClaimResult;
+  readonly executionPool: string;
+  readonly trace?: JsonObject;
 }
 
 /** One request of a batch execute: started or a duplicate, or the error that refused it. */
@@ -90,6 +112,7 @@ export class Orchestrator {
   private readonly engine: EngineDeps;
   private readonly publisher: Publisher;
   private readonly ingestDeps: IngestDeps;
+  private readonly backlog = new ClaimBacklog();
 
   constructor(readonly deps: OrchestratorDeps) {
     this.live = new LiveExecutions(deps.playbookLimits);
@@ -343,13 +366,18 @@ export class Orchestrator {
    * decision in one statement; should it repeat stored events after all, it is rolled back and
    * ingested event by event.
    */
-  async ingest(executionId: string, wire: readonly WireEvent[]): Promise<IngestResult> {
+  async ingest(executionId: string, wire: readonly WireEvent[], take?: TakeRequest): Promise<IngestResult> {
     const startedMs = this.deps.clock.now();
     const plan = planIngest(wire);
     const run = (p: typeof plan) =>
-      this.withExecution(executionId, (tx, live) =>
-        ingestBatch(this.ingestDeps, tx, live, executionId, wire, p),
-      );
+      this.withExecution(executionId, async (tx, live) => {
+        const ingested = await ingestBatch(this.ingestDeps, tx, live, executionId, wire, p);
+        const taken =
+          take !== undefined && take.max > 0 && ingested.commands.length > 0
+            ? await this.take(tx, live, ingested.commands, take)
+            : [];
+        return { ...ingested, taken };
+      });
     let result: Awaited<ReturnType<typeof run>>;
     try {
       result = await run(plan);
@@ -357,13 +385,66 @@ export class Orchestrator {
       if (!(err instanceof RepeatedEvents)) throw err;
       result = await run('each');
     }
-    await this.publish(result.value.commands, result.pool);
+    const { commands, taken } = result.value;
+    const takenIds = new Set(taken.map((t) => t.claim.command.commandId));
+    const claimed: TakenCommand[] = taken.map((t) => ({
+      claim: t.claim,
+      executionPool: t.command.execution_pool ?? result.pool,
+      ...(this.deps.tracing ? this.traceOf(t.command) : {}),
+    }));
+    await this.publish(
+      takenIds.size > 0 ? commands.filter((c) => !takenIds.has(c.event_id)) : commands,
+      result.pool,
+    );
     if (this.deps.tracing) this.traceIngest(executionId, wire, result.value.events, startedMs);
     return {
       event_ids: result.value.eventIds,
-      commands_generated: result.value.commands.length,
+      commands_generated: commands.length,
       duplicates: result.value.duplicates,
+      ...(claimed.length > 0 ? { claimed } : {}),
     };
+  }
+
+  /**
+   * Claims up to `take.max` of a decision's new commands for the posting worker, inside the
+   * ingest's transaction: the store's claim statement (the exactly-once gate, `command.claimed`
+   * and all), folded into the cached state as `claim` folds it. A command the gate refuses is
+   * left to be published.
+   */
+  private async take(
+    tx: StoreTx,
+    live: LiveExecution,
+    commands: readonly Command[],
+    take: TakeRequest,
+  ): Promise<{ command: Command; claim: ClaimResult }[]> {
+    if (live.state.status !== 'RUNNING') return [];
+    const pool = live.state.executionPool ?? 'shared';
+    const taken: { command: Command; claim: ClaimResult }[] = [];
+    for (const command of commands) {
+      if (taken.length >= take.max) break;
+      const target = poolOf(command.execution_pool ?? pool);
+      if (take.pool !== undefined && target !== take.pool) continue;
+      if (target === undefined || !this.backlog.mayTake(command.execution_id, target)) continue;
+      let claim: ClaimResult;
+      try {
+        claim = await tx.commands.claim(command.event_id, take.workerId);
+      } catch (err) {
+        // A refusal of the gate (conflict, not found) leaves the transaction usable.
+        if (err instanceof NoetlError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND')) continue;
+        throw err;
+      }
+      if (claim.alreadyClaimed) continue;
+      this.backlog.took(command.execution_id);
+      this.live.foldClaim(claim);
+      taken.push({ command, claim });
+    }
+    return taken;
+  }
+
+  /** The trace a command's notification would carry (traces on). */
+  private traceOf(command: Command): { trace?: JsonObject } {
+    const state = this.live.peek(command.execution_id)?.state;
+    return state ? { trace: commandTrace(state, command) } : {};
   }
 
   /**
@@ -373,6 +454,7 @@ export class Orchestrator {
    */
   async claim(commandId: string, workerId: string): Promise<ClaimResult> {
     const result = await this.deps.store.commands.claim(commandId, workerId);
+    this.backlog.claimed(commandId);
     this.live.foldClaim(result);
     return result;
   }
@@ -410,6 +492,10 @@ export class Orchestrator {
    * worker's tool span.
    */
   publish(commands: readonly Command[], pool: string): Promise<void> {
+    for (const c of commands) {
+      const target = poolOf(c.execution_pool ?? pool);
+      if (target !== undefined) this.backlog.published(c.execution_id, [c.event_id], target);
+    }
     if (!this.deps.tracing || commands.length === 0) return this.publisher.publish(commands, pool);
     const traces = new Map<Command, JsonObject>();
     for (const c of commands) {
@@ -582,6 +668,15 @@ export class Orchestrator {
     this.live.settled(out.id);
     await this.publish(out.commands, out.pool);
     return { execution_id: out.id, status: 'started', commands_generated: out.commands.length };
+  }
+}
+
+/** The pool a command's notification is routed to (undefined: a name the bus refuses). */
+function poolOf(executionPool: string): string | undefined {
+  try {
+    return resolvePool({ execution_pool: executionPool });
+  } catch {
+    return undefined;
   }
 }
 
