@@ -360,8 +360,16 @@ function atomStart(toks: readonly Tok[], end: number): number {
         continue;
       }
       const callee = prevSig(toks, open);
-      if (t.text !== ')' || toks[callee]?.text !== 'range' || toks[prevSig(toks, callee)]?.text === '.')
-        return -1;
+      const called = toks[callee];
+      const isGroup =
+        t.text === ')' &&
+        (called === undefined ||
+          (called.kind === 'ident'
+            ? WORD_OPS.has(called.text)
+            : called.kind !== 'close' && called.kind !== 'str'));
+      // a group of pure code: `(n * 1000)`
+      if (isGroup) return isPure(toks, open, j) ? open : -1;
+      if (t.text !== ')' || called?.text !== 'range' || toks[prevSig(toks, callee)]?.text === '.') return -1;
       if (
         !inner.every(
           (x) => x.kind === 'num' || x.kind === 'ident' || ['.', ',', '+', '-', '*'].includes(x.text),
@@ -415,8 +423,10 @@ function rewriteChain(toks: readonly Tok[]): string | undefined {
       const start = nextSig(toks, at);
       let end = start;
       // the longest atom starting here
-      for (let e = start; e < toks.length && e - start < MAX_ATOM && toks[e]!.text !== op; e++)
+      for (let e = start; e < toks.length && e - start < MAX_ATOM && toks[e]!.text !== op; e++) {
+        if (toks[e]!.kind === 'open') e = Math.max(e, matchClose(toks, e));
         if (toks[e]!.kind !== 'ws' && atomStart(toks, e) === start) end = e;
+      }
       if (atomStart(toks, end) !== start) {
         ok = false;
         break;

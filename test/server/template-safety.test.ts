@@ -119,7 +119,8 @@ workflow:
       const started = await server.post<{ execution_id: string }>('/api/execute', { path });
       const done = await server.waitFor(started.body.execution_id);
       expect(done['status'], source).toBe('FAILED');
-      expect(JSON.stringify(done), source).toContain('TEMPLATE_RENDER');
+      // refused by a size check, not by the engine running out of memory
+      expect(String(done['error']), source).toMatch(/at most|more than/);
       const t0 = performance.now();
       const health = await server.get('/api/health');
       expect(health.status, source).toBe(200);
