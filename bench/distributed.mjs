@@ -4,6 +4,8 @@
 //   npm run build && node bench/distributed.mjs [--runs 5] [--soak-minutes 10]
 // Starts a control plane (PostgreSQL 127.0.0.1:5432/test in a private schema, NATS 127.0.0.1:4222
 // in a private stream) and worker processes, exactly as deployed (`node dist/.../main.js`).
+// Every run's log is checked: each command issued was claimed once (`command.claimed`) and
+// completed once. BENCH_PROFILE=<dir> writes CPU profiles of the server and the workers there.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -27,6 +29,11 @@ const LOADS = (() => {
   return i > 0 ? process.argv[i + 1].split(',').map(Number) : [8, 16, 30];
 })();
 const SLOTS = arg('--slots', 4);
+// Which parts run (default all): e.g. `--phases chain` for a CPU profile of the chain alone.
+const PHASES = (() => {
+  const i = process.argv.indexOf('--phases');
+  return new Set(i > 0 ? process.argv[i + 1].split(',') : ['chain', 'fanout', 'throughput']);
+})();
 const DB_URL = process.env.NOETL_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const id = `bench_${randomBytes(4).toString('hex')}`;
@@ -235,22 +242,132 @@ async function main() {
     return { events, ms: t(events.at(-1)) - t(events[0]) };
   };
   const run = async (path) => eventsOf(await finish(path));
+  // The claim gate: every command issued was claimed once and completed once, whatever path
+  // its claim took (the claim route, or handed to the worker with the previous command's end).
+  const checkGate = (events, steps, what) => {
+    const count = (type) => events.filter((e) => e.event_type === type).length;
+    const claimedOnce = new Map();
+    for (const e of events) {
+      if (e.event_type !== 'command.claimed') continue;
+      const cid = e.meta?.command_id;
+      claimedOnce.set(cid, (claimedOnce.get(cid) ?? 0) + 1);
+    }
+    const issued = count('command.issued');
+    const claimed = count('command.claimed');
+    const completed = count('command.completed');
+    if (
+      issued !== steps ||
+      claimed !== steps ||
+      completed !== steps ||
+      [...claimedOnce.values()].some((n) => n !== 1)
+    )
+      throw new Error(
+        `${what}: ${steps} steps, but ${issued} command.issued, ${claimed} command.claimed (${claimedOnce.size} commands), ${completed} command.completed`,
+      );
+  };
+  // Round trips per step in the timed chain runs: requests the control plane answered, by route
+  // (its /metrics), commits in the database (pg_stat_database, this database: the machine is
+  // otherwise quiet), and notifications published to the command stream.
+  const requestCounts = async () => {
+    const text = await new Promise((resolve, reject) => {
+      http
+        .get(`${serverUrl}/metrics`, { agent }, (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks).toString()));
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
+    // Requests answered and seconds spent answering them (the server's own timing), by route.
+    const counts = {};
+    for (const m of text.matchAll(
+      /^noetl_http_request_duration_seconds_(sum|count)\{([^}]*)\} ([0-9.e+-]+)/gm,
+    )) {
+      const route = /route="([^"]*)"/.exec(m[2])?.[1] ?? '?';
+      const method = /method="([^"]*)"/.exec(m[2])?.[1] ?? '?';
+      const key = `${method} ${route}`;
+      counts[key] ??= { n: 0, seconds: 0 };
+      if (m[1] === 'count') counts[key].n += Number(m[3]);
+      else counts[key].seconds += Number(m[3]);
+    }
+    return counts;
+  };
+  const commits = async () =>
+    Number(
+      (await client.query('SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()'))
+        .rows[0].xact_commit,
+    );
+  const published = async () => (await jsm.streams.info(`${id}_cmd`)).state.last_seq;
 
   await api('POST', '/api/catalog/register', { content: chain(40, 'chain40') });
   await api('POST', '/api/catalog/register', { content: fanout(400) });
   await api('POST', '/api/catalog/register', { content: chain(20, 'chain20') });
 
-  await run('bench/chain40'); // warm-up
   const perStep = [];
-  for (let r = 0; r < RUNS; r++) perStep.push((await run('bench/chain40')).ms / 40);
-  await run('bench/fanout');
   const fan = [];
-  for (let r = 0; r < RUNS; r++) fan.push((await run('bench/fanout')).ms);
+  let perStepCounts;
+  if (PHASES.has('chain')) {
+    checkGate((await run('bench/chain40')).events, 40, 'chain40'); // warm-up
+    const before = {
+      requests: await requestCounts(),
+      commits: await commits(),
+      published: await published(),
+    };
+    const chainRuns = [];
+    for (let r = 0; r < RUNS; r++) {
+      const executionId = await finish('bench/chain40');
+      chainRuns.push(executionId);
+      perStep.push((await eventsOf(executionId)).ms / 40);
+    }
+    const after = { requests: await requestCounts(), commits: await commits(), published: await published() };
+    // Where a chain step's time goes, from the log (millisecond times): issued -> claimed is the
+    // notification and the claim, claimed -> completed the worker's run and its report.
+    const chainPhases = { queued: [], ran: [] };
+    for (const executionId of chainRuns) {
+      const { events } = await eventsOf(executionId);
+      checkGate(events, 40, 'chain40');
+      const at = new Map(
+        events.map((e) => [`${e.meta?.command_id}:${e.event_type}`, Date.parse(e.created_at)]),
+      );
+      for (const e of events) {
+        if (e.event_type !== 'command.issued') continue;
+        const t = (type) => at.get(`${e.meta.command_id}:${type}`);
+        chainPhases.queued.push(t('command.claimed') - t('command.issued'));
+        chainPhases.ran.push(t('command.completed') - t('command.claimed'));
+      }
+    }
+    const chainSteps = 40 * RUNS;
+    perStepCounts = {
+      phases: chainPhases,
+      commits: (after.commits - before.commits) / chainSteps,
+      published: (after.published - before.published) / chainSteps,
+      requests: Object.entries(after.requests)
+        .map(([k, v]) => {
+          const b = before.requests[k] ?? { n: 0, seconds: 0 };
+          const n = v.n - b.n;
+          return {
+            route: k,
+            perStep: n / chainSteps,
+            meanMs: n > 0 ? ((v.seconds - b.seconds) * 1000) / n : 0,
+          };
+        })
+        .filter((r) => r.perStep > 0 && !r.route.includes('/metrics')),
+    };
+  }
+  if (PHASES.has('fanout')) {
+    checkGate((await run('bench/fanout')).events, 402, 'fanout');
+    for (let r = 0; r < RUNS; r++) {
+      const { events, ms } = await run('bench/fanout');
+      checkGate(events, 402, 'fanout');
+      fan.push(ms);
+    }
+  }
 
   // ---- throughput with 2 workers, at several load levels ------------------------------------
   const w2 = await startWorker(serverUrl, 'w2', SLOTS);
   const levels = [];
-  for (const N of LOADS) {
+  for (const N of PHASES.has('throughput') ? LOADS : []) {
     const throughput = [];
     const latencies = [];
     const phases = { queued: [], claimedToStarted: [], startedToDone: [] };
@@ -260,6 +377,7 @@ async function main() {
       const seconds = (performance.now() - t0) / 1000;
       const results = [];
       for (const executionId of done) results.push(await eventsOf(executionId));
+      for (const { events } of results) checkGate(events, 20, 'chain20');
       throughput.push((N * 20) / seconds);
       for (const { events } of results) {
         const at = new Map();
@@ -342,10 +460,20 @@ async function main() {
   console.log(
     `floor (PostgreSQL commit + JetStream publish-ack): median ${f(median(floor))} ms, p99 ${f(pct(floor, 0.99))} ms`,
   );
-  console.log(
-    `40-step no-op chain, 1 worker: ${f(median(perStep))} ms/step (runs: ${perStep.map(f).join(', ')})  = ${f(median(perStep) / median(floor))}x the floor`,
-  );
-  console.log(`1 -> 400 -> join, 1 worker: ${f(median(fan))} ms total, ${f(median(fan) / 402)} ms/step`);
+  if (perStepCounts) {
+    console.log(
+      `40-step no-op chain, 1 worker: ${f(median(perStep))} ms/step (runs: ${perStep.map(f).join(', ')})  = ${f(median(perStep) / median(floor))}x the floor`,
+    );
+    console.log(
+      `  per chain step (timed runs, whole cluster): ${f(perStepCounts.commits)} database commits, ${f(perStepCounts.published)} notifications published, requests (per step, mean time in the server): ${perStepCounts.requests.map((r) => `${r.route} ${f(r.perStep)} (${f(r.meanMs)} ms)`).join(', ')}`,
+    );
+    const ph = perStepCounts.phases;
+    console.log(
+      `  chain phases, mean: issued->claimed ${f(ph.queued.reduce((a, b) => a + b, 0) / ph.queued.length)} ms, claimed->completed ${f(ph.ran.reduce((a, b) => a + b, 0) / ph.ran.length)} ms`,
+    );
+  }
+  if (fan.length > 0)
+    console.log(`1 -> 400 -> join, 1 worker: ${f(median(fan))} ms total, ${f(median(fan) / 402)} ms/step`);
   for (const { N, throughput, latencies, phases } of levels) {
     console.log(
       `throughput, 2 workers x ${SLOTS} slots, ${N} concurrent 20-step chains: ${f(median(throughput))} steps/s (runs: ${throughput.map((x) => x.toFixed(0)).join(', ')}); step latency (command.issued -> command.completed) p50 ${f(pct(latencies, 0.5))} ms, p99 ${f(pct(latencies, 0.99))} ms (n=${latencies.length})`,
@@ -355,6 +483,9 @@ async function main() {
     );
   }
   console.log(`worker idle RSS: ${f(idleRss)} MB`);
+  console.log(
+    'claim gate checked in every run: command.issued = command.claimed = command.completed = steps, each command claimed once',
+  );
   if (soak && soak.warm.length > 1) {
     console.log(`soak ${SOAK_MINUTES} min: ${soak.steps} steps, ${f(soak.steps / soak.seconds)} steps/s`);
     for (const key of ['w1', 'w2', 'server']) {

@@ -3,6 +3,7 @@ import {
   NoetlError,
   NotFoundError,
   type ErrorCode,
+  type JsonObject,
   type Static,
   type wire,
 } from '../shared/index.js';
@@ -23,6 +24,21 @@ export interface ClaimResponse {
     readonly keychain?: unknown;
   };
   readonly meta?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What posting a command's events returns; `claimed`: the commands the control plane claimed for
+ * this worker when it asked to `take` them (each as the claim route answers it).
+ */
+export interface PostEventsAnswer {
+  readonly status: string;
+  readonly commands_generated?: number;
+  readonly claimed?: readonly (ClaimResponse & {
+    readonly command_id: string;
+    readonly claim_event_id: string;
+    readonly execution_pool: string;
+    readonly trace?: JsonObject;
+  })[];
 }
 
 export interface PostedEvent {
@@ -176,14 +192,24 @@ export class ControlPlaneClient {
     return this.request('POST', `/api/commands/${eventId}/release`, { worker_id: workerId });
   }
 
-  postEvents(executionId: string, workerId: string, events: readonly PostedEvent[]): Promise<unknown> {
-    if (events.length === 1) {
+  /**
+   * Posts a command's events. `take`: the worker has this many slots free for what the events
+   * decide (of `pool`, when it serves one); the commands claimed for it come back in `claimed`.
+   */
+  postEvents(
+    executionId: string,
+    workerId: string,
+    events: readonly PostedEvent[],
+    take?: { readonly max: number; readonly pool?: string },
+  ): Promise<PostEventsAnswer> {
+    if (events.length === 1 && take === undefined) {
       return this.request('POST', '/api/events', { execution_id: executionId, ...events[0] });
     }
     return this.request('POST', '/api/events/batch', {
       execution_id: executionId,
       worker_id: workerId,
       events,
+      ...(take !== undefined ? { take } : {}),
     });
   }
 

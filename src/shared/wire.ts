@@ -220,11 +220,6 @@ export const CleanupAnswer = object(
   { optional: ['dry_run'] },
 );
 
-export const IngestAnswer = object(
-  { status: str(), event_id: str(), event_ids: array(str()), commands_generated: int() },
-  { optional: ['event_id', 'event_ids'] },
-);
-
 /** A validation finding: a stable code, a message and where (line:col, 1-based). */
 export const Diagnostic = object(
   {
@@ -489,6 +484,25 @@ export const ClaimAnswer = object({
   context: json(),
   meta: jsonObject(),
 });
+export type ClaimAnswer = Static<typeof ClaimAnswer>;
+
+/**
+ * `POST /api/events[/batch]`; `claimed` (beyond NoETL): the commands claimed for the posting
+ * worker when it asked to `take` them, each with the pool and trace its notification would carry.
+ */
+export const IngestAnswer = object(
+  {
+    status: str(),
+    event_id: str(),
+    event_ids: array(str()),
+    commands_generated: int(),
+    claimed: array(
+      extend(ClaimAnswer, { execution_pool: str(), trace: jsonObject() }, { optional: ['trace'] }),
+    ),
+  },
+  { optional: ['event_id', 'event_ids', 'claimed'] },
+);
+export type IngestAnswer = Static<typeof IngestAnswer>;
 
 export const ReleaseAnswer = object({ status: oneOf(['released', 'unchanged']), event_id: id() });
 

@@ -174,6 +174,8 @@ export async function startWorker(
     ...(config.poolName !== 'default' ? { pool: config.poolName } : {}),
     maxConcurrent: config.maxConcurrent,
     heartbeatMs: config.heartbeatIntervalSeconds * 1000,
+    // With each command's end the worker takes one command it decides (docs/architecture.md).
+    takeNext: true,
     client: new ControlPlaneClient({
       serverUrl: config.serverUrl,
       ...(config.apiToken ? { apiToken: config.apiToken } : {}),

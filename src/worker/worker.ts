@@ -25,7 +25,7 @@ import {
   type ToolServices,
   workerToolEnv,
 } from '../tools/index.js';
-import type { ClaimResponse, ControlPlaneClient, PostedEvent } from '../client/index.js';
+import type { ClaimResponse, ControlPlaneClient, PostedEvent, PostEventsAnswer } from '../client/index.js';
 import { OutputChunks } from './output-chunks.js';
 import { executionSpanOf, traceparentIn, type LiveSpan, type Tracing } from '../shared/index.js';
 
@@ -61,6 +61,12 @@ export interface WorkerOptions {
   readonly pythonPool?: Partial<PythonPoolOptions> | false;
   /** OpenTelemetry traces: a span per tool call, child of its step's span; absent: none. */
   readonly tracing?: Tracing;
+  /**
+   * Asks, with each command's end, to be handed one command of what it decides (claimed for this
+   * worker in the same transaction, not published), and runs it in the slot just freed: a chain
+   * of steps then costs one request and one commit a step. Default false.
+   */
+  readonly takeNext?: boolean;
   /** Called after each command with its outcome (metrics). */
   readonly onCommand?: (outcome: {
     readonly status: 'success' | 'error';
@@ -74,6 +80,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** A tool done within this is reported with its `command.started` in one request. */
 const QUICK_TOOL_MS = 25;
+
+/** A command claimed for this worker, and the notification it stands for. */
+interface Taken {
+  readonly n: CommandNotification;
+  readonly claim: ClaimResponse;
+}
 
 /** The tool span of each command being run (traces on). */
 const toolSpans = new WeakMap<CommandNotification, LiveSpan>();
@@ -227,6 +239,14 @@ export class Worker {
     // claiming first hands it to whoever can claim it. Claimed by us again: the run in progress
     // reports it.
     if (this.inFlight.has(n.command_id)) return;
+    // Commands handed over with a command's end run in this slot, one after the other.
+    let next: Taken | undefined = { n, claim };
+    while (next) next = await this.runClaimed(next.n, next.claim);
+  }
+
+  /** Runs a claimed command; returns the command claimed for this worker with its end, if any. */
+  private async runClaimed(n: CommandNotification, claim: ClaimResponse): Promise<Taken | undefined> {
+    if (this.inFlight.has(n.command_id)) return undefined;
     this.inFlight.add(n.command_id);
     // The tool call's span: child of the step span the notification names (else the
     // execution's), ended once its events are posted.
@@ -244,7 +264,7 @@ export class Worker {
     );
     if (span) toolSpans.set(n, span);
     try {
-      await this.run(n, claim);
+      return await this.run(n, claim);
     } finally {
       span?.end();
       this.inFlight.delete(n.command_id);
@@ -353,7 +373,7 @@ export class Worker {
     };
   }
 
-  private async run(n: CommandNotification, claim: ClaimResponse): Promise<void> {
+  private async run(n: CommandNotification, claim: ClaimResponse): Promise<Taken | undefined> {
     const o = this.options;
     const step = claim.node_name;
     const log = o.logger.child({ execution_id: n.execution_id, step, command_id: n.command_id });
@@ -419,7 +439,7 @@ export class Worker {
     if (this.abort.signal.aborted) {
       // Shutdown cut the command short: hand it back instead of reporting a failure.
       await this.withRetry('release', () => o.client.release(n.event_id, o.workerId));
-      return;
+      return undefined;
     }
     const posted = (outcome: ToolOutcome): PostedEvent[] =>
       outcomeEvents(outcome).map((o) => event(o.event_type, o.payload));
@@ -467,7 +487,14 @@ export class Worker {
       status: result.status === 'success' && !tooLarge ? 'success' : 'error',
       durationMs: result.duration_ms,
     });
-    const refused = await this.post(n.execution_id, quick ? [started, ...events] : events);
+    // Asking for the next command only while running: a draining worker takes nothing new.
+    const take = o.takeNext === true && this.stateValue === 'running';
+    const got: { answer?: PostEventsAnswer } = {};
+    const refused = await this.post(
+      n.execution_id,
+      quick ? [started, ...events] : events,
+      take ? (a) => (got.answer = a) : undefined,
+    );
     if (refused) {
       // The control plane will never take these events (4xx): fail the step with a minimal
       // `command.failed` ({code, message}, the message at most 4 KiB) that it always accepts,
@@ -485,7 +512,25 @@ export class Worker {
           "the control plane refused the command's failure too; the claim's lease decides",
         );
       }
+      return undefined;
     }
+    return this.taken(n, got.answer);
+  }
+
+  /** The command the answer to a command's end claimed for this worker, as its notification. */
+  private taken(n: CommandNotification, answer: PostEventsAnswer | undefined): Taken | undefined {
+    const claim = answer?.claimed?.[0];
+    if (claim === undefined) return undefined;
+    const next: CommandNotification = {
+      execution_id: claim.execution_id,
+      event_id: claim.event_id,
+      command_id: claim.command_id,
+      step: claim.node_name,
+      server_url: n.server_url,
+      execution_pool: claim.execution_pool,
+      ...(claim.trace !== undefined ? { trace: claim.trace } : {}),
+    };
+    return { n: next, claim };
   }
 
   /**
@@ -570,10 +615,21 @@ export class Worker {
    * lease decides the rest (a worker the server has not heard from is declared offline and its
    * command issued again). Returns the refusal no retry can change (4xx), undefined when taken.
    */
-  private async post(executionId: string, events: readonly PostedEvent[]): Promise<NoetlError | undefined> {
+  private async post(
+    executionId: string,
+    events: readonly PostedEvent[],
+    onTaken?: (answer: PostEventsAnswer) => void,
+  ): Promise<NoetlError | undefined> {
+    const o = this.options;
+    // A retry of a post whose answer was lost finds its events stored and decides nothing: what
+    // the lost answer handed over waits for the unstarted sweep, as a lost claim answer does.
+    const take = onTaken ? { max: 1, ...(o.pool !== undefined ? { pool: o.pool } : {}) } : undefined;
     return this.withRetry(
       'post events',
-      () => this.options.client.postEvents(executionId, this.options.workerId, events),
+      async () => {
+        const answer = await o.client.postEvents(executionId, o.workerId, events, take);
+        onTaken?.(answer);
+      },
       { execution_id: executionId },
       Number.POSITIVE_INFINITY,
     );

@@ -7,7 +7,7 @@ import {
   type JsonObject,
   type JsonValue,
 } from '../../shared/index.js';
-import type { ExecutionPageKey, ExecutionStatus, Store } from '../../store/index.js';
+import type { ClaimResult, ExecutionPageKey, ExecutionStatus, Store } from '../../store/index.js';
 import type { BatchOutcome, ExecuteRequest, Orchestrator } from '../orchestrator/orchestrator.js';
 import { eventView, executionSummary, finalResult, statusView, stepResults } from '../orchestrator/views.js';
 import { idString, type WireEvent } from '../orchestrator/wire.js';
@@ -156,6 +156,22 @@ function executeRequest(body: ExecuteBody, idempotencyKey: string | undefined): 
   };
 }
 
+/** What a claim answers (contract 3.6): the command the worker now holds. */
+function claimAnswer({ command, claimEventId }: ClaimResult): wire.ClaimAnswer {
+  return {
+    status: 'ok',
+    event_id: command.eventId,
+    claim_event_id: claimEventId ?? '',
+    execution_id: command.executionId,
+    command_id: command.commandKey,
+    node_id: command.stepName,
+    node_name: command.stepName,
+    action: command.toolKind,
+    context: command.context,
+    meta: { ...(command.meta ?? {}), command_id: command.commandKey, attempt: command.attempt },
+  };
+}
+
 /** Execute, events, commands and executions routes (contract 4.1, 4.3). */
 export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync {
   const { orchestrator, store } = deps;
@@ -235,7 +251,12 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
     );
 
     app.post<{
-      Body: { execution_id: string | number; worker_id?: string; events: Omit<WireEvent, 'execution_id'>[] };
+      Body: {
+        execution_id: string | number;
+        worker_id?: string;
+        events: Omit<WireEvent, 'execution_id'>[];
+        take?: { max: number; pool?: string };
+      };
     }>(
       '/api/events/batch',
       {
@@ -253,6 +274,18 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
                 maxItems: 1000,
                 items: { ...wireEventSchema, required: [] },
               },
+              // Beyond NoETL: claim up to `max` of the commands these events decide for the
+              // posting worker (`worker_id`), in the same transaction; they come back in
+              // `claimed` instead of being published.
+              take: {
+                type: 'object',
+                required: ['max'],
+                additionalProperties: false,
+                properties: {
+                  max: { type: 'integer', minimum: 0, maximum: 64 },
+                  pool: { type: 'string', minLength: 1, maxLength: 200 },
+                },
+              },
             },
           },
           response: { 200: wire.IngestAnswer },
@@ -260,15 +293,37 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
       },
       async (req) => {
         const executionId = idString(req.body.execution_id, 'execution_id');
+        const workerId = req.body.worker_id;
         const events = req.body.events.map((e) => ({
           ...e,
           execution_id: executionId,
-          ...(req.body.worker_id !== undefined && e.worker_id === undefined
-            ? { worker_id: req.body.worker_id }
-            : {}),
+          ...(workerId !== undefined && e.worker_id === undefined ? { worker_id: workerId } : {}),
         }));
-        const r = await orchestrator.ingest(executionId, events);
-        return { status: 'ok', event_ids: r.event_ids, commands_generated: r.commands_generated };
+        const take = req.body.take;
+        if (take !== undefined && take.max > 0 && workerId === undefined) {
+          throw new NoetlError('BAD_REQUEST', 'take needs the worker_id of the batch');
+        }
+        const r = await orchestrator.ingest(
+          executionId,
+          events,
+          take !== undefined && workerId !== undefined
+            ? { workerId, max: take.max, ...(take.pool !== undefined ? { pool: take.pool } : {}) }
+            : undefined,
+        );
+        return {
+          status: 'ok',
+          event_ids: r.event_ids,
+          commands_generated: r.commands_generated,
+          ...(r.claimed !== undefined
+            ? {
+                claimed: r.claimed.map((t) => ({
+                  ...claimAnswer(t.claim),
+                  execution_pool: t.executionPool,
+                  ...(t.trace !== undefined ? { trace: t.trace } : {}),
+                })),
+              }
+            : {}),
+        };
       },
     );
 
@@ -303,19 +358,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
       '/api/commands/:event_id/claim',
       { schema: { params: eventIdParams, body: workerBody, response: { 200: wire.ClaimAnswer } } },
       async (req) => {
-        const { command, claimEventId } = await orchestrator.claim(req.params.event_id, req.body.worker_id);
-        return {
-          status: 'ok',
-          event_id: command.eventId,
-          claim_event_id: claimEventId,
-          execution_id: command.executionId,
-          command_id: command.commandKey,
-          node_id: command.stepName,
-          node_name: command.stepName,
-          action: command.toolKind,
-          context: command.context,
-          meta: { ...(command.meta ?? {}), command_id: command.commandKey, attempt: command.attempt },
-        };
+        return claimAnswer(await orchestrator.claim(req.params.event_id, req.body.worker_id));
       },
     );
 
