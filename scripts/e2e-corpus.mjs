@@ -5,13 +5,18 @@
 // internet API no local stand-in replaces are listed as exempt with the reason, found by reading
 // the file (never run). docs/conformance.md keeps the last report.
 //
-//   npm run build && node scripts/e2e-corpus.mjs --e2e DIR [--only TEXT] [--jobs 2]
+//   npm run build && node scripts/e2e-corpus.mjs --e2e DIR [--only TEXT[,TEXT...]] [--jobs 2]
 //       [--timeout 120] [--markdown FILE] [--json FILE]
 //
 // Stand-ins: the PostgreSQL credential aliases the corpus uses point at a scratch database of the
 // machine's PostgreSQL (NOETL_TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test);
 // jsonplaceholder.typicode.com, httpbin.org and api.open-meteo.com are replaced by a local HTTP
 // server, in a copy of the fixture (the URL text is rewritten; nothing else changes).
+//
+// Fixtures that read a postgres step's `command_<i>` (NoETL's per-statement result before March
+// 2026), in their own text or a child's, run with NOETL_POSTGRES_STATEMENT_RESULTS=1, the
+// postgres tool's setting that adds those entries (docs/tools.md). Fixtures sharing NoETL's
+// stress-test tables (each empties or drops them) run one at a time, in corpus order.
 //
 // Children: a fixture that another fixture runs from a loop (`kind: playbook`, its path being the
 // child's metadata.path) is a chunk worker fed one slice per item, reading tables its parent
@@ -48,7 +53,9 @@ const { values: opts } = parseArgs({
   },
 });
 if (!opts.e2e || !existsSync(join(opts.e2e, 'fixtures'))) {
-  console.error('usage: node scripts/e2e-corpus.mjs --e2e <checkout of noetl/e2e> [--only TEXT] [--jobs N]');
+  console.error(
+    'usage: node scripts/e2e-corpus.mjs --e2e <checkout of noetl/e2e> [--only TEXT[,TEXT...]] [--jobs N]',
+  );
   process.exit(2);
 }
 const repoRoot = resolve(dirname(new URL(import.meta.url).pathname), '..');
@@ -63,22 +70,24 @@ const timeoutMs = Number(opts.timeout) * 1000;
  */
 const UPSTREAM_FAILS = [
   [
-    /http_iterator_save_postgres|http_to_postgres_direct|loop_with_pagination|parallel_distributed_claim_regression\/|kind_playbook_lease_expiry\//,
-    "reads `<step>.command_0`: NoETL's postgres tool returns only the last statement as {columns, rows, row_count} since March 2026, as we do",
+    /loop_with_pagination/,
+    "its pagination arc reads `fetch_page.results.check_pagination.has_more`, the `{results: {<label>: ...}}` of NoETL's retired Python task sequence; NoETL's Rust pipeline result is `{<label>: ...}`, as ours, so the loop stops after page 1 (30 of 35 items)",
   ],
   [
-    /kind_playbook_lease_expiry_worker|parallel_distributed_claim_regression_worker/,
-    'a child whose parent reads `<step>.command_0` (see the parent), so it gets no batch to run, as on NoETL',
+    /root_scripts\/test_script_loading/,
+    "its `end` step reads `{{ result }}`, a name no NoETL template context has (the Rust server's holds workload keys, step results by step name, `steps`, `ctx`, `execution_id`, `catalog_id`, `path`, `version`), so `result.get` fails on None",
   ],
-  [/root_scripts\/test_script_loading/, "reads `{{ result }}`, which NoETL's render context does not have"],
   [
     /examples\/weather_loop/,
-    "rules read `output.data.current_weather`; NoETL's http result puts the body at `output.data.data`",
+    "its rules read `output.data.current_weather`; NoETL's http result (its Rust and Python tools alike) is `{status_code, headers, data: <body>}`, so that is `output.data.data.current_weather`: the temperature is empty, `evaluate_and_route` fails (`None > 30`, let through by its `else: continue` rule) and the summary INSERT renders without values (it would also need a `weather_monitoring_summary` table, which no fixture creates)",
   ],
-  [/reference_chain_loop_stress/, "reads `stats.total`, the loop summary of NoETL's retired Python engine"],
+  [
+    /reference_chain_loop_stress/,
+    "reads `stats.total` of its loop step, the `{results, stats}` summary of NoETL's retired Python engine; NoETL's Rust server gives a loop step the list of its iteration results, as we do (`page loop undercount: expected 25, got 0`)",
+  ],
   [
     /test_pipeline_error_handling/,
-    "its `output.error.kind == 'auth'` rule says `do: fail`; NoETL's Python runtime fails the run too",
+    "step `test_fail_auth` has a rule `output.error.kind == 'auth'` with `do: fail` and no route around it, so the run fails there, as on NoETL's Python runtime, whose error classification we follow; NoETL's Rust pipeline gives rules only `output.error = {retryable: false}`, so there it fails earlier, at `test_retry_transient`'s first 500",
   ],
   [
     /retry_test\/python_retry_exception/,
@@ -321,6 +330,12 @@ async function startTestServer(tree) {
 /** Fixtures that create what others read: run first, one at a time. */
 const SETUP = /create_test_schema|save_storage_test\/create_tables|provision_auth_schema|tradedb_create_db/;
 
+/** NoETL's stress-test tables, which several fixtures empty, refill or drop: one such fixture at a time. */
+const SHARED_TABLES = /\bstress_test_(items|results|batch_runs)\b/;
+
+/** A read of NoETL's older per-statement postgres result (`<step>.command_0`, `.get('command_0')`). */
+const STATEMENT_READS = /\bcommand_\d+\b/;
+
 const STAND_IN_HOSTS = [
   /https?:\/\/jsonplaceholder\.typicode\.com/g,
   /https?:\/\/httpbin\.org/g,
@@ -414,13 +429,17 @@ async function main() {
       kind varchar NOT NULL, content text, created_at timestamptz NOT NULL DEFAULT now());
     INSERT INTO noetl.catalog (catalog_id, path, version, kind) VALUES
       (1, 'tests/a', 1, 'Playbook'), (2, 'tests/b', 1, 'Playbook'), (3, 'creds/x', 1, 'Credential')`);
-  // kind_playbook_lease_expiry counts the stress-test tables that other fixtures
-  // (server_oom_stress_test, parallel_distributed_claim_regression) leave in NoETL's database:
-  // empty ones, as those fixtures create them.
+  // kind_playbook_lease_expiry counts and processes the stress-test items that other fixtures
+  // (server_oom_stress_test: 3000, parallel_distributed_claim_regression: 200) leave in NoETL's
+  // database: a stand-in with one batch of 50, as those fixtures make them, so the one chunk
+  // worker it starts (which sleeps api_delay_seconds, 130 s) fits the run's timeout. It runs
+  // before those fixtures (corpus order, one at a time: SHARED_TABLES), which refill the tables.
   await seed.query(`CREATE TABLE public.stress_test_items (item_id bigint PRIMARY KEY,
       group_id int NOT NULL, payload text NOT NULL, created_at timestamptz DEFAULT now());
     CREATE TABLE public.stress_test_results (item_id bigint PRIMARY KEY, result_data jsonb NOT NULL,
-      processed_at timestamptz DEFAULT now())`);
+      processed_at timestamptz DEFAULT now());
+    INSERT INTO public.stress_test_items (item_id, group_id, payload)
+      SELECT i, 1, 'synthetic_payload_' || i || '_' || repeat('x', 64) FROM generate_series(1, 50) AS i`);
   await seed.end();
   const testServer = await startTestServer(tree);
 
@@ -432,7 +451,7 @@ async function main() {
   const selected = new Set();
   for (const file of walk(join(tree, 'fixtures'))) {
     const rel = relative(tree, file);
-    if (opts.only && !rel.includes(opts.only)) continue;
+    if (opts.only && !opts.only.split(',').some((part) => rel.includes(part))) continue;
     for (let r = rel; r; r = parentOf.get(r)) selected.add(r); // a child runs in its parent
   }
   const fixtures = [];
@@ -478,7 +497,21 @@ async function main() {
       re.lastIndex = 0;
     }
     if (standIns.length) writeFileSync(file, text);
-    fixtures.push({ ...entry, file, standIns, usesPg: /\bpostgres\b|pg_|psycopg/i.test(text) });
+    fixtures.push({
+      ...entry,
+      file,
+      standIns,
+      usesPg: /\bpostgres\b|pg_|psycopg/i.test(text),
+      statementReads: STATEMENT_READS.test(text),
+      shared: SHARED_TABLES.test(text),
+    });
+  }
+  // A parent runs its children in its own process: their needs are its own.
+  for (const child of fixtures.filter((c) => c.parent && c.file)) {
+    const parent = fixtures.find((p) => p.fixture === child.parent);
+    if (!parent) continue;
+    parent.statementReads ||= child.statementReads;
+    parent.shared ||= child.shared;
   }
 
   const jobs = Math.max(1, Number(opts.jobs));
@@ -486,15 +519,29 @@ async function main() {
   queue.sort((a, b) => Number(SETUP.test(b.fixture)) - Number(SETUP.test(a.fixture)));
   let done = 0;
   let setupRunning = 0;
+  let sharedRunning = 0;
   const worker = async () => {
-    for (let f = queue.shift(); f; f = queue.shift()) {
+    while (queue.length > 0) {
+      // the first fixture in order that may start: one sharing the stress-test tables waits
+      const i = queue.findIndex((q) => !q.shared || sharedRunning === 0);
+      if (i < 0) {
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      const [f] = queue.splice(i, 1);
+      if (f.shared) sharedRunning++;
       // setup fixtures run alone, before the rest
       const isSetup = SETUP.test(f.fixture);
       while (!isSetup && (setupRunning > 0 || queue.some((q) => SETUP.test(q.fixture))))
         await new Promise((r) => setTimeout(r, 200));
       if (isSetup) setupRunning++;
       const home = mkdtempSync(join(work, 'home-'));
-      const env = { ...process.env, NOETL_HOME: home, NO_COLOR: '1' };
+      const env = {
+        ...process.env,
+        NOETL_HOME: home,
+        NO_COLOR: '1',
+        NOETL_POSTGRES_STATEMENT_RESULTS: f.statementReads ? '1' : '',
+      };
       const args =
         f.kind === 'subscription'
           ? ['validate', f.file, '--json']
@@ -521,12 +568,14 @@ async function main() {
       f.how =
         [
           f.usesPg ? 'local PostgreSQL' : '',
+          f.statementReads ? 'NOETL_POSTGRES_STATEMENT_RESULTS=1' : '',
           ...f.standIns.map((s) => (s.startsWith('NoETL') ? s : `stand-in for ${s}`)),
         ]
           .filter(Boolean)
           .join(', ') || 'as is';
       rmSync(home, { recursive: true, force: true });
       if (isSetup) setupRunning--;
+      if (f.shared) sharedRunning--;
       done++;
       process.stderr.write(
         `[${done}/${fixtures.filter((x) => x.file && !x.parent).length}] ${f.fixture}: ${outcome} (${f.ms} ms)\n`,
@@ -550,6 +599,7 @@ async function main() {
     if (f.outcome === f.expected.status) return 'as expected';
     const upstream = UPSTREAM_FAILS.find(([re]) => re.test(f.fixture));
     if (upstream) {
+      f.error = f.note; // what failed here, kept in the JSON report
       f.note = `fails upstream too: ${upstream[1]}`;
       return 'fails upstream too';
     }
