@@ -63,7 +63,7 @@ export function buildResult(input: ResultInput): ToolResult {
     const data = input.single
       ? failedData
       : {
-          ...state.results,
+          ...Object.fromEntries(state.results),
           ...(failedData !== undefined && failedData !== null ? { [failure.label]: failedData } : {}),
         };
     return {
@@ -74,9 +74,9 @@ export function buildResult(input: ResultInput): ToolResult {
     };
   }
   const data = input.single
-    ? last && last.label in state.results
-      ? state.results[last.label]
+    ? last && state.results.has(last.label)
+      ? state.results.get(last.label)
       : null
-    : { ...state.results };
+    : Object.fromEntries(state.results);
   return { status: 'success', data, ...base };
 }

@@ -6,10 +6,13 @@ import type { TemplateScope } from '../template/index.js';
  * by `set`, the `iter` namespace and the execution `ctx` overlaid with this run's updates.
  */
 export class PipelineState {
-  /** Results by label and bare values written by `set`. */
-  readonly vars: Record<string, unknown> = {};
+  /**
+   * Results by label and bare values written by `set`. Maps, not objects: labels are step names,
+   * and an object given a new key per step made V8 build a hidden class per step.
+   */
+  readonly vars = new Map<string, unknown>();
   /** Task data by label, in the order the tasks last completed. */
-  readonly results: Record<string, unknown> = {};
+  readonly results = new Map<string, unknown>();
   readonly iter: Record<string, unknown>;
   /** `ctx.*`, `step.*` and bare keys written by `set`; returned as `context_updates`. */
   readonly contextUpdates: Record<string, unknown> = {};
@@ -27,9 +30,9 @@ export class PipelineState {
   }
 
   record(label: string, data: unknown): void {
-    delete this.results[label];
-    this.results[label] = data;
-    this.vars[label] = data;
+    this.results.delete(label);
+    this.results.set(label, data);
+    this.vars.set(label, data);
   }
 
   /**
@@ -45,10 +48,10 @@ export class PipelineState {
         this.iter[name] = value;
       } else if (scope === 'ctx' || scope === 'step') {
         this.contextUpdates[name] = value;
-        this.vars[name] = value;
+        this.vars.set(name, value);
       } else {
         this.contextUpdates[key] = value;
-        this.vars[key] = value;
+        this.vars.set(key, value);
       }
     }
   }
@@ -64,7 +67,7 @@ export class PipelineState {
       }
       if (name === 'iter') return this.iter;
       if (name === 'ctx') return this.ctx();
-      if (Object.prototype.hasOwnProperty.call(this.vars, name)) return this.vars[name];
+      if (this.vars.has(name)) return this.vars.get(name);
       return lookupScope(this.base, name);
     };
   }
