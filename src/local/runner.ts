@@ -286,9 +286,15 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       };
     }
     // a step with `output:` may keep its result in the store; its events then carry the binding
-    result = await externalizeOutcome(result, command.tool, command.step, (kept) =>
-      results.put({ executionId, name: kept.name, data: kept.data, sourceStep: command.step }, abort.signal),
-    );
+    // (checked here too: a step without one, most steps, is spared an await)
+    if (command.tool.output) {
+      result = await externalizeOutcome(result, command.tool, command.step, (kept) =>
+        results.put(
+          { executionId, name: kept.name, data: kept.data, sourceStep: command.step },
+          abort.signal,
+        ),
+      );
+    }
     if (state.status !== 'RUNNING') return;
     const [call, end] = outcomeEvents(result).map((o) =>
       commandEvent(
@@ -308,6 +314,11 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     const pump = (): void => {
       while (head < queue.length && inFlight < concurrency && state.status === 'RUNNING') {
         const command = queue[head++]!;
+        // commands taken are dropped now and then, so a long run does not hold them all
+        if (head >= 1024 && head * 2 >= queue.length) {
+          queue.splice(0, head);
+          head = 0;
+        }
         inFlight++;
         runOne(command)
           .catch((err: unknown) => {
