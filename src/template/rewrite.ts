@@ -369,19 +369,13 @@ function atomStart(toks: readonly Tok[], end: number): number {
             : called.kind !== 'close' && called.kind !== 'str'));
       // a group of pure code: `(n * 1000)`
       if (isGroup) return isPure(toks, open, j) ? open : -1;
-      if (t.text !== ')' || called?.text !== 'range' || toks[prevSig(toks, callee)]?.text === '.') return -1;
-      if (
-        !inner.every(
-          (x) => x.kind === 'num' || x.kind === 'ident' || ['.', ',', '+', '-', '*'].includes(x.text),
-        )
-      )
-        return -1;
-      return callee;
-    }
-    if (t.kind !== 'ident' || WORD_OPS.has(t.text) || t.text.startsWith('__nt_')) return -1;
-    const dot = prevSig(toks, j);
-    if (toks[dot]?.text !== '.') return j;
-    j = prevSig(toks, dot);
+      if (t.text !== ')' || called?.kind !== 'ident' || !isPure(toks, callee, j)) return -1;
+      j = callee; // range(...), dict(...), s.split(','), x | batch(2)
+    } else if (t.kind !== 'ident' || WORD_OPS.has(t.text) || t.text.startsWith('__nt_')) return -1;
+    // attribute access and filters belong to the atom: `a.b`, `x | list`
+    const before = prevSig(toks, j);
+    if (toks[before]?.text !== '.' && toks[before]?.text !== '|') return j;
+    j = prevSig(toks, before);
   }
 }
 
@@ -509,14 +503,52 @@ function isGuardedJoin(toks: readonly Tok[], pipe: number): boolean {
 }
 
 /** True when evaluating toks[s..e] twice is the same as once: no call but `range`, filters. */
+/** Functions and (Python-compatible) methods without side effects. */
+const PURE_FUNCTIONS = new Set(['range', 'dict', 'namespace']);
+const PURE_METHODS = new Set([
+  'items',
+  'keys',
+  'values',
+  'get',
+  'count',
+  'split',
+  'splitlines',
+  'upper',
+  'lower',
+  'title',
+  'capitalize',
+  'strip',
+  'lstrip',
+  'rstrip',
+  'replace',
+  'join',
+  'find',
+  'rfind',
+  'startswith',
+  'endswith',
+  'isdigit',
+  'isnumeric',
+  'isalnum',
+  'isalpha',
+  'isascii',
+  'islower',
+  'isupper',
+  'isspace',
+]);
+
+/**
+ * True when evaluating toks[s..e] twice is the same as once: its calls are filters, `range`,
+ * `dict`, `namespace` and the Python-compatible methods (not a macro, `cycler` or `joiner`).
+ */
 function isPure(toks: readonly Tok[], s: number, e: number): boolean {
   for (let i = s; i <= e; i++) {
     if (toks[i]!.text !== '(') continue;
     const callee = prevSig(toks, i);
     const t = toks[callee];
-    if (t?.kind !== 'ident') continue; // a group
-    if (t.text === 'range' && toks[prevSig(toks, callee)]?.text !== '.') continue;
-    if (toks[prevSig(toks, callee)]?.text === '|') continue; // a filter's arguments
+    if (t?.kind !== 'ident' || WORD_OPS.has(t.text)) continue; // a group
+    const before = toks[prevSig(toks, callee)]?.text;
+    if (before === '|') continue; // a filter's arguments
+    if (before === '.' ? PURE_METHODS.has(t.text) : PURE_FUNCTIONS.has(t.text)) continue;
     return false;
   }
   return true;
