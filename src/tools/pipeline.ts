@@ -13,6 +13,7 @@ import {
   ruleOutput,
   runAttempt,
   type Attempt,
+  type AttemptContext,
   type TaskLocals,
 } from './task-attempt.js';
 import type { ToolResult, ToolServices } from './types.js';
@@ -88,7 +89,7 @@ class PipelineRun {
   /** Everything the step's processes print, over all its tasks and attempts. */
   private readonly output: OutputCollector;
   /** What every attempt of the run is given (built once, not per attempt). */
-  private readonly attemptContext: RunTasksInput & RunTasksDeps & { readonly output: OutputCollector };
+  private readonly attemptContext: AttemptContext;
 
   constructor(
     private readonly input: RunTasksInput,
@@ -99,7 +100,18 @@ class PipelineRun {
     const { onOutput, outputMaxBytes } = deps.services;
     const where = { step: input.step, commandId: input.commandId };
     this.output = new OutputCollector(outputMaxBytes, onOutput ? (line) => onOutput(line, where) : undefined);
-    this.attemptContext = { ...input, ...deps, output: this.output };
+    // the fields an attempt reads, named (a spread of input and deps made a large, slow object)
+    this.attemptContext = {
+      executionId: input.executionId,
+      step: input.step,
+      commandId: input.commandId,
+      ...(input.baseDir !== undefined ? { baseDir: input.baseDir } : {}),
+      registry: deps.registry,
+      services: deps.services,
+      templates: deps.templates,
+      signal: deps.signal,
+      output: this.output,
+    };
   }
 
   async run(): Promise<ToolResult> {
