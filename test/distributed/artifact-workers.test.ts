@@ -51,13 +51,88 @@ workflow:
     tool: { kind: noop }
 `;
 
+/** A loop step's `output:` keeps each iteration's result; the next loop reads them by `_ref`. */
+const KEPT = `apiVersion: noetl.io/v2
+kind: Playbook
+metadata: { name: output_workers, path: tests/artifact/output_workers }
+workload:
+  items: [${Array.from({ length: ITEMS }, (_, i) => i).join(', ')}]
+workflow:
+  - step: start
+    tool: { kind: noop }
+    next: [ make ]
+  - step: make
+    loop:
+      in: "{{ workload.items }}"
+      iterator: item
+      spec: { mode: parallel, max_in_flight: 8 }
+    tool:
+      kind: python
+      input: { item: "{{ item }}" }
+      code: |
+        result = {"item": item, "rows": [{"n": item, "pad": "p" * 100}] * 20}
+    output:
+      store: { kind: kv }
+      output_select: [item]
+    next:
+      - step: read
+        when: "{{ event.name == 'loop.done' }}"
+  - step: read
+    loop:
+      in: "{{ make }}"
+      iterator: kept
+      spec: { mode: parallel, max_in_flight: 8 }
+    tool:
+      kind: artifact
+      action: get
+      result_ref: "{{ kept._ref }}"
+`;
+
 suite('artifact values shared by two workers', () => {
   let cluster: Cluster;
 
   beforeAll(async () => {
     cluster = await startCluster({ servers: 1, workers: 2 });
     await cluster.register(PLAYBOOK);
+    await cluster.register(KEPT);
   }, 120_000);
+
+  it(`keeps ${ITEMS} loop results by the step's output block; the next loop reads them by _ref`, async () => {
+    try {
+      const id = await cluster.execute('tests/artifact/output_workers');
+      const status = await waitFor(
+        async () => {
+          const s = await cluster.status(id);
+          return s === 'RUNNING' ? undefined : s;
+        },
+        'the execution to finish',
+        120_000,
+        { intervalMs: 200 },
+      );
+      expect(status).toBe('COMPLETED');
+      const result = await cluster.api<{ step_results: Record<string, Record<string, unknown>[]> }>(
+        0,
+        'GET',
+        `/api/executions/${id}/result`,
+      );
+      const made = result.step_results['make']!;
+      expect(made.map((m) => [m['item'], m['_store'], 'rows' in m])).toEqual(
+        Array.from({ length: ITEMS }, (_, i) => [i, 'kv', false]),
+      );
+      expect(made.every((m) => /^noetl:\/\/execution\/\d+\/result\/make\/\d+$/.test(String(m['_ref'])))).toBe(
+        true,
+      );
+      expect(result.step_results['read']).toEqual(
+        Array.from({ length: ITEMS }, (_, i) => ({
+          item: i,
+          rows: Array.from({ length: 20 }, () => ({ n: i, pad: 'p'.repeat(100) })),
+        })),
+      );
+    } catch (err) {
+      console.error(`${cluster.logs()}\n${await cluster.diagnose()}`);
+      throw err;
+    }
+  }, 180_000);
 
   afterAll(async () => {
     await cluster?.dispose();
