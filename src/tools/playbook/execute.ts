@@ -4,12 +4,20 @@ import { readPlaybookConfig } from './config.js';
 
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
+/**
+ * The child's status payload, as NoETL's `return_step` gives it (docs/tools.md, playbook): what
+ * became of the child and its final result, not every step's result. A parent looping over
+ * thousands of children would otherwise carry all of their steps' data (NoETL's
+ * `server_oom_stress_test`: 3,000 children, 174 MB).
+ */
 function statusPayload(child: ChildPlaybookResult): Record<string, unknown> {
+  const status = child.status.toUpperCase();
   return {
     status: child.status,
     execution_id: child.execution_id,
     path: child.path,
-    ...(child.step_results !== undefined ? { step_results: child.step_results } : {}),
+    completed: status === 'COMPLETED',
+    failed: status === 'FAILED',
     ...(child.result !== undefined ? { result: child.result } : {}),
     ...(child.error ? { error: child.error } : {}),
   };

@@ -79,7 +79,8 @@ describe('playbook tool', () => {
       status: 'COMPLETED',
       execution_id: 'child-1',
       path: 'a/child',
-      step_results: { finalize: { ok: true }, start: {} },
+      completed: true,
+      failed: false,
       result: { score: 7 },
     });
     expect(h.requests[0]).toMatchObject({
