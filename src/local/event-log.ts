@@ -1,18 +1,22 @@
-import { mkdirSync } from 'node:fs';
-import { appendFile } from 'node:fs/promises';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ExecutionEvent } from '../engine/index.js';
 import type { SecretValues } from '../shared/index.js';
 import { scrubEvent } from './event-scrub.js';
 
+/** Lines written at once. */
+const BATCH_LINES = 256;
+
 /**
  * The JSONL event log of a local run (`.noetl/runs/<execution_id>.jsonl`). Lines are buffered and
- * appended in batches with one write in flight, so logging costs microseconds per event. Every
- * line is the scrubbed copy of its event (no secret-looking keys, no known secret values).
+ * appended in batches of 256 with one synchronous write, so logging costs microseconds per event.
+ * (An asynchronous write could not finish while a run of no-op steps went on: every step
+ * continues in a microtask, so the whole log was held in memory until the end, and the garbage
+ * collector copied each line twice.) Every line is the scrubbed copy of its event (no
+ * secret-looking keys, no known secret values).
  */
 export class JsonlEventLog {
   private buffer: string[] = [];
-  private writing: Promise<void> | undefined;
   private failure: unknown = undefined;
 
   constructor(
@@ -24,31 +28,28 @@ export class JsonlEventLog {
 
   append(events: readonly ExecutionEvent[]): void {
     for (const event of events) this.buffer.push(JSON.stringify(scrubEvent(event, this.secrets)));
-    if (!this.writing && this.buffer.length >= 256) this.writing = this.drain();
+    if (this.buffer.length >= BATCH_LINES) this.write();
   }
 
-  private async drain(): Promise<void> {
+  private write(): void {
+    if (this.buffer.length === 0) return;
+    const chunk = `${this.buffer.join('\n')}\n`;
+    this.buffer = [];
     try {
-      while (this.buffer.length > 0) {
-        const chunk = `${this.buffer.join('\n')}\n`;
-        this.buffer = [];
-        await appendFile(this.file, chunk);
-      }
+      appendFileSync(this.file, chunk);
     } catch (err) {
       this.failure = err;
-    } finally {
-      this.writing = undefined;
     }
   }
 
   /** Writes everything buffered; rejects if any write failed. */
-  async flush(): Promise<void> {
-    while (this.writing || this.buffer.length > 0) {
-      this.writing ??= this.drain();
-      await this.writing;
-    }
+  flush(): Promise<void> {
+    this.write();
     if (this.failure !== undefined) {
-      throw this.failure instanceof Error ? this.failure : new Error('event log write failed');
+      return Promise.reject(
+        this.failure instanceof Error ? this.failure : new Error('event log write failed'),
+      );
     }
+    return Promise.resolve();
   }
 }
