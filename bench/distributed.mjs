@@ -118,6 +118,12 @@ async function startWorker(serverUrl, name, maxConcurrent) {
   return { child, port };
 }
 
+/** CPU time (user + system) a process has used, in ms: what a step costs whatever the load. */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
+}
+
 function rssMb(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -310,6 +316,7 @@ async function main() {
   if (PHASES.has('chain')) {
     checkGate((await run('bench/chain40')).events, 40, 'chain40'); // warm-up
     const before = {
+      cpu: cpuMs(server.pid) + cpuMs(w1.child.pid),
       requests: await requestCounts(),
       commits: await commits(),
       published: await published(),
@@ -320,7 +327,12 @@ async function main() {
       chainRuns.push(executionId);
       perStep.push((await eventsOf(executionId)).ms / 40);
     }
-    const after = { requests: await requestCounts(), commits: await commits(), published: await published() };
+    const after = {
+      cpu: cpuMs(server.pid) + cpuMs(w1.child.pid),
+      requests: await requestCounts(),
+      commits: await commits(),
+      published: await published(),
+    };
     // Where a chain step's time goes, from the log (millisecond times): issued -> claimed is the
     // notification and the claim, claimed -> completed the worker's run and its report.
     const chainPhases = { queued: [], ran: [] };
@@ -340,6 +352,7 @@ async function main() {
     const chainSteps = 40 * RUNS;
     perStepCounts = {
       phases: chainPhases,
+      cpuMs: (after.cpu - before.cpu) / chainSteps,
       commits: (after.commits - before.commits) / chainSteps,
       published: (after.published - before.published) / chainSteps,
       requests: Object.entries(after.requests)
@@ -371,6 +384,9 @@ async function main() {
     const throughput = [];
     const latencies = [];
     const phases = { queued: [], claimedToStarted: [], startedToDone: [] };
+    const pids = [server.pid, w1.child.pid, w2.child.pid];
+    const cpuBefore = pids.map(cpuMs);
+    let steps = 0;
     for (let r = 0; r < Math.max(3, Math.min(RUNS, 5)); r++) {
       const t0 = performance.now();
       const done = await Promise.all(Array.from({ length: N }, () => finish('bench/chain20')));
@@ -379,6 +395,7 @@ async function main() {
       for (const executionId of done) results.push(await eventsOf(executionId));
       for (const { events } of results) checkGate(events, 20, 'chain20');
       throughput.push((N * 20) / seconds);
+      steps += N * 20;
       for (const { events } of results) {
         const at = new Map();
         const issued = [];
@@ -401,7 +418,9 @@ async function main() {
         }
       }
     }
-    levels.push({ N, throughput, latencies, phases });
+    // CPU per step of the server and the workers, the bench's reads of the log included.
+    const cpu = pids.map((pid, i) => (cpuMs(pid) - cpuBefore[i]) / steps);
+    levels.push({ N, throughput, latencies, phases, cpu });
   }
 
   // ---- soak ---------------------------------------------------------------------------------
@@ -468,18 +487,22 @@ async function main() {
       `  per chain step (timed runs, whole cluster): ${f(perStepCounts.commits)} database commits, ${f(perStepCounts.published)} notifications published, requests (per step, mean time in the server): ${perStepCounts.requests.map((r) => `${r.route} ${f(r.perStep)} (${f(r.meanMs)} ms)`).join(', ')}`,
     );
     const ph = perStepCounts.phases;
+    console.log(`  CPU per chain step: server + worker ${f(perStepCounts.cpuMs)} ms`);
     console.log(
       `  chain phases, mean: issued->claimed ${f(ph.queued.reduce((a, b) => a + b, 0) / ph.queued.length)} ms, claimed->completed ${f(ph.ran.reduce((a, b) => a + b, 0) / ph.ran.length)} ms`,
     );
   }
   if (fan.length > 0)
     console.log(`1 -> 400 -> join, 1 worker: ${f(median(fan))} ms total, ${f(median(fan) / 402)} ms/step`);
-  for (const { N, throughput, latencies, phases } of levels) {
+  for (const { N, throughput, latencies, phases, cpu } of levels) {
     console.log(
       `throughput, 2 workers x ${SLOTS} slots, ${N} concurrent 20-step chains: ${f(median(throughput))} steps/s (runs: ${throughput.map((x) => x.toFixed(0)).join(', ')}); step latency (command.issued -> command.completed) p50 ${f(pct(latencies, 0.5))} ms, p99 ${f(pct(latencies, 0.99))} ms (n=${latencies.length})`,
     );
     console.log(
       `  phases (p50): issued->claimed ${f(pct(phases.queued, 0.5))} ms, claimed->started ${f(pct(phases.claimedToStarted, 0.5))} ms, started->completed ${f(pct(phases.startedToDone, 0.5))} ms`,
+    );
+    console.log(
+      `  CPU per step: server ${f(cpu[0])} ms, workers ${f(cpu[1] + cpu[2])} ms (the bench's own reads of the log included)`,
     );
   }
   console.log(`worker idle RSS: ${f(idleRss)} MB`);
