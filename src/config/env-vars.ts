@@ -344,6 +344,13 @@ const TABLE = [
     default: '512',
   },
   {
+    name: 'NOETL_POSTGRES_STATEMENT_RESULTS',
+    scope: 'both',
+    description:
+      "1: the postgres tool's data also holds NoETL's older `command_<i>` entry per statement (before March 2026), for playbooks that read `<step>.command_0`; it doubles what a step stores (docs/tools.md, postgres). Read by workers, the server's embedded workers and `noetl run`",
+    default: '0',
+  },
+  {
     name: 'WORKER_GRACE_SECONDS',
     scope: 'worker',
     description: 'on SIGTERM, how long in-flight commands may finish before they are handed back',
@@ -352,8 +359,9 @@ const TABLE = [
   {
     name: 'WORKER_METRICS_BIND',
     scope: 'worker',
-    description: 'host:port of the worker metrics endpoint',
-    default: '0.0.0.0:9090',
+    description:
+      'host:port of the worker metrics endpoint (`/metrics`, `/health`). Unset: loopback, port 9090 or a free one when 9090 is taken; an address that cannot be had is a warning, never a stop',
+    default: '127.0.0.1:9090',
   },
   { name: 'PORT', scope: 'worker', description: 'metrics port when WORKER_METRICS_BIND is unset' },
   // OpenTelemetry traces (docs/observability.md): off unless an endpoint is set
