@@ -7,7 +7,15 @@ import {
   type Static,
   type wire,
 } from '../shared/index.js';
-import { HttpTransport, type HttpReply } from './http-transport.js';
+import { HttpTransport, type HttpCall, type HttpReply } from './http-transport.js';
+
+export type { HttpCall, HttpReply } from './http-transport.js';
+
+/** How a client's calls reach the server: HTTP, or in-process for the embedded server's own workers. */
+export interface ClientTransport {
+  send(call: HttpCall): Promise<HttpReply>;
+  close?(): void;
+}
 
 /** What `POST /api/commands/{event_id}/claim` returns (contract 3.6). */
 export interface ClaimResponse {
@@ -94,6 +102,8 @@ export interface ClientOptions {
   readonly apiToken?: string;
   /** Per-request timeout (default 30 s). */
   readonly timeoutMs?: number;
+  /** Default: HTTP/1.1 with kept-alive connections (`HttpTransport`). */
+  readonly transport?: ClientTransport;
 }
 
 const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
@@ -117,15 +127,16 @@ const IDEMPOTENT_POSTS =
 export class ControlPlaneClient {
   readonly baseUrl: string;
 
+  private readonly transport: ClientTransport;
+
   constructor(private readonly options: ClientOptions) {
     this.baseUrl = options.serverUrl.replace(/\/+$/, '');
+    this.transport = options.transport ?? new HttpTransport();
   }
-
-  private readonly transport = new HttpTransport();
 
   /** Closes kept-alive connections (a process exits without it too: sockets are unref'ed). */
   close(): void {
-    this.transport.close();
+    this.transport.close?.();
   }
 
   /**

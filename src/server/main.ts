@@ -20,6 +20,7 @@ import { Worker } from '../worker/index.js';
 import { resolveApiToken } from './api-token.js';
 import { buildApp } from './app.js';
 import { EnvelopeCipher, resolveEncryptionKey } from './crypto/index.js';
+import { InProcessTransport } from './in-process-transport.js';
 import { createServerLogger } from './logging.js';
 import { createServerMetrics } from './metrics.js';
 import { Orchestrator } from './orchestrator/orchestrator.js';
@@ -198,9 +199,11 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
         workerId,
         maxConcurrent: config.embeddedWorkers,
         heartbeatMs: 15_000,
+        // The same API a remote worker uses, injected into this process's app: no socket.
         client: new ControlPlaneClient({
           serverUrl: url,
           ...(config.apiToken ? { apiToken: config.apiToken } : {}),
+          transport: new InProcessTransport(app),
         }),
         bus,
         registry: defaultRegistry(),
