@@ -47,8 +47,8 @@ async function run(mib: number): Promise<{ id: string; status: unknown }> {
   return { id, status: status['status'] };
 }
 
-it('a 12 MiB python result is kept in the result store; the next step reads its binding', async () => {
-  const { id, status } = await run(12);
+it('a 50 MiB python result is kept in the result store; the next step reads its binding', async () => {
+  const { id, status } = await run(50);
   expect(status).toBe('COMPLETED');
   const result = await server.get<{ step_results: Record<string, Record<string, unknown>> }>(
     `/api/executions/${id}/result`,
@@ -59,7 +59,7 @@ it('a 12 MiB python result is kept in the result store; the next step reads its 
   const whole = await server.get<{ n: number; blob: string }>(
     `/api/result/resolve?ref=${encodeURIComponent(ref)}`,
   );
-  expect(whole.body.blob.length).toBe(12 * 1024 * 1024);
+  expect(whole.body.blob.length).toBe(50 * 1024 * 1024);
 }, 90_000);
 
 it('a 70 MiB python result ends the execution FAILED with RESULT_TOO_LARGE', async () => {
