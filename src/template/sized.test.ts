@@ -41,6 +41,7 @@ const SAME_AS_BUILT_IN = [
   "{{ missing.deeper | join(',') }}",
   '{{ range(5) | join(n) }}',
   "{{ [] | join(',') }}",
+  "{% set c = cycler([[1, 2.0, none, 'é'], 'ab']) %}{{ c.next() | join('-') }}/{{ c.next() | join }}",
   "{{ s | replace('-', '_') }}",
   "{{ 'aaa' | replace('a', 'bb') }}",
   "{{ 'abc' | replace('', '-') }}",
