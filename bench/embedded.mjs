@@ -197,7 +197,7 @@ async function main() {
           if (s.status !== 'COMPLETED') throw new Error(`chain${n} ${s.status}: ${s.error}`);
           break;
         }
-        await sleep(25);
+        await sleep(50); // the poll is a transaction on the one PGlite session: not too often
       }
       const wallMs = performance.now() - t0;
       const { events } = await api('GET', `/api/executions/${id}/events?limit=10000`);

@@ -199,6 +199,8 @@ export async function startServer(given: ServerConfig, options: StartOptions = {
         workerId,
         maxConcurrent: config.embeddedWorkers,
         heartbeatMs: 15_000,
+        // A command's end hands its worker the next command, claimed in the same commit.
+        takeNext: true,
         // The same API a remote worker uses, injected into this process's app: no socket.
         client: new ControlPlaneClient({
           serverUrl: url,
