@@ -12,7 +12,7 @@ import {
 } from './engine.js';
 import { CUSTOM_FILTERS } from './filters.js';
 import { isTemplate, scanTemplate, type ScannedTemplate } from './scan.js';
-import { guarded, SIZED_FILTERS, takeRefusal } from './sized.js';
+import { guarded, SIZED_FILTERS, SIZED_TESTS, takeRefusal } from './sized.js';
 import { coerceRendered, truthy } from './typed.js';
 
 /**
@@ -159,6 +159,7 @@ export class TemplateRenderer {
     env.fuel = TEMPLATE_STEP_BUDGET;
     for (const [name, fn] of Object.entries(CUSTOM_FILTERS)) env.addFilter(name, guarded(name, fn));
     for (const [name, fn] of Object.entries(SIZED_FILTERS)) env.addFilter(name, fn);
+    for (const [name, fn] of Object.entries(SIZED_TESTS)) env.addTest(name, fn);
     env.addGlobal('now', () => renderNow ?? isoTime(systemClock.now()));
     return env;
   }

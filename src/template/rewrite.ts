@@ -342,9 +342,11 @@ function rewriteMethod(toks: readonly Tok[]): string | undefined {
 /**
  * Bounds of an atom of a guarded chain ending at `end`: a name path (`a`, `a.b`, `a['k']`,
  * `a[0]`), an integer literal, or a `range(...)` call over such atoms. These are pure and cheap,
- * so the guard may evaluate them a second time. -1 when toks[..end] ends otherwise.
+ * so the guard may evaluate them a second time. -1 when toks[..end] ends otherwise. With
+ * `anyCall`, calls and groups with effects (a macro's `m()`) count too: for an operand the guard
+ * evaluates once.
  */
-function atomStart(toks: readonly Tok[], end: number): number {
+function atomStart(toks: readonly Tok[], end: number, anyCall = false): number {
   let j = end;
   for (;;) {
     const t = toks[j];
@@ -368,8 +370,8 @@ function atomStart(toks: readonly Tok[], end: number): number {
             ? WORD_OPS.has(called.text)
             : called.kind !== 'close' && called.kind !== 'str'));
       // a group of pure code: `(n * 1000)`
-      if (isGroup) return isPure(toks, open, j) ? open : -1;
-      if (t.text !== ')' || called?.kind !== 'ident' || !isPure(toks, callee, j)) return -1;
+      if (isGroup) return anyCall || isPure(toks, open, j) ? open : -1;
+      if (t.text !== ')' || called?.kind !== 'ident' || !(anyCall || isPure(toks, callee, j))) return -1;
       j = callee; // range(...), dict(...), s.split(','), x | batch(2)
     } else if (t.kind !== 'ident' || WORD_OPS.has(t.text) || t.text.startsWith('__nt_')) return -1;
     // attribute access and filters belong to the atom: `a.b`, `x | list`
@@ -405,8 +407,14 @@ function rewriteChain(toks: readonly Tok[]): string | undefined {
     if (op !== '*') continue;
 
     const atoms: [number, number][] = [];
+    // At most one operand may have effects (a macro's `m() | fromjson`): it is evaluated once.
+    let once = -1;
     const firstEnd = prevSig(toks, m);
-    const firstStart = atomStart(toks, firstEnd);
+    let firstStart = atomStart(toks, firstEnd);
+    if (firstStart < 0) {
+      firstStart = atomStart(toks, firstEnd, true);
+      once = 0;
+    }
     if (firstStart < 0) continue;
     atoms.push([firstStart, firstEnd]);
     const before = toks[prevSig(toks, firstStart)];
@@ -415,13 +423,23 @@ function rewriteChain(toks: readonly Tok[]): string | undefined {
     let ok = true;
     while (toks[at]?.text === op) {
       const start = nextSig(toks, at);
-      let end = start;
-      // the longest atom starting here
-      for (let e = start; e < toks.length && e - start < MAX_ATOM && toks[e]!.text !== op; e++) {
-        if (toks[e]!.kind === 'open') e = Math.max(e, matchClose(toks, e));
-        if (toks[e]!.kind !== 'ws' && atomStart(toks, e) === start) end = e;
+      // the longest atom starting here, pure if it can be
+      const longest = (anyCall: boolean): number => {
+        let end = start;
+        for (let e = start; e < toks.length && e - start < MAX_ATOM && toks[e]!.text !== op; e++) {
+          if (toks[e]!.kind === 'open') e = Math.max(e, matchClose(toks, e));
+          if (toks[e]!.kind !== 'ws' && atomStart(toks, e, anyCall) === start) end = e;
+        }
+        return atomStart(toks, end, anyCall) === start ? end : -1;
+      };
+      let end = longest(false);
+      const whole = longest(true);
+      if (whole > end) {
+        // `c()`: the pure atom is only the name `c`, the operand is the call
+        end = once < 0 ? whole : -1;
+        once = atoms.length;
       }
-      if (atomStart(toks, end) !== start) {
+      if (end < 0) {
         ok = false;
         break;
       }
@@ -434,10 +452,20 @@ function rewriteChain(toks: readonly Tok[]): string | undefined {
     const literal = atoms.filter(([s]) => toks[s]!.kind === 'num').length;
     if (literal === atoms.length) continue;
     const texts = atoms.map(([s, e]) => textOf(toks, s, e));
+    const head = textOf(toks, 0, firstStart - 1);
+    const tail = textOf(toks, last + 1, toks.length - 1);
+    if (once >= 0) {
+      // evaluated once, inside a list: the test sees the value, and minijinja keeps its own copy
+      const value = texts[once]!;
+      if (value.includes("'__nt_fits'")) continue; // guarded already
+      const counts = texts.filter((_, i) => i !== once);
+      const guarded = `([${value}] | select('__nt_fits', ${counts.join(', ')}) | first)`;
+      return `${head}(${texts.map((t, i) => (i === once ? guarded : t)).join(' * ')})${tail}`;
+    }
     if (startsWithText(toks, last + 1, ` if (${texts[0]!} | __nt_`)) continue; // guarded already
     const guard = `(${texts[0]!} | __nt_product(${texts.slice(1).join(', ')}))`;
     const chain = textOf(toks, firstStart, last);
-    return `${textOf(toks, 0, firstStart - 1)}(${chain} if ${guard} else none)${textOf(toks, last + 1, toks.length - 1)}`;
+    return `${head}(${chain} if ${guard} else none)${tail}`;
   }
   return undefined;
 }

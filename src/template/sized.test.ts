@@ -89,6 +89,8 @@ const SAME_AS_BUILT_IN = [
   "{% filter replace('a', 'o') %}banana{% endfilter %}",
   '{% set joined = xs | join("/") %}{{ joined }}',
   '{% raw %}{{ xs | join(",") }} {{ "a" * n }}{% endraw %}',
+  '{% macro m() %}ab{% endmacro %}{{ m() * n }} {{ n * m() * 2 }} {{ ((m() | list) * n) | list }}',
+  '{% macro k() %}{{ f }}{% endmacro %}{{ (k() | float) * n }} {{ n * (k() | float) }} {{ (k() | int) * n }}',
 ];
 
 describe('size-checked filters', () => {
@@ -117,6 +119,11 @@ describe('size-checked filters', () => {
     expect(scanTemplate("{{ '-' * width }}").source).toBe("{{ (('-') | __nt_repeat(width)) }}");
     expect(scanTemplate('{{ [0] * width }}').source).toBe('{{ ([0] * ((width) | __nt_items(1))) }}');
     expect(scanTemplate('{{ xs * n }}').source).toBe('{{ (xs * n if (xs | __nt_product(n)) else none) }}');
+    // an operand with effects is evaluated once, its size checked by a test on the way
+    expect(scanTemplate('{{ m() * n }}').source).toBe("{{ (([m()] | select('__nt_fits', n) | first) * n) }}");
+    expect(scanTemplate('{{ n * (m() | fromjson) }}').source).toBe(
+      "{{ (n * ([(m() | fromjson)] | select('__nt_fits', n) | first)) }}",
+    );
     expect(scanTemplate('{{ rows | length }}').source).toBe(
       "{{ ([rows] | reject('none') | reject('undefined') | select('iterable') | map('count') | first | default(0)) }}",
     );
@@ -147,6 +154,9 @@ const TOO_LARGE: readonly [string, Record<string, unknown>][] = [
   ['{{ (dict(v=xs).v * n) | sum }}', { xs: [1], n: 1_000_000_000 }],
   ["{{ 2 in (s.split(',') * n) }}", { s: 'a,b', n: 1_000_000_000 }],
   ['{{ (xs | select | list * n) | max }}', { xs: [1], n: 1_000_000_000 }],
+  // a value from a macro, repeated then consumed: minijinja's lazy repetition ran for every item
+  ['{% macro m() %}[1, 2]{% endmacro %}{{ ((m() | fromjson) * n) | sum }}', { n: 1_000_000_000 }],
+  ['{% macro m() %}[1, 2]{% endmacro %}{{ 3 in (n * (m() | fromjson)) }}', { n: 1_000_000_000 }],
 ];
 
 describe('hostile templates', () => {
@@ -183,10 +193,11 @@ describe('hostile templates', () => {
     const r = new TemplateRenderer();
     const rss = process.memoryUsage().rss;
     const start = performance.now();
-    // a macro's result repeated is not rewritten (a macro may have effects, so the guard may not
-    // call it twice): the list is lazy in the engine, and a JavaScript filter (`b64encode`) would
-    // receive a copy of all its items
-    const source = '{% macro c() %}[1]{% endmacro %}{{ (c() | fromjson * n) | b64encode }}';
+    // a repetition of two values from macros is not rewritten (each may have effects, and only
+    // one can be checked on the way): the list is lazy in the engine, and a JavaScript filter
+    // (`b64encode`) would receive a copy of all its items
+    const source =
+      '{% macro c() %}[1]{% endmacro %}{% macro k() %}{{ n }}{% endmacro %}{{ ((c() | fromjson) * (k() | int)) | b64encode }}';
     expect(() => r.render(source, { n: 1_000_000_000 })).toThrowError(
       expect.objectContaining({
         code: 'TEMPLATE_RENDER',

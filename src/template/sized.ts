@@ -271,3 +271,13 @@ export const SIZED_FILTERS: Readonly<Record<string, Filter>> = {
   __nt_items: guarded('repeat', repeatCount),
   __nt_product: guarded('multiply', product),
 };
+
+/**
+ * The size-checked tests. `__nt_fits(n, m)` is true when its value repeated `n * m` times fits,
+ * and refuses otherwise: the guard of a repetition whose value comes from a call with effects,
+ * `(m() | fromjson) * n`, which the scanner rewrites to `(([m() | fromjson] | select('__nt_fits',
+ * n) | first) * n)` so the call runs once.
+ */
+export const SIZED_TESTS: Readonly<Record<string, Filter>> = {
+  __nt_fits: guarded('multiply', product),
+};
