@@ -85,6 +85,15 @@ workflow:
     tool: { kind: noop }
 `;
 
+const CHAIN7 = (path: string): string =>
+  [
+    `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: { name: take7, path: ${path} }\nworkflow:`,
+    ...['start', 's1', 's2', 's3', 's4', 's5', 's6'].map(
+      (step, i, all) =>
+        `  - step: ${step}\n    tool: { kind: noop }${all[i + 1] ? `\n    next: [ ${all[i + 1]} ]` : ''}`,
+    ),
+  ].join('\n') + '\n';
+
 const FAN = (path: string): string => `apiVersion: noetl.io/v2
 kind: Playbook
 metadata: { name: fan, path: ${path} }
@@ -204,6 +213,38 @@ describe.each([
     const rebuilt = await backend.store.tx((tx) => orchestrator.live.require(tx, id));
     expect(rebuilt.state.status).toBe(cached.status);
     expect([...rebuilt.state.steps.keys()]).toEqual([...cached.steps.keys()]);
+  });
+
+  it('while notifications of its pool wait, an execution takes 1 in a row, then queues its next', async () => {
+    await backend.store.catalog.register({
+      path: `t/${tag}/chain7`,
+      kind: 'Playbook',
+      content: CHAIN7(`t/${tag}/chain7`),
+    });
+    const waiting = await orchestrator.execute({ path: `t/${tag}/chain` }); // its start stays unclaimed
+    const { execution_id: id } = await orchestrator.execute({ path: `t/${tag}/chain7` });
+    let current = await orchestrator.claim(publishedFor(id)[0]!.event_id, 'w1');
+    const taken: string[] = [];
+    for (;;) {
+      const r = await orchestrator.ingest(
+        id,
+        ending(id, current.command.stepName, current.command.commandKey, 'w1'),
+        { workerId: 'w1', max: 1 },
+      );
+      if (!r.claimed) break;
+      current = r.claimed[0]!.claim;
+      taken.push(current.command.stepName);
+    }
+    expect(taken).toEqual(['s1']);
+    expect(publishedFor(id).map((n) => n.step)).toEqual(['start', 's2']);
+    // Once nothing waits, the next end hands over again.
+    await orchestrator.claim(publishedFor(waiting.execution_id)[0]!.event_id, 'w2');
+    const s2 = await orchestrator.claim(publishedFor(id)[1]!.event_id, 'w1');
+    const r = await orchestrator.ingest(id, ending(id, 's2', s2.command.commandKey, 'w1'), {
+      workerId: 'w1',
+      max: 1,
+    });
+    expect(r.claimed?.[0]?.claim.command.stepName).toBe('s3');
   });
 
   it('takes at most max of a fan-out and publishes the rest', async () => {

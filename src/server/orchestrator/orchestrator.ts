@@ -28,6 +28,7 @@ import type { CatalogRecord, ClaimResult, CommandRecord, Store, StoreTx } from '
 import { ingestBatch, persistDecision, planIngest, RepeatedEvents, type IngestDeps } from './ingest.js';
 import { LiveExecutions, type LiveExecution } from './live.js';
 import { toCommandInput, toEventInput } from './mapping.js';
+import { ClaimBacklog } from './backlog.js';
 import { Publisher } from './publisher.js';
 import { commandTrace, endedSpans, postedTraceparent, stepTrace } from './tracing.js';
 import type { JsonObject, Tracing } from '../../shared/index.js';
@@ -111,6 +112,7 @@ export class Orchestrator {
   private readonly engine: EngineDeps;
   private readonly publisher: Publisher;
   private readonly ingestDeps: IngestDeps;
+  private readonly backlog = new ClaimBacklog();
 
   constructor(readonly deps: OrchestratorDeps) {
     this.live = new LiveExecutions(deps.playbookLimits);
@@ -420,7 +422,9 @@ export class Orchestrator {
     const taken: { command: Command; claim: ClaimResult }[] = [];
     for (const command of commands) {
       if (taken.length >= take.max) break;
-      if (take.pool !== undefined && poolOf(command.execution_pool ?? pool) !== take.pool) continue;
+      const target = poolOf(command.execution_pool ?? pool);
+      if (take.pool !== undefined && target !== take.pool) continue;
+      if (target === undefined || !this.backlog.mayTake(command.execution_id, target)) continue;
       let claim: ClaimResult;
       try {
         claim = await tx.commands.claim(command.event_id, take.workerId);
@@ -430,6 +434,7 @@ export class Orchestrator {
         throw err;
       }
       if (claim.alreadyClaimed) continue;
+      this.backlog.took(command.execution_id);
       this.live.foldClaim(claim);
       taken.push({ command, claim });
     }
@@ -449,6 +454,7 @@ export class Orchestrator {
    */
   async claim(commandId: string, workerId: string): Promise<ClaimResult> {
     const result = await this.deps.store.commands.claim(commandId, workerId);
+    this.backlog.claimed(commandId);
     this.live.foldClaim(result);
     return result;
   }
@@ -486,6 +492,10 @@ export class Orchestrator {
    * worker's tool span.
    */
   publish(commands: readonly Command[], pool: string): Promise<void> {
+    for (const c of commands) {
+      const target = poolOf(c.execution_pool ?? pool);
+      if (target !== undefined) this.backlog.published(c.execution_id, [c.event_id], target);
+    }
     if (!this.deps.tracing || commands.length === 0) return this.publisher.publish(commands, pool);
     const traces = new Map<Command, JsonObject>();
     for (const c of commands) {
