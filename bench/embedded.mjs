@@ -5,14 +5,16 @@
 // the server's settings (fsync on, shared_buffers 16MB), in a child process, on the same disk.
 //
 //   npm run build && node bench/embedded.mjs [--runs 5] [--steps 40,400] [--chains 8]
-//        [--dist path/to/dist] [--profile dir]
+//        [--dist path/to/dist] [--ab path/to/other/dist] [--profile dir]
 //
 // Per-step time: (last event - first event of the execution) / steps, from the event log's own
 // timestamps; the wall time (POST /api/execute to the status poll seeing the end) is printed too.
 // Each run also checks the log: one `command.claimed` and one `command.completed` per step, every
 // command claimed once (the claim gate) and no command completed twice (exactly-once).
 // --chains N: N chains of 40 steps started together (throughput; concurrent executions' commits
-// can share a flush). --dist runs another build (a git worktree's dist, for before/after figures).
+// can share a flush). --dist runs another build (a git worktree's dist, for before/after figures);
+// --ab runs a second build beside it, both servers up, each round running each in turn after a
+// floor sample, so both meet the same load (figures per build, ratios to the round's floor).
 // --profile DIR: the server runs under `node --cpu-prof` and writes its profile into DIR.
 // BENCH_WRAP="strace -f -c -e trace=fsync -o FILE": the server runs under that program (counts).
 import { spawn } from 'node:child_process';
@@ -32,8 +34,9 @@ const RUNS = Number(argOf('--runs', '5'));
 const STEPS = argOf('--steps', '40,400').split(',').map(Number);
 const CHAINS = Number(argOf('--chains', '8'));
 const DIST = resolve(argOf('--dist', fileURLToPath(new URL('../dist', import.meta.url))));
+const AB = argOf('--ab', undefined);
+const DISTS = [DIST, ...(AB ? [resolve(AB)] : [])];
 const PROFILE = argOf('--profile', undefined);
-const MAIN = join(DIST, 'server', 'main.js');
 const MIGRATIONS = join(DIST, '..', 'migrations');
 const self = fileURLToPath(import.meta.url);
 
@@ -90,7 +93,7 @@ function freePort() {
   });
 }
 
-async function startServer(home) {
+async function startServer(dist, home) {
   const port = await freePort();
   // BENCH_WRAP="strace -f -c -e trace=fsync -o FILE" runs the server under another program
   const wrap = process.env.BENCH_WRAP ? process.env.BENCH_WRAP.split(' ') : [];
@@ -99,7 +102,7 @@ async function startServer(home) {
     [
       ...(wrap.length > 0 ? [...wrap.slice(1), process.execPath] : []),
       ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []),
-      MAIN,
+      join(dist, 'server', 'main.js'),
       '--host',
       '127.0.0.1',
       '--port',
@@ -158,99 +161,114 @@ function checkLog(events, steps) {
   return { claims, problems };
 }
 
+function client(url, agent) {
+  return (method, path, body) =>
+    new Promise((res, rej) => {
+      const payload = body ? Buffer.from(JSON.stringify(body)) : undefined;
+      const req = http.request(`${url}${path}`, {
+        method,
+        agent,
+        headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
+      });
+      req.on('error', rej);
+      req.on('response', (r) => {
+        const chunks = [];
+        r.on('data', (c) => chunks.push(c));
+        r.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          if (r.statusCode >= 300) rej(new Error(`${method} ${path}: ${r.statusCode} ${text}`));
+          else res(JSON.parse(text));
+        });
+      });
+      req.end(payload);
+    });
+}
+
+/** One chain run on one server: per-step time from the log, wall time, and the log's checks. */
+async function runChain(api, n) {
+  const t0 = performance.now();
+  const { execution_id: id } = await api('POST', '/api/execute', { path: `bench/chain${n}` });
+  for (;;) {
+    const s = await api('GET', `/api/executions/${id}/status`);
+    if (s.status !== 'RUNNING') {
+      if (s.status !== 'COMPLETED') throw new Error(`chain${n} ${s.status}: ${s.error}`);
+      break;
+    }
+    await sleep(50); // the poll is a transaction on the one PGlite session: not too often
+  }
+  const wallMs = performance.now() - t0;
+  const { events } = await api('GET', `/api/executions/${id}/events?limit=10000`);
+  const t = (e) => Date.parse(e.created_at);
+  const check = checkLog(events, n);
+  if (check.problems.length > 0) throw new Error(`chain${n} ${id}: ${check.problems.join('; ')}`);
+  return { perStep: (t(events.at(-1)) - t(events[0])) / n, wallPerStep: wallMs / n, claims: check.claims };
+}
+
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'noetl-bench-embedded-'));
   const agent = new http.Agent({ keepAlive: true });
-  let server;
+  // With --ab both servers run side by side (the idle one costs a sweep every 2 s) and every
+  // round runs each once, in turn, right after a floor sample: on a shared machine whose load
+  // moves by the minute, the two builds then meet the same conditions.
+  const targets = DISTS.map((dist, i) => ({
+    dist,
+    home: join(dir, `home-${i}`),
+    results: new Map(),
+    rates: [],
+  }));
   try {
-    const floors = [await floor(dir)];
-    server = await startServer(join(dir, 'home'));
-    const api = (method, path, body) =>
-      new Promise((res, rej) => {
-        const payload = body ? Buffer.from(JSON.stringify(body)) : undefined;
-        const req = http.request(`${server.url}${path}`, {
-          method,
-          agent,
-          headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
-        });
-        req.on('error', rej);
-        req.on('response', (r) => {
-          const chunks = [];
-          r.on('data', (c) => chunks.push(c));
-          r.on('end', () => {
-            const text = Buffer.concat(chunks).toString();
-            if (r.statusCode >= 300) rej(new Error(`${method} ${path}: ${r.statusCode} ${text}`));
-            else res(JSON.parse(text));
-          });
-        });
-        req.end(payload);
-      });
-    for (const n of new Set([...STEPS, 40]))
-      await api('POST', '/api/catalog/register', { content: chain(n, `chain${n}`) });
-
-    const run = async (n) => {
-      const t0 = performance.now();
-      const { execution_id: id } = await api('POST', '/api/execute', { path: `bench/chain${n}` });
-      for (;;) {
-        const s = await api('GET', `/api/executions/${id}/status`);
-        if (s.status !== 'RUNNING') {
-          if (s.status !== 'COMPLETED') throw new Error(`chain${n} ${s.status}: ${s.error}`);
-          break;
+    for (const target of targets) {
+      target.server = await startServer(target.dist, target.home);
+      target.api = client(target.server.url, agent);
+      for (const n of new Set([...STEPS, 40]))
+        await target.api('POST', '/api/catalog/register', { content: chain(n, `chain${n}`) });
+      for (const n of STEPS) await runChain(target.api, n); // warm-up
+    }
+    const floors = [];
+    for (let r = 0; r < RUNS; r++) {
+      const fl = await floor(dir, 1000);
+      floors.push(fl);
+      for (const target of targets) {
+        for (const n of STEPS) {
+          const res = await runChain(target.api, n);
+          const list = target.results.get(n) ?? [];
+          list.push({ ...res, ratio: res.perStep / fl.p50 });
+          target.results.set(n, list);
         }
-        await sleep(50); // the poll is a transaction on the one PGlite session: not too often
       }
-      const wallMs = performance.now() - t0;
-      const { events } = await api('GET', `/api/executions/${id}/events?limit=10000`);
-      const t = (e) => Date.parse(e.created_at);
-      const check = checkLog(events, n);
-      if (check.problems.length > 0) throw new Error(`chain${n} ${id}: ${check.problems.join('; ')}`);
-      return {
-        perStep: (t(events.at(-1)) - t(events[0])) / n,
-        wallPerStep: wallMs / n,
-        claims: check.claims,
-      };
-    };
-
-    const results = [];
-    for (const n of STEPS) {
-      await run(n); // warm-up
-      const rs = [];
-      for (let r = 0; r < RUNS; r++) rs.push(await run(n));
-      results.push({ n, rs });
     }
-    let throughput;
-    if (CHAINS > 0) {
-      const rates = [];
-      for (let r = 0; r < Math.max(1, Math.min(RUNS, 3)); r++) {
+    for (let r = 0; CHAINS > 0 && r < Math.max(1, Math.min(RUNS, 3)); r++) {
+      for (const target of targets) {
         const t0 = performance.now();
-        await Promise.all(Array.from({ length: CHAINS }, () => run(40)));
-        rates.push((CHAINS * 40) / ((performance.now() - t0) / 1000));
+        await Promise.all(Array.from({ length: CHAINS }, () => runChain(target.api, 40)));
+        target.rates.push((CHAINS * 40) / ((performance.now() - t0) / 1000));
       }
-      throughput = rates;
     }
-    await stopServer(server.child);
-    server = undefined;
-    floors.push(await floor(dir));
+    for (const target of targets) {
+      await stopServer(target.server.child);
+      target.server = undefined;
+    }
 
     const f = (x) => x.toFixed(2);
-    const floorMs = median(floors.map((x) => x.p50));
-    console.log(`dist: ${DIST}`);
     console.log(
-      `floor (PGlite single-row INSERT commit, fsync on, shared_buffers 16MB): p50 ${f(floorMs)} ms (before ${f(floors[0].p50)}, after ${f(floors[1].p50)}), p99 ${f(median(floors.map((x) => x.p99)))} ms`,
+      `floor (PGlite single-row INSERT commit, fsync on, shared_buffers 16MB), one sample of 1000 per round: p50 ${f(median(floors.map((x) => x.p50)))} ms (rounds: ${floors.map((x) => f(x.p50)).join(', ')})`,
     );
-    for (const { n, rs } of results) {
-      const per = rs.map((r) => r.perStep);
-      console.log(
-        `${n}-step noop chain: ${f(median(per))} ms/step (runs: ${per.map(f).join(', ')}) = ${f(median(per) / floorMs)}x the floor; wall ${f(median(rs.map((r) => r.wallPerStep)))} ms/step; command.claimed ${rs[0].claims}/${n} per run, all runs checked`,
-      );
-    }
-    if (throughput) {
-      console.log(
-        `${CHAINS} concurrent 40-step chains: ${median(throughput).toFixed(0)} steps/s (runs: ${throughput.map((x) => x.toFixed(0)).join(', ')})`,
-      );
+    for (const target of targets) {
+      console.log(`dist: ${target.dist}`);
+      for (const [n, rs] of target.results) {
+        const per = rs.map((x) => x.perStep);
+        console.log(
+          `  ${n}-step noop chain: ${f(median(per))} ms/step (runs: ${per.map(f).join(', ')}); ${f(median(rs.map((x) => x.ratio)))}x its round's floor (median); wall ${f(median(rs.map((x) => x.wallPerStep)))} ms/step; command.claimed ${rs[0].claims}/${n} in every run`,
+        );
+      }
+      if (target.rates.length > 0) {
+        console.log(
+          `  ${CHAINS} concurrent 40-step chains: ${median(target.rates).toFixed(0)} steps/s (runs: ${target.rates.map((x) => x.toFixed(0)).join(', ')})`,
+        );
+      }
     }
   } finally {
-    if (server) await stopServer(server.child);
+    for (const target of targets) if (target.server) await stopServer(target.server.child);
     agent.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
