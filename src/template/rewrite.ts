@@ -409,6 +409,7 @@ function rewriteChain(toks: readonly Tok[]): string | undefined {
     const atoms: [number, number][] = [];
     // At most one operand may have effects (a macro's `m() | fromjson`): it is evaluated once.
     let once = -1;
+    let twoCalls = false;
     const firstEnd = prevSig(toks, m);
     let firstStart = atomStart(toks, firstEnd);
     if (firstStart < 0) {
@@ -436,8 +437,9 @@ function rewriteChain(toks: readonly Tok[]): string | undefined {
       const whole = longest(true);
       if (whole > end) {
         // `c()`: the pure atom is only the name `c`, the operand is the call
-        end = once < 0 ? whole : -1;
-        once = atoms.length;
+        if (once >= 0) twoCalls = true;
+        else once = atoms.length;
+        end = whole;
       }
       if (end < 0) {
         ok = false;
@@ -454,6 +456,10 @@ function rewriteChain(toks: readonly Tok[]): string | undefined {
     const texts = atoms.map(([s, e]) => textOf(toks, s, e));
     const head = textOf(toks, 0, firstStart - 1);
     const tail = textOf(toks, last + 1, toks.length - 1);
+    if (twoCalls) {
+      // neither value can be checked before the other is known: refused, never built
+      return `${head}(none | __nt_unchecked)${tail}`;
+    }
     if (once >= 0) {
       // evaluated once, inside a list: the test sees the value, and minijinja keeps its own copy
       const value = texts[once]!;

@@ -270,6 +270,11 @@ export const SIZED_FILTERS: Readonly<Record<string, Filter>> = {
   __nt_repeat: guarded('repeat', repeat),
   __nt_items: guarded('repeat', repeatCount),
   __nt_product: guarded('multiply', product),
+  __nt_unchecked: () =>
+    refuse(
+      'a product of two values from calls is refused as too large to check: compute one of them first ({% set n = k() | int %})',
+      'size',
+    ),
 };
 
 /**
