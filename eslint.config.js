@@ -11,6 +11,7 @@ export default tseslint.config(
       '.noetl/**',
       '**/*.js',
       '**/*.mjs',
+      '**/*.cjs',
       'vitest.config.ts',
       'ui/vite.config.ts',
     ],
