@@ -127,10 +127,7 @@ describe('examples/', () => {
   it('playbook: a child run with args, its results returned', async () => {
     const o = await run('playbook/parent.yaml', '--set', 'numbers=[5,6,7]');
     expect(o.status).toBe('COMPLETED');
-    expect(o.step_results['start']).toMatchObject({
-      status: 'COMPLETED',
-      step_results: { start: { sum: 18 } },
-    });
+    expect(o.step_results['start']).toEqual({ sum: 18 });
   });
 
   it('artifact: a value kept by reference and read back', async () => {
