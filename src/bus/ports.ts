@@ -103,6 +103,16 @@ export interface BusCapabilities {
   readonly crossProcess: boolean;
   /** `publish` de-duplicates on `command_id` within a window. */
   readonly dedupOnCommandId: boolean;
+  /** `publish` returns a receipt and `withdraw` removes a notification not delivered yet. */
+  readonly withdraw: boolean;
+}
+
+/**
+ * The bus's handle on a published notification (JetStream: the stream sequence), for
+ * `withdraw`. Opaque to callers.
+ */
+export interface PublishReceipt {
+  readonly seq: number;
 }
 
 /**
@@ -111,8 +121,17 @@ export interface BusCapabilities {
  */
 export interface CommandBus {
   readonly capabilities: BusCapabilities;
-  /** Resolves once the bus has accepted the notification (for JetStream: the stream's ack). */
-  publish(notification: CommandNotification, options?: PublishOptions): Promise<void>;
+  /**
+   * Resolves once the bus has accepted the notification (for JetStream: the stream's ack), with
+   * a receipt when the bus can withdraw it (`capabilities.withdraw`).
+   */
+  publish(notification: CommandNotification, options?: PublishOptions): Promise<PublishReceipt | undefined>;
+  /**
+   * Removes a published notification that no subscriber was handed yet (its command reached a
+   * worker another way); one already delivered stays delivered, and the claim gate refuses its
+   * second run. Best effort: a notification the bus cannot find is no error.
+   */
+  withdraw(receipt: PublishReceipt): Promise<void>;
   /**
    * Starts competing for notifications matching `filter`. Resolves once the subscription is
    * set up (the durable consumer exists), so setup failures surface here.

@@ -98,6 +98,7 @@ export function busContract(name: string, makeHarness: () => Promise<BusHarness>
       expect(typeof bus.capabilities.durable).toBe('boolean');
       expect(typeof bus.capabilities.crossProcess).toBe('boolean');
       expect(typeof bus.capabilities.dedupOnCommandId).toBe('boolean');
+      expect(typeof bus.capabilities.withdraw).toBe('boolean');
       await bus.close();
     });
 
@@ -130,6 +131,27 @@ export function busContract(name: string, makeHarness: () => Promise<BusHarness>
       expect(got[0]!.n.execution_id).toBe(BIG_EXECUTION_ID);
       expect(got[0]!.n.event_id).toBe(BIG_EVENT_ID);
       expect(got[0]!.n).toEqual(n);
+      await bus.close();
+    });
+
+    it('withdraws a notification before its delivery; one delivered stays delivered', async () => {
+      const bus = await open();
+      expect(bus.capabilities.withdraw).toBe(true);
+      const kept = note();
+      const gone = note();
+      const late = note();
+      const receipt = await bus.publish(gone);
+      await bus.publish(kept);
+      expect(receipt).toBeDefined();
+      await bus.withdraw(receipt!);
+      await bus.withdraw(receipt!); // twice: nothing left, no error
+      const { got } = await record(bus, {}, ({ d }) => d.ack());
+      await waitFor(() => got.length === 1, 'the delivery of the kept notification');
+      const lateReceipt = await bus.publish(late);
+      await waitFor(() => got.length === 2, 'the delivery of the late notification');
+      await bus.withdraw(lateReceipt!); // already delivered: stays delivered, no error
+      await waitFor(() => h.idle(bus), 'the acks to reach the bus');
+      expect(got.map((r) => r.n.command_id)).toEqual([kept.command_id, late.command_id]);
       await bus.close();
     });
 

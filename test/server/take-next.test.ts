@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryBus, type CommandNotification } from '../../src/bus/index.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryBus, type CommandNotification, type PublishReceipt } from '../../src/bus/index.js';
 import { Orchestrator } from '../../src/server/orchestrator/orchestrator.js';
 import { orchestrationRoutes } from '../../src/server/routes/orchestration.js';
 import { ConflictError, silentLogger, SnowflakeIdGenerator, systemClock } from '../../src/shared/index.js';
@@ -61,13 +61,23 @@ async function pglite(): Promise<Backend> {
   };
 }
 
-/** The in-process bus, remembering what was published. */
+/** The in-process bus, remembering what was published and withdrawn. */
 class RecordingBus extends MemoryBus {
   readonly published: CommandNotification[] = [];
+  readonly withdrawn: CommandNotification[] = [];
+  private readonly bySeq = new Map<number, CommandNotification>();
 
-  override publish(n: CommandNotification): Promise<void> {
+  override async publish(n: CommandNotification): Promise<PublishReceipt> {
     this.published.push(n);
-    return super.publish(n);
+    const receipt = await super.publish(n);
+    this.bySeq.set(receipt.seq, n);
+    return receipt;
+  }
+
+  override withdraw(receipt: PublishReceipt): Promise<void> {
+    const n = this.bySeq.get(receipt.seq);
+    if (n) this.withdrawn.push(n);
+    return super.withdraw(receipt);
   }
 }
 
@@ -136,6 +146,22 @@ describe.each([
 
   beforeAll(async () => {
     backend = await open();
+    for (const [name, content] of [
+      ['chain', CHAIN],
+      ['chain7', CHAIN7],
+      ['fan', FAN],
+    ] as const) {
+      await backend.store.catalog.register({
+        path: `t/${tag}/${name}`,
+        kind: 'Playbook',
+        content: content(`t/${tag}/${name}`),
+      });
+    }
+  }, 60_000);
+
+  // A fresh orchestrator (and queue) per test: commands one test leaves waiting are not the next
+  // test's queue.
+  beforeEach(() => {
     bus = new RecordingBus();
     orchestrator = new Orchestrator({
       store: backend.store,
@@ -146,20 +172,13 @@ describe.each([
       logger: silentLogger,
       serverUrl: 'http://127.0.0.1:0',
     });
-    await backend.store.catalog.register({
-      path: `t/${tag}/chain`,
-      kind: 'Playbook',
-      content: CHAIN(`t/${tag}/chain`),
-    });
-    await backend.store.catalog.register({
-      path: `t/${tag}/fan`,
-      kind: 'Playbook',
-      content: FAN(`t/${tag}/fan`),
-    });
-  }, 60_000);
+  });
+
+  afterEach(async () => {
+    await orchestrator?.flushPublished();
+  });
 
   afterAll(async () => {
-    await orchestrator?.flushPublished();
     await backend?.dispose();
   });
 
@@ -215,36 +234,63 @@ describe.each([
     expect([...rebuilt.state.steps.keys()]).toEqual([...cached.steps.keys()]);
   });
 
-  it('while notifications of its pool wait, an execution takes 1 in a row, then queues its next', async () => {
-    await backend.store.catalog.register({
-      path: `t/${tag}/chain7`,
-      kind: 'Playbook',
-      content: CHAIN7(`t/${tag}/chain7`),
-    });
-    const waiting = await orchestrator.execute({ path: `t/${tag}/chain` }); // its start stays unclaimed
+  it('while commands of its pool wait, hands over the oldest and queues its own (first in, first out)', async () => {
+    const take = { workerId: 'w1', max: 1 };
+    const other = await orchestrator.execute({ path: `t/${tag}/chain` }); // its start waits
     const { execution_id: id } = await orchestrator.execute({ path: `t/${tag}/chain7` });
-    let current = await orchestrator.claim(publishedFor(id)[0]!.event_id, 'w1');
-    const taken: string[] = [];
-    for (;;) {
-      const r = await orchestrator.ingest(
-        id,
-        ending(id, current.command.stepName, current.command.commandKey, 'w1'),
-        { workerId: 'w1', max: 1 },
-      );
-      if (!r.claimed) break;
-      current = r.claimed[0]!.claim;
-      taken.push(current.command.stepName);
+    const first = await orchestrator.claim(publishedFor(id)[0]!.event_id, 'w1');
+    const r1 = await orchestrator.ingest(id, ending(id, 'start', first.command.commandKey, 'w1'), take);
+    const otherStart = r1.claimed?.[0]?.claim.command;
+    expect(otherStart).toMatchObject({
+      executionId: other.execution_id,
+      stepName: 'start',
+      status: 'CLAIMED',
+      workerId: 'w1',
+    });
+    expect(publishedFor(id).map((n) => n.step)).toEqual(['start', 's1']); // queued behind it
+    // The handed-over command's notification leaves the bus: no worker fetches it for nothing.
+    expect(bus.withdrawn.map((n) => n.event_id)).toEqual([otherStart!.commandId]);
+
+    // The other's start ends: the oldest waiting is now this chain's s1.
+    const r2 = await orchestrator.ingest(
+      other.execution_id,
+      ending(other.execution_id, 'start', otherStart!.commandKey, 'w1'),
+      take,
+    );
+    const s1 = r2.claimed?.[0]?.claim.command;
+    expect(s1).toMatchObject({ executionId: id, stepName: 's1', workerId: 'w1' });
+    expect(publishedFor(other.execution_id).map((n) => n.step)).toEqual(['start', 'b']);
+
+    // Once nothing waits, an end hands over its own next command.
+    await orchestrator.claim(publishedFor(other.execution_id)[1]!.event_id, 'w2');
+    const r3 = await orchestrator.ingest(id, ending(id, 's1', s1!.commandKey, 'w1'), take);
+    expect(r3.claimed?.[0]?.claim.command).toMatchObject({ executionId: id, stepName: 's2' });
+    expect(publishedFor(id).map((n) => n.step)).toEqual(['start', 's1']);
+
+    // Every command was claimed once, and each cached state agrees with its log.
+    for (const x of [id, other.execution_id]) {
+      const log = await backend.store.events.list(x);
+      const claims = log.filter((e) => e.eventType === 'command.claimed').map((e) => e.commandKey);
+      expect(new Set(claims).size).toBe(claims.length);
+      const cached = orchestrator.live.peek(x)!.state;
+      orchestrator.live.forget(x);
+      const rebuilt = await backend.store.tx((tx) => orchestrator.live.require(tx, x));
+      expect(JSON.stringify([...rebuilt.state.steps])).toBe(JSON.stringify([...cached.steps]));
     }
-    expect(taken).toEqual(['s1']);
-    expect(publishedFor(id).map((n) => n.step)).toEqual(['start', 's2']);
-    // Once nothing waits, the next end hands over again.
-    await orchestrator.claim(publishedFor(waiting.execution_id)[0]!.event_id, 'w2');
-    const s2 = await orchestrator.claim(publishedFor(id)[1]!.event_id, 'w1');
-    const r = await orchestrator.ingest(id, ending(id, 's2', s2.command.commandKey, 'w1'), {
+  });
+
+  it('skips a queued command the gate refuses (claimed through another replica) and takes its own', async () => {
+    const other = await orchestrator.execute({ path: `t/${tag}/chain` });
+    const { execution_id: id } = await orchestrator.execute({ path: `t/${tag}/chain` });
+    // claimed behind this orchestrator's back: its queue still lists it
+    await backend.store.commands.claim(publishedFor(other.execution_id)[0]!.event_id, 'w9');
+    const first = await orchestrator.claim(publishedFor(id)[0]!.event_id, 'w1');
+    const r = await orchestrator.ingest(id, ending(id, 'start', first.command.commandKey, 'w1'), {
       workerId: 'w1',
       max: 1,
     });
-    expect(r.claimed?.[0]?.claim.command.stepName).toBe('s3');
+    expect(r.claimed?.[0]?.claim.command).toMatchObject({ executionId: id, stepName: 'b', workerId: 'w1' });
+    expect(bus.withdrawn).toEqual([]);
   });
 
   it('takes at most max of a fan-out and publishes the rest', async () => {

@@ -8,6 +8,7 @@ import type {
   CommandBus,
   CommandHandler,
   CommandNotification,
+  PublishReceipt,
   StopOptions,
   StopResult,
   SubscribeOptions,
@@ -29,7 +30,11 @@ interface Entry {
   readonly pool: string;
   /** Kept encoded so every delivery goes through the wire format, as with JetStream. */
   readonly payload: string;
+  /** The publish it came from (a publish to several groups makes one entry per group). */
+  readonly seq: number;
   deliveries: number;
+  /** Withdrawn before a delivery: dropped when its turn comes. */
+  withdrawn?: boolean;
 }
 
 /** The in-process twin of a durable consumer: subscribers of one filter compete for its queue. */
@@ -41,7 +46,12 @@ interface Group {
   pumpScheduled: boolean;
 }
 
-const CAPABILITIES: BusCapabilities = { durable: false, crossProcess: false, dedupOnCommandId: false };
+const CAPABILITIES: BusCapabilities = {
+  durable: false,
+  crossProcess: false,
+  dedupOnCommandId: false,
+  withdraw: true,
+};
 
 /**
  * In-process bus for the local runner and the embedded server. At-least-once like JetStream:
@@ -54,6 +64,9 @@ export class MemoryBus implements CommandBus {
   private readonly backlog: Entry[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly subscriptions = new Set<MemorySubscription>();
+  /** Entries of a publish not delivered yet, by receipt sequence (for `withdraw`). */
+  private readonly undelivered = new Map<number, Entry[]>();
+  private seq = 0;
   private readonly ackWaitMs: number;
   private readonly maxDeliver: number;
   private readonly logger: Logger;
@@ -83,28 +96,46 @@ export class MemoryBus implements CommandBus {
    * nak delay. 0 means nothing can be delivered again (tests use it instead of a quiet period).
    */
   get unsettled(): number {
-    let queued = this.backlog.length;
-    for (const group of this.groups.values()) queued += group.ready.length;
+    const live = (entries: readonly Entry[]) => entries.filter((e) => e.withdrawn !== true).length;
+    let queued = live(this.backlog);
+    for (const group of this.groups.values()) queued += live(group.ready);
     // every delivery awaiting its ack holds an ack-wait timer, every nak delay a timer of its own
     return queued + this.timers.size;
   }
 
-  publish(notification: CommandNotification): Promise<void> {
+  publish(notification: CommandNotification): Promise<PublishReceipt> {
     if (this.closed) return Promise.reject(new NoetlError('BUS_ERROR', 'bus is closed'));
     try {
       const payload = encodeNotification(notification);
       const pool = resolvePool(notification);
       const subject = subjectFor(notification, DEFAULT_SUBJECT_PREFIX);
+      const seq = ++this.seq;
+      const entries: Entry[] = [];
       const matching = [...this.groups.values()].filter((g) => g.pool === undefined || g.pool === pool);
-      if (matching.length === 0) this.backlog.push({ subject, pool, payload, deliveries: 0 });
+      if (matching.length === 0) {
+        const entry = { subject, pool, payload, deliveries: 0, seq };
+        this.backlog.push(entry);
+        entries.push(entry);
+      }
       for (const group of matching) {
-        group.ready.push({ subject, pool, payload, deliveries: 0 });
+        const entry = { subject, pool, payload, deliveries: 0, seq };
+        group.ready.push(entry);
+        entries.push(entry);
         this.schedulePump(group);
       }
-      return Promise.resolve();
+      this.undelivered.set(seq, entries);
+      return Promise.resolve({ seq });
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  /** Drops the publish's copies no subscriber was handed yet. */
+  withdraw(receipt: PublishReceipt): Promise<void> {
+    const entries = this.undelivered.get(receipt.seq);
+    this.undelivered.delete(receipt.seq);
+    for (const entry of entries ?? []) if (entry.deliveries === 0) entry.withdrawn = true;
+    return Promise.resolve();
   }
 
   subscribe(
@@ -142,6 +173,7 @@ export class MemoryBus implements CommandBus {
       this.timers.clear();
       this.groups.clear();
       this.backlog.length = 0;
+      this.undelivered.clear();
     })();
     return this.closing;
   }
@@ -178,6 +210,7 @@ export class MemoryBus implements CommandBus {
       const sub = this.pick(group);
       if (!sub) return;
       const entry = group.ready.shift();
+      if (entry?.withdrawn === true) continue;
       if (entry) this.deliver(group, sub, entry);
     }
   }
@@ -195,6 +228,7 @@ export class MemoryBus implements CommandBus {
   }
 
   private deliver(group: Group, sub: MemorySubscription, entry: Entry): void {
+    if (entry.deliveries === 0) this.undelivered.delete(entry.seq);
     entry.deliveries++;
     let live = true; // false once settled or expired: later settles of this delivery do nothing
     let ackTimer: NodeJS.Timeout | undefined;

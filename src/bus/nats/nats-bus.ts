@@ -8,6 +8,7 @@ import type {
   CommandHandler,
   CommandNotification,
   PublishOptions,
+  PublishReceipt,
   StopOptions,
   SubscribeOptions,
   Subscription,
@@ -21,7 +22,12 @@ import { ensureConsumer, ensureStream } from './nats-setup.js';
 import type { JetStreamModule } from './nats-setup.js';
 import { NatsSubscription } from './nats-subscription.js';
 
-const CAPABILITIES: BusCapabilities = { durable: true, crossProcess: true, dedupOnCommandId: true };
+const CAPABILITIES: BusCapabilities = {
+  durable: true,
+  crossProcess: true,
+  dedupOnCommandId: true,
+  withdraw: true,
+};
 
 /** Per-attempt wait for a publish ack; attempts repeat (same msgID, so no duplicate) until the deadline. */
 const PUBLISH_ATTEMPT_MS = 2_000;
@@ -89,7 +95,7 @@ export class NatsBus implements CommandBus {
     return this.nc.isClosed();
   }
 
-  async publish(notification: CommandNotification, options: PublishOptions = {}): Promise<void> {
+  async publish(notification: CommandNotification, options: PublishOptions = {}): Promise<PublishReceipt> {
     if (this.closing) throw new NoetlError('BUS_ERROR', 'bus is closed');
     const payload = encodeNotification(notification);
     const subject = subjectFor(notification, this.o.subject);
@@ -99,11 +105,11 @@ export class NatsBus implements CommandBus {
       try {
         // msgID = command_id (or the caller's dedupId): a retried publish within the duplicate
         // window is stored once.
-        await this.js.publish(subject, payload, {
+        const ack = await this.js.publish(subject, payload, {
           msgID: options.dedupId ?? notification.command_id,
           timeout: Math.max(100, Math.min(PUBLISH_ATTEMPT_MS, left)),
         });
-        return;
+        return { seq: ack.seq };
       } catch (err) {
         const pause = Math.min(1_000, 50 * 2 ** attempt);
         if (this.closing || !isRetryableNatsError(err) || Date.now() + pause >= deadline) {
@@ -114,6 +120,20 @@ export class NatsBus implements CommandBus {
         }
         await new Promise((resolve) => setTimeout(resolve, pause));
       }
+    }
+  }
+
+  /**
+   * Deletes the notification from the stream (no erase: a delete marker, not a rewrite), so no
+   * consumer delivers it from now on; a consumer that already did keeps its copy.
+   */
+  async withdraw(receipt: PublishReceipt): Promise<void> {
+    if (this.closing) return;
+    try {
+      await this.jsm.streams.deleteMessage(this.o.stream, receipt.seq, false);
+    } catch (err) {
+      // gone already (delivered and aged out, or purged): nothing left to withdraw
+      this.o.logger.debug({ err: String(err), seq: receipt.seq }, 'withdraw found nothing to delete');
     }
   }
 

@@ -1,80 +1,98 @@
+import type { PublishReceipt } from '../../bus/index.js';
+
+interface Waiting {
+  readonly pool: string;
+  readonly at: number;
+  /** The bus's handle on the notification, once its publish was acknowledged. */
+  receipt?: PublishReceipt;
+}
+
 /**
- * Commands this process published that no claim through it has taken yet, per pool, and how
- * many commands in a row each execution handed straight to a worker (`take`). Handing over is
- * free of a queue: while a pool has notifications waiting, an execution that took `quantum`
- * commands in a row publishes its next one instead, so it queues behind the waiting ones (a
- * chain cannot keep a slot while others wait a whole chain for one). The default, 1, took the
- * p99 step latency of 16 chains on 8 slots from 669-1,091 ms (no quantum) to 181-196 ms, the
- * build that queued every step's 176-286 ms (docs/benchmarks.md). Kept in memory and only
- * roughly right (a claim through another replica is not seen: its entry expires), which costs
- * at worst some speed, never a command: the claim gate decides who runs what.
+ * Commands this process published that no claim has taken yet, per pool, oldest first: the
+ * queue a worker's take (the command handed over in the answer to its last command's end) must
+ * not jump. While a pool has commands waiting, the worker is handed the oldest of them and the
+ * new command joins the queue behind them, so every command waits its turn (first in, first
+ * out) and a chain cannot keep a slot while others wait. docs/benchmarks.md has the p99 step
+ * latency this rule gives against the rule before it (an execution could take one command in a
+ * row past the queue). Kept in memory and only roughly right (a claim through another replica is
+ * not seen: its entry expires), which costs at worst some speed, never a command: the claim gate
+ * decides who runs what.
  */
 export class ClaimBacklog {
-  private readonly waiting = new Map<string, { pool: string; at: number }>();
-  private readonly perPool = new Map<string, number>();
-  private readonly carried = new Map<string, number>();
+  private readonly waiting = new Map<string, Waiting>();
+  /** Per pool, the ids of `waiting` in publish order. */
+  private readonly pools = new Map<string, Set<string>>();
   private prunedAt = 0;
 
   constructor(
-    /** Commands an execution may take in a row while its pool has notifications waiting. */
-    private readonly quantum = 1,
     /** A notification not seen claimed within this is taken as claimed elsewhere. */
     private readonly expiryMs = 5_000,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Notifications published for these commands (of `executionId`) in `pool`. */
-  published(executionId: string, commandIds: readonly string[], pool: string): void {
-    this.carried.delete(executionId);
+  /** Notifications are being published for these commands in `pool`. */
+  published(commandIds: readonly string[], pool: string): void {
     const at = this.now();
+    let ids = this.pools.get(pool);
     for (const id of commandIds) {
       if (this.waiting.has(id)) continue;
       this.waiting.set(id, { pool, at });
-      this.perPool.set(pool, (this.perPool.get(pool) ?? 0) + 1);
+      if (!ids) this.pools.set(pool, (ids = new Set()));
+      ids.add(id);
     }
   }
 
-  /** A command was claimed (its notification, if this process published one, is no longer waiting). */
-  claimed(commandId: string): void {
+  /** The bus acknowledged the notification of `commandId`, with a handle to withdraw it. */
+  receipt(commandId: string, receipt: PublishReceipt): void {
     const entry = this.waiting.get(commandId);
-    if (!entry) return;
-    this.waiting.delete(commandId);
-    this.drop(entry.pool);
+    if (entry) entry.receipt = receipt;
   }
 
-  /** May `executionId` take one more command of `pool`? */
-  mayTake(executionId: string, pool: string): boolean {
-    return (this.carried.get(executionId) ?? 0) < this.quantum || this.waitingIn(pool) === 0;
+  /**
+   * The command was claimed (or is known not to be claimable); returns the bus receipt of its
+   * notification when this process published it and the bus acknowledged it.
+   */
+  claimed(commandId: string): PublishReceipt | undefined {
+    const entry = this.waiting.get(commandId);
+    if (!entry) return undefined;
+    this.drop(commandId, entry.pool);
+    return entry.receipt;
   }
 
-  /** `executionId` handed a command straight to a worker. */
-  took(executionId: string): void {
-    const n = (this.carried.get(executionId) ?? 0) + 1;
-    this.carried.delete(executionId); // re-inserted: the map stays in least-recent order
-    this.carried.set(executionId, n);
-    if (this.carried.size > 10_000) {
-      const oldest = this.carried.keys().next();
-      if (oldest.done !== true) this.carried.delete(oldest.value);
+  /** Up to `n` of the oldest commands waiting in `pool`. */
+  oldest(pool: string, n: number): string[] {
+    this.prune();
+    const out: string[] = [];
+    const ids = this.pools.get(pool);
+    if (!ids) return out;
+    for (const id of ids) {
+      if (out.length >= n) break;
+      out.push(id);
     }
+    return out;
   }
 
   /** Notifications of `pool` waiting to be claimed. */
   waitingIn(pool: string): number {
-    const now = this.now();
-    if (now - this.prunedAt >= 1_000) {
-      this.prunedAt = now;
-      for (const [id, entry] of this.waiting) {
-        if (now - entry.at < this.expiryMs) break; // in publish order: the rest are younger
-        this.waiting.delete(id);
-        this.drop(entry.pool);
-      }
-    }
-    return this.perPool.get(pool) ?? 0;
+    this.prune();
+    return this.pools.get(pool)?.size ?? 0;
   }
 
-  private drop(pool: string): void {
-    const n = (this.perPool.get(pool) ?? 1) - 1;
-    if (n > 0) this.perPool.set(pool, n);
-    else this.perPool.delete(pool);
+  private prune(): void {
+    const now = this.now();
+    if (now - this.prunedAt < 1_000) return;
+    this.prunedAt = now;
+    for (const [id, entry] of this.waiting) {
+      if (now - entry.at < this.expiryMs) break; // in publish order: the rest are younger
+      this.drop(id, entry.pool);
+    }
+  }
+
+  private drop(id: string, pool: string): void {
+    this.waiting.delete(id);
+    const ids = this.pools.get(pool);
+    if (!ids) return;
+    ids.delete(id);
+    if (ids.size === 0) this.pools.delete(pool);
   }
 }

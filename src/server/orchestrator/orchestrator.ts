@@ -96,6 +96,15 @@ export interface TakenCommand {
   readonly trace?: JsonObject;
 }
 
+/** A command claimed for the posting worker: one of the decision's (`command`) or a queued one. */
+interface Taken {
+  readonly command?: Command;
+  readonly claim: ClaimResult;
+}
+
+/** Queued commands a take tries to claim before it takes the decision's own. */
+const QUEUED_TRIES = 2;
+
 /** One request of a batch execute: started or a duplicate, or the error that refused it. */
 export type BatchOutcome = ExecuteResponse | { readonly error: unknown };
 
@@ -122,7 +131,10 @@ export class Orchestrator {
       templates: deps.templates,
       ...(deps.stepBudget !== undefined ? { stepBudget: deps.stepBudget } : {}),
     };
-    this.publisher = new Publisher(deps);
+    this.publisher = new Publisher({
+      ...deps,
+      onReceipt: (commandId, receipt) => this.backlog.receipt(commandId, receipt),
+    });
     this.ingestDeps = { live: this.live, engine: this.engine, ids: deps.ids, now: () => this.now() };
   }
 
@@ -386,16 +398,32 @@ export class Orchestrator {
       result = await run('each');
     }
     const { commands, taken } = result.value;
-    const takenIds = new Set(taken.map((t) => t.claim.command.commandId));
-    const claimed: TakenCommand[] = taken.map((t) => ({
-      claim: t.claim,
-      executionPool: t.command.execution_pool ?? result.pool,
-      ...(this.deps.tracing ? this.traceOf(t.command) : {}),
-    }));
-    await this.publish(
-      takenIds.size > 0 ? commands.filter((c) => !takenIds.has(c.event_id)) : commands,
-      result.pool,
-    );
+    const ownIds = new Set<string>();
+    const claimed: TakenCommand[] = [];
+    for (const t of taken) {
+      if (t.command !== undefined) {
+        ownIds.add(t.command.event_id);
+        claimed.push({
+          claim: t.claim,
+          executionPool: t.command.execution_pool ?? result.pool,
+          ...(this.deps.tracing ? this.traceOf(t.command) : {}),
+        });
+        continue;
+      }
+      // A queued command of another execution, claimed in this transaction: now committed, its
+      // cached state takes the claim and its notification leaves the bus.
+      const c = t.claim.command;
+      this.live.foldClaim(t.claim);
+      const receipt = this.backlog.claimed(c.commandId);
+      if (receipt !== undefined) void this.deps.bus.withdraw(receipt);
+      const state = this.deps.tracing ? this.live.peek(c.executionId)?.state : undefined;
+      claimed.push({
+        claim: t.claim,
+        executionPool: resolvePool(c.executionPool ? { execution_pool: c.executionPool } : {}),
+        ...(state ? { trace: stepTrace(state, c.executionId, c.stepName) } : {}),
+      });
+    }
+    await this.publish(ownIds.size > 0 ? commands.filter((c) => !ownIds.has(c.event_id)) : commands, result.pool);
     if (this.deps.tracing) this.traceIngest(executionId, wire, result.value.events, startedMs);
     return {
       event_ids: result.value.eventIds,
@@ -406,39 +434,67 @@ export class Orchestrator {
   }
 
   /**
-   * Claims up to `take.max` of a decision's new commands for the posting worker, inside the
-   * ingest's transaction: the store's claim statement (the exactly-once gate, `command.claimed`
-   * and all), folded into the cached state as `claim` folds it. A command the gate refuses is
-   * left to be published.
+   * Hands the posting worker up to `take.max` commands, claimed inside the ingest's transaction
+   * through the store's claim statement (the exactly-once gate, `command.claimed` and all). First
+   * in, first out: while the pool has published commands waiting, the worker gets the oldest of
+   * them (any execution's) and the decision's new command is published behind them; otherwise it
+   * gets the new command itself, folded into the cached state as `claim` folds it. A command the
+   * gate refuses is left to the bus.
    */
   private async take(
     tx: StoreTx,
     live: LiveExecution,
     commands: readonly Command[],
     take: TakeRequest,
-  ): Promise<{ command: Command; claim: ClaimResult }[]> {
+  ): Promise<Taken[]> {
     if (live.state.status !== 'RUNNING') return [];
     const pool = live.state.executionPool ?? 'shared';
-    const taken: { command: Command; claim: ClaimResult }[] = [];
+    const taken: Taken[] = [];
+    const tried = new Set<string>();
     for (const command of commands) {
       if (taken.length >= take.max) break;
       const target = poolOf(command.execution_pool ?? pool);
-      if (take.pool !== undefined && target !== take.pool) continue;
-      if (target === undefined || !this.backlog.mayTake(command.execution_id, target)) continue;
-      let claim: ClaimResult;
-      try {
-        claim = await tx.commands.claim(command.event_id, take.workerId);
-      } catch (err) {
-        // A refusal of the gate (conflict, not found) leaves the transaction usable.
-        if (err instanceof NoetlError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND')) continue;
-        throw err;
+      if (target === undefined || (take.pool !== undefined && target !== take.pool)) continue;
+      const queued = await this.takeQueued(tx, target, take.workerId, tried);
+      if (queued !== undefined) {
+        taken.push({ claim: queued });
+        continue;
       }
-      if (claim.alreadyClaimed) continue;
-      this.backlog.took(command.execution_id);
+      const claim = await this.tryClaim(tx, command.event_id, take.workerId);
+      if (claim === undefined) continue;
       this.live.foldClaim(claim);
       taken.push({ command, claim });
     }
     return taken;
+  }
+
+  /** The oldest command waiting in `pool` that the gate lets `workerId` claim, if any. */
+  private async takeQueued(
+    tx: StoreTx,
+    pool: string,
+    workerId: string,
+    tried: Set<string>,
+  ): Promise<ClaimResult | undefined> {
+    for (const id of this.backlog.oldest(pool, tried.size + QUEUED_TRIES)) {
+      if (tried.has(id)) continue;
+      tried.add(id);
+      const claim = await this.tryClaim(tx, id, workerId);
+      if (claim !== undefined) return claim;
+      // claimed elsewhere, finished or cancelled: not waiting any more
+      this.backlog.claimed(id);
+    }
+    return undefined;
+  }
+
+  /** The claim statement; undefined when the gate refuses (the transaction stays usable). */
+  private async tryClaim(tx: StoreTx, commandId: string, workerId: string): Promise<ClaimResult | undefined> {
+    try {
+      const claim = await tx.commands.claim(commandId, workerId);
+      return claim.alreadyClaimed ? undefined : claim;
+    } catch (err) {
+      if (err instanceof NoetlError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND')) return undefined;
+      throw err;
+    }
   }
 
   /** The trace a command's notification would carry (traces on). */
@@ -494,7 +550,7 @@ export class Orchestrator {
   publish(commands: readonly Command[], pool: string): Promise<void> {
     for (const c of commands) {
       const target = poolOf(c.execution_pool ?? pool);
-      if (target !== undefined) this.backlog.published(c.execution_id, [c.event_id], target);
+      if (target !== undefined) this.backlog.published([c.event_id], target);
     }
     if (!this.deps.tracing || commands.length === 0) return this.publisher.publish(commands, pool);
     const traces = new Map<Command, JsonObject>();

@@ -1,4 +1,4 @@
-import { resolvePool, type CommandBus } from '../../bus/index.js';
+import { resolvePool, type CommandBus, type PublishReceipt } from '../../bus/index.js';
 import type { Command } from '../../engine/index.js';
 import type { JsonObject, Logger } from '../../shared/index.js';
 import type { CommandRecord, Store } from '../../store/index.js';
@@ -10,6 +10,8 @@ export interface PublisherDeps {
   readonly logger: Logger;
   /** Put into notifications so workers know where to claim. */
   readonly serverUrl: string;
+  /** The bus's receipt of a first publish (buses that can withdraw a notification). */
+  readonly onReceipt?: (commandId: string, receipt: PublishReceipt) => void;
 }
 
 /** How long published command ids wait to be marked in one UPDATE. */
@@ -54,9 +56,10 @@ export class Publisher {
     if (commands.length === 0) return;
     try {
       for (const c of commands) {
-        await this.deps.bus.publish(
+        const receipt = await this.deps.bus.publish(
           notificationFor(c, this.deps.serverUrl, c.execution_pool ?? pool, traceOf?.(c)),
         );
+        if (receipt !== undefined) this.deps.onReceipt?.(c.event_id, receipt);
         this.published.push(c.event_id);
       }
     } catch (err) {
