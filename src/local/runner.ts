@@ -226,9 +226,12 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     deps,
   );
 
+  // Indexed loops on the per-step path: a cold process runs it in the interpreter, where for...of
+  // allocates an iterator and a result object per element.
   const record = (events: readonly ExecutionEvent[]): void => {
     log?.append(events);
-    if (options.onEvent) for (const e of events) options.onEvent(e, state);
+    const { onEvent } = options;
+    if (onEvent) for (let i = 0; i < events.length; i++) onEvent(events[i]!, state);
   };
   record(decision.events);
 
@@ -296,18 +299,20 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       );
     }
     if (state.status !== 'RUNNING') return;
-    const [call, end] = outcomeEvents(result).map((o) =>
+    const [callOutcome, endOutcome] = outcomeEvents(result);
+    const toEvent = (o: typeof callOutcome): ExecutionEvent =>
       commandEvent(
         o.event_type,
         eventInput(command, o.payload, o.error === undefined ? {} : { error: o.error }),
-      ),
-    ) as [ExecutionEvent, ExecutionEvent];
+      );
+    const call = toEvent(callOutcome);
+    const trigger = toEvent(endOutcome);
     fold(call);
-    const trigger = end;
     fold(trigger);
     const next = decide(state, trigger, deps);
     record(next.events);
-    for (const c of next.commands) queue.push(c);
+    const { commands } = next;
+    for (let i = 0; i < commands.length; i++) queue.push(commands[i]!);
   };
 
   await new Promise<void>((done) => {
