@@ -37,6 +37,7 @@ export interface CommandContext {
 }
 
 const namesCache = new WeakMap<Step, readonly string[]>();
+const NO_NAMES: readonly string[] = Object.freeze([]);
 
 function collect(value: unknown, names: Set<string>): void {
   if (typeof value === 'string') {
@@ -84,11 +85,16 @@ export function snapshotScope(
     typeof scope === 'function'
       ? scope
       : (n: string): unknown => (Object.prototype.hasOwnProperty.call(scope, n) ? scope[n] : undefined);
-  for (const name of [...namesReadBy(step), ...extraNames]) {
-    if (name === 'keychain') continue; // resolved by the worker, never snapshotted
-    const value = lookup(name);
-    if (value !== undefined) out[name] = value;
-  }
+  const take = (names: readonly string[]): void => {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      if (name === 'keychain') continue; // resolved by the worker, never snapshotted
+      const value = lookup(name);
+      if (value !== undefined) out[name] = value;
+    }
+  };
+  take(namesReadBy(step));
+  if (extraNames.length > 0) take(extraNames);
   return out;
 }
 
@@ -116,6 +122,7 @@ export function keychainReadBy(playbook: Playbook, step: Step): readonly Keychai
 
 /** Root names the templates of keychain entries read (rendered with the command's context). */
 export function namesReadByKeychain(entries: readonly KeychainEntry[]): readonly string[] {
+  if (entries.length === 0) return NO_NAMES;
   const names = new Set<string>();
   for (const entry of entries) collect(entry.fields, names);
   return [...names];

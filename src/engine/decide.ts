@@ -1,6 +1,12 @@
 import type { Arc, Playbook, Step } from '../dsl/index.js';
 import { isoTime, NoetlError, type Clock, type IdGenerator } from '../shared/index.js';
-import { isTemplate, nowValue, scanTemplate, type TemplateRenderer } from '../template/index.js';
+import {
+  isTemplate,
+  nowValue,
+  scanTemplate,
+  type TemplateRenderer,
+  type TemplateScope,
+} from '../template/index.js';
 import { keychainReadBy, namesReadByKeychain, snapshotScope, type Command } from './command.js';
 import {
   claimStepOf,
@@ -193,23 +199,32 @@ class Pass {
     const next = def.next;
     if (!next || next.arcs.length === 0) return;
     const event = failed ? { name: 'step.failed' } : s.loop ? { name: 'loop.done' } : undefined;
-    const scope = executionScope(this.state, { output, ...(event ? { event } : {}) });
+    // built when an arc has a `when` (most arcs have none); indexed loops: this runs per step, in
+    // the interpreter in a short process, where for...of allocates per element
+    let scope: TemplateScope | undefined;
     const matched: Arc[] = [];
     const unmatched: Arc[] = [];
-    for (const arc of next.arcs) {
+    const { arcs } = next;
+    for (let i = 0; i < arcs.length; i++) {
+      const arc = arcs[i]!;
       if ((failed && !testsOutcome(arc)) || (next.mode === 'exclusive' && matched.length > 0)) {
         unmatched.push(arc);
         continue;
       }
-      const ok = arc.when === undefined ? true : this.deps.templates.condition(arc.when, scope);
+      let ok = true;
+      if (arc.when !== undefined) {
+        scope ??= executionScope(this.state, { output, ...(event ? { event } : {}) });
+        ok = this.deps.templates.condition(arc.when, scope);
+      }
       (ok ? matched : unmatched).push(arc);
     }
     if (failed && matched.length === 0) return; // the failure stays unhandled
-    if (!this.graph.branchPoints.has(s.name)) {
+    if (unmatched.length > 0 && !this.graph.branchPoints.has(s.name)) {
       const taken = new Set(matched.map((a) => a.step));
       for (const arc of unmatched) if (!taken.has(arc.step)) this.skipIfIdle(arc.step, 'arc not taken');
     }
-    for (const arc of matched) {
+    for (let i = 0; i < matched.length; i++) {
+      const arc = matched[i]!;
       const set = this.renderSet(arc.set ?? arc.args);
       this.dispatch(arc.step, {
         from: s.name,

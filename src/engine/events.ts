@@ -108,14 +108,26 @@ export function commandIdOf(event: ExecutionEvent): string | undefined {
   return typeof fromPayload === 'string' ? fromPayload : undefined;
 }
 
-/** Status stored on an event row when a writer did not give one (contract 3.2). */
-export function derivedStatus(eventType: string): string {
+function statusOf(eventType: string): string {
   if (/done|exit|completed/.test(eventType)) return 'COMPLETED';
   if (/error|failed/.test(eventType)) return 'FAILED';
   if (/cancelled/.test(eventType)) return 'CANCELLED';
   if (/skipped/.test(eventType)) return 'SKIPPED';
   if (eventType === 'command.issued' || eventType === 'step.waiting') return 'PENDING';
   return 'RUNNING';
+}
+
+/** Statuses of the event types seen (a few dozen; four regular expressions per event otherwise). */
+const statusCache = new Map<string, string>();
+
+/** Status stored on an event row when a writer did not give one (contract 3.2). */
+export function derivedStatus(eventType: string): string {
+  let status = statusCache.get(eventType);
+  if (status === undefined) {
+    status = statusOf(eventType);
+    if (statusCache.size < 256) statusCache.set(eventType, status);
+  }
+  return status;
 }
 
 /** The fields a worker (or the local runner) reports about one command. */
