@@ -26,6 +26,8 @@ export interface OutputSink {
   hideLines(hide: (text: string) => boolean): void;
 }
 
+const STREAMS: readonly OutputStream[] = ['stdout', 'stderr'];
+
 /** Default bound of the output kept per step (`NOETL_STEP_OUTPUT_MAX_BYTES`). */
 export const DEFAULT_STEP_OUTPUT_MAX_BYTES = 64 * 1024;
 
@@ -119,7 +121,9 @@ export class OutputCollector implements OutputSink {
   /** Flushes unfinished lines; the output kept, or undefined when the step printed nothing. */
   end(): StepOutput | undefined {
     let ts: string | undefined; // read once, and only when an unfinished line is left
-    for (const stream of ['stdout', 'stderr'] as const) {
+    // indexed: every step ends here, and a cold process runs it in the interpreter
+    for (let i = 0; i < STREAMS.length; i++) {
+      const stream = STREAMS[i]!;
       const tail = (this.decoders[stream]?.end() ?? '') + this.partial[stream];
       this.partial[stream] = '';
       if (tail !== '') this.add({ ts: (ts ??= new Date(this.now()).toISOString()), stream, text: tail });

@@ -172,28 +172,8 @@ class PipelineRun {
     const policyFailure = (): NoetlError =>
       attempt.error ??
       new ToolError(`task '${task.label}' failed by policy rule`, { details: { reason: 'policy_fail' } });
-
-    // Records the task's data and applies its own `set`; an error when that `set` cannot render.
-    // An item's `set` sees `output` as the tool's raw result, as NoETL's task sequence gives it
-    // (policy rules above see the `{status, data}` envelope): `fetched: "{{ output }}"` binds an
-    // http result `{status_code, headers, data: <body>, body}`, so `fetched.data` is the body. A
-    // result object without a `data` key also answers `output.data` with itself, as NoETL does
-    // for a sibling's result read by label.
-    const complete = (): NoetlError | undefined => {
-      this.state.record(task.label, attempt.data);
-      if (!task.set) return undefined;
-      try {
-        const raw = attempt.data;
-        const output = isPlainObject(raw) && !('data' in raw) ? { ...raw, data: raw } : raw;
-        const setScope = this.state.scope(locals.vars, { output, _attempt: attemptNo });
-        this.state.applySet(renderMap(templates, task.set, setScope));
-        return undefined;
-      } catch (err) {
-        return toNoetlError(err, 'TEMPLATE_RENDER');
-      }
-    };
     const next = (target: number): Move => {
-      const error = complete();
+      const error = this.complete(task, locals, attempt, attemptNo);
       return error ? fail(error) : { to: 'task', index: target };
     };
 
@@ -208,7 +188,7 @@ class PipelineRun {
         if (attempt.ok) this.state.record(task.label, attempt.data);
         return fail(policyFailure());
       case 'break': {
-        const error = complete();
+        const error = this.complete(task, locals, attempt, attemptNo);
         return error ? fail(error) : { to: 'end' };
       }
       case 'jump': {
@@ -231,6 +211,33 @@ class PipelineRun {
       default:
         // Unknown verbs continue, as in NoETL.
         return next(index + 1);
+    }
+  }
+
+  /**
+   * Records the task's data and applies its own `set`; an error when that `set` cannot render.
+   * An item's `set` sees `output` as the tool's raw result, as NoETL's task sequence gives it
+   * (policy rules see the `{status, data}` envelope): `fetched: "{{ output }}"` binds an http
+   * result `{status_code, headers, data: <body>, body}`, so `fetched.data` is the body. A result
+   * object without a `data` key also answers `output.data` with itself, as NoETL does for a
+   * sibling's result read by label. (A method, not a closure made per attempt.)
+   */
+  private complete(
+    task: Task,
+    locals: TaskLocals,
+    attempt: Attempt,
+    attemptNo: number,
+  ): NoetlError | undefined {
+    this.state.record(task.label, attempt.data);
+    if (!task.set) return undefined;
+    try {
+      const raw = attempt.data;
+      const output = isPlainObject(raw) && !('data' in raw) ? { ...raw, data: raw } : raw;
+      const setScope = this.state.scope(locals.vars, { output, _attempt: attemptNo });
+      this.state.applySet(renderMap(this.deps.templates, task.set, setScope));
+      return undefined;
+    } catch (err) {
+      return toNoetlError(err, 'TEMPLATE_RENDER');
     }
   }
 }
