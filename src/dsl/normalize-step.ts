@@ -50,7 +50,9 @@ export function normalizeStep(raw: unknown, index: number, ctx: StepContext): St
       ? undefined
       : normalizeToolAt(rawTool, name, [...path, 'tool'], rep, { kinds: ctx.kinds, workbook: ctx.workbook });
   // `output:` travels with the tool, so the worker that runs it knows where the result goes
-  const output = normalizeOutput(present(raw, 'output'), [...path, 'output'], rep);
+  // (paths below are built only for keys the step has: this runs once per step of a playbook)
+  const rawOutput = present(raw, 'output');
+  const output = rawOutput === undefined ? undefined : normalizeOutput(rawOutput, [...path, 'output'], rep);
   if (output && rawTool === undefined)
     rep.warning(
       'UNKNOWN_KEY',
@@ -73,13 +75,16 @@ export function normalizeStep(raw: unknown, index: number, ctx: StepContext): St
       );
   }
 
-  const when = rep.condition(present(raw, 'when'), [...path, 'when']);
-  const loop = normalizeLoop(present(raw, 'loop'), [...path, 'loop'], rep);
+  const rawWhen = present(raw, 'when');
+  const when = rawWhen === undefined ? undefined : rep.condition(rawWhen, [...path, 'when']);
+  const rawLoop = present(raw, 'loop');
+  const loop = rawLoop === undefined ? undefined : normalizeLoop(rawLoop, [...path, 'loop'], rep);
   // a loop runs the step's tool per item (or claimed row); without one there is nothing to run
   if (loop && rawTool === undefined && !has(raw, 'type'))
     rep.error('LOOP_INVALID', [...path, 'loop'], `step '${name}' has a \`loop\` but no \`tool\` to run`);
   const maps: Partial<Record<(typeof MAP_KEYS)[number], RawMap>> = {};
-  for (const key of MAP_KEYS) {
+  for (let i = 0; i < MAP_KEYS.length; i++) {
+    const key = MAP_KEYS[i]!;
     const value = mapAt(raw, key, path, rep);
     if (value) {
       rep.templates(value, [...path, key]);
@@ -94,14 +99,14 @@ export function normalizeStep(raw: unknown, index: number, ctx: StepContext): St
     next = convertCase(raw.case, path, next, nctx, severity) ?? next;
   }
 
-  return {
-    name,
-    ...(desc !== undefined ? { desc } : {}),
-    ...(tool ? { tool } : {}),
-    ...(next ? { next } : {}),
-    ...(when !== undefined ? { when } : {}),
-    ...(loop ? { loop } : {}),
-    ...maps,
-    position: ctx.position([...path, 'step']),
-  };
+  // built key by key, in the order of the type (no spreads of empty objects: this runs per step)
+  const step: { -readonly [K in keyof Step]?: Step[K] } = { name };
+  if (desc !== undefined) step.desc = desc;
+  if (tool) step.tool = tool;
+  if (next) step.next = next;
+  if (when !== undefined) step.when = when;
+  if (loop) step.loop = loop;
+  Object.assign(step, maps);
+  step.position = ctx.position([...path, 'step']);
+  return step as Step;
 }
