@@ -101,9 +101,17 @@ export const COMMAND_SQL = {
     ORDER BY published_at
     LIMIT $2::integer`,
 
+  // Rows locked by a transaction in flight (a claim, an ingest) are skipped, not waited for: a
+  // mark is an outbox hint, and one UPDATE over many rows that waited on a row lock while
+  // holding the others deadlocked with a claim that held one row and wanted another (each such
+  // deadlock stalled both for PostgreSQL's deadlock_timeout). A row left unmarked is claimed by
+  // then, or published once more by the sweep, which the claim gate makes harmless.
   markPublished: `
     UPDATE {{schema}}.command SET published_at = now()
-    WHERE command_id = ANY ($1::bigint[])`,
+    WHERE command_id IN (
+      SELECT command_id FROM {{schema}}.command
+      WHERE command_id = ANY ($1::bigint[])
+      FOR UPDATE SKIP LOCKED)`,
 
   releaseUnstarted: `
     UPDATE {{schema}}.command c SET status = 'PENDING', worker_id = NULL, claimed_at = NULL,
