@@ -40,14 +40,9 @@ if (!answered) {
   // step"). Four times the interrupt budget (V8 11, Node 20: 4 x 66 KiB) leaves a short run to
   // the interpreter and baseline code, and optimizes a long one a little later. Other V8 versions
   // tier differently (Maglev) and keep their defaults.
-  // The young generation starts at 1 MB and doubled when a scavenge found it too small: a
-  // 1,000-step run went through 14 scavenges, 6 more than a 1-step run (8). Growing it 4x at a
-  // time (to the same maximum, 16 MB a semi-space) leaves 9 and 6 (docs/benchmarks.md, "Cold
-  // `noetl run`: the step, again"). V8 reads this flag at each growth.
   if (process.versions.v8.startsWith('11.')) {
     const { setFlagsFromString } = await import('node:v8');
     setFlagsFromString('--interrupt-budget=270336');
-    setFlagsFromString('--semi-space-growth-factor=4');
   }
   const { main } = await import('../dist/cli/main.js');
   process.exitCode = await main(process.argv);
