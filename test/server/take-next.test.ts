@@ -279,6 +279,34 @@ describe.each([
     }
   });
 
+  it('hands two ends at once two different queued commands, and withdraws both notifications', async () => {
+    const take = { workerId: 'w1', max: 1 };
+    const waiting = [
+      await orchestrator.execute({ path: `t/${tag}/chain` }),
+      await orchestrator.execute({ path: `t/${tag}/chain` }),
+    ];
+    const running = [
+      await orchestrator.execute({ path: `t/${tag}/chain` }),
+      await orchestrator.execute({ path: `t/${tag}/chain` }),
+    ];
+    const claims: Awaited<ReturnType<Orchestrator['claim']>>[] = [];
+    for (const r of running)
+      claims.push(await orchestrator.claim(publishedFor(r.execution_id)[0]!.event_id, 'w1'));
+    const answers = await Promise.all(
+      running.map((r, i) =>
+        orchestrator.ingest(
+          r.execution_id,
+          ending(r.execution_id, 'start', claims[i]!.command.commandKey, 'w1'),
+          take,
+        ),
+      ),
+    );
+    const handed = answers.map((a) => a.claimed?.[0]?.claim.command.executionId).sort();
+    expect(handed).toEqual(waiting.map((w) => w.execution_id).sort());
+    const starts = waiting.map((w) => publishedFor(w.execution_id)[0]!.event_id).sort();
+    expect(bus.withdrawn.map((n) => n.event_id).sort()).toEqual(starts);
+  });
+
   it('skips a queued command the gate refuses (claimed through another replica) and takes its own', async () => {
     const other = await orchestrator.execute({ path: `t/${tag}/chain` });
     const { execution_id: id } = await orchestrator.execute({ path: `t/${tag}/chain` });

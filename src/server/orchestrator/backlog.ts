@@ -5,6 +5,8 @@ interface Waiting {
   readonly at: number;
   /** The bus's handle on the notification, once its publish was acknowledged. */
   receipt?: PublishReceipt;
+  /** A take of this process is claiming it (concurrent takes pass it by). */
+  reserved?: boolean;
 }
 
 /**
@@ -59,17 +61,27 @@ export class ClaimBacklog {
     return entry.receipt;
   }
 
-  /** Up to `n` of the oldest commands waiting in `pool`. */
-  oldest(pool: string, n: number): string[] {
+  /**
+   * The oldest command waiting in `pool` that no take is claiming, reserved for the caller (who
+   * ends the reservation with `claimed` or `release`); undefined when there is none.
+   */
+  reserveOldest(pool: string): string | undefined {
     this.prune();
-    const out: string[] = [];
     const ids = this.pools.get(pool);
-    if (!ids) return out;
+    if (!ids) return undefined;
     for (const id of ids) {
-      if (out.length >= n) break;
-      out.push(id);
+      const entry = this.waiting.get(id);
+      if (entry === undefined || entry.reserved === true) continue;
+      entry.reserved = true;
+      return id;
     }
-    return out;
+    return undefined;
+  }
+
+  /** A reservation ended without a claim: the command waits as before. */
+  release(commandId: string): void {
+    const entry = this.waiting.get(commandId);
+    if (entry) entry.reserved = false;
   }
 
   /** Notifications of `pool` waiting to be claimed. */

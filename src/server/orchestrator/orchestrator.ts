@@ -381,21 +381,28 @@ export class Orchestrator {
   async ingest(executionId: string, wire: readonly WireEvent[], take?: TakeRequest): Promise<IngestResult> {
     const startedMs = this.deps.clock.now();
     const plan = planIngest(wire);
+    // Queued commands this ingest's takes reserved (a body run again reserves more): each ends
+    // claimed once the transaction committed, or released.
+    const reserved = new Set<string>();
     const run = (p: typeof plan) =>
       this.withExecution(executionId, async (tx, live) => {
         const ingested = await ingestBatch(this.ingestDeps, tx, live, executionId, wire, p);
         const taken =
           take !== undefined && take.max > 0 && ingested.commands.length > 0
-            ? await this.take(tx, live, ingested.commands, take)
+            ? await this.take(tx, live, ingested.commands, take, reserved)
             : [];
         return { ...ingested, taken };
       });
     let result: Awaited<ReturnType<typeof run>>;
     try {
-      result = await run(plan);
-    } catch (err) {
-      if (!(err instanceof RepeatedEvents)) throw err;
-      result = await run('each');
+      try {
+        result = await run(plan);
+      } catch (err) {
+        if (!(err instanceof RepeatedEvents)) throw err;
+        result = await run('each');
+      }
+    } finally {
+      for (const id of reserved) this.backlog.release(id);
     }
     const { commands, taken } = result.value;
     const ownIds = new Set<string>();
@@ -414,7 +421,7 @@ export class Orchestrator {
       // cached state takes the claim and its notification leaves the bus.
       const c = t.claim.command;
       this.live.foldClaim(t.claim);
-      const receipt = this.backlog.claimed(c.commandId);
+      const receipt = this.backlog.claimed(c.commandId); // its reservation ends with it
       if (receipt !== undefined) void this.deps.bus.withdraw(receipt);
       const state = this.deps.tracing ? this.live.peek(c.executionId)?.state : undefined;
       claimed.push({
@@ -423,7 +430,10 @@ export class Orchestrator {
         ...(state ? { trace: stepTrace(state, c.executionId, c.stepName) } : {}),
       });
     }
-    await this.publish(ownIds.size > 0 ? commands.filter((c) => !ownIds.has(c.event_id)) : commands, result.pool);
+    await this.publish(
+      ownIds.size > 0 ? commands.filter((c) => !ownIds.has(c.event_id)) : commands,
+      result.pool,
+    );
     if (this.deps.tracing) this.traceIngest(executionId, wire, result.value.events, startedMs);
     return {
       event_ids: result.value.eventIds,
@@ -446,54 +456,71 @@ export class Orchestrator {
     live: LiveExecution,
     commands: readonly Command[],
     take: TakeRequest,
+    reserved: Set<string>,
   ): Promise<Taken[]> {
     if (live.state.status !== 'RUNNING') return [];
     const pool = live.state.executionPool ?? 'shared';
     const taken: Taken[] = [];
-    const tried = new Set<string>();
     for (const command of commands) {
       if (taken.length >= take.max) break;
       const target = poolOf(command.execution_pool ?? pool);
       if (target === undefined || (take.pool !== undefined && target !== take.pool)) continue;
-      const queued = await this.takeQueued(tx, target, take.workerId, tried);
+      const queued = await this.takeQueued(tx, target, take.workerId, reserved);
       if (queued !== undefined) {
         taken.push({ claim: queued });
         continue;
       }
       const claim = await this.tryClaim(tx, command.event_id, take.workerId);
-      if (claim === undefined) continue;
+      if (claim === undefined || claim === null) continue;
       this.live.foldClaim(claim);
       taken.push({ command, claim });
     }
     return taken;
   }
 
-  /** The oldest command waiting in `pool` that the gate lets `workerId` claim, if any. */
+  /**
+   * The oldest command waiting in `pool` that the gate lets `workerId` claim, if any. Each one
+   * tried is reserved, so concurrent takes try different ones instead of queueing on one
+   * claim's lock.
+   */
   private async takeQueued(
     tx: StoreTx,
     pool: string,
     workerId: string,
-    tried: Set<string>,
+    reserved: Set<string>,
   ): Promise<ClaimResult | undefined> {
-    for (const id of this.backlog.oldest(pool, tried.size + QUEUED_TRIES)) {
-      if (tried.has(id)) continue;
-      tried.add(id);
+    for (let i = 0; i < QUEUED_TRIES; i++) {
+      const id = this.backlog.reserveOldest(pool);
+      if (id === undefined) return undefined;
+      reserved.add(id);
       const claim = await this.tryClaim(tx, id, workerId);
-      if (claim !== undefined) return claim;
-      // claimed elsewhere, finished or cancelled: not waiting any more
-      this.backlog.claimed(id);
+      if (claim !== undefined && claim !== null) return claim;
+      // Claimed elsewhere, finished or cancelled: not waiting any more. A claim in progress
+      // (a worker's, through the claim route) is left to end as it will.
+      if (claim === null) {
+        reserved.delete(id);
+        this.backlog.claimed(id);
+      }
     }
     return undefined;
   }
 
-  /** The claim statement; undefined when the gate refuses (the transaction stays usable). */
-  private async tryClaim(tx: StoreTx, commandId: string, workerId: string): Promise<ClaimResult | undefined> {
+  /**
+   * The claim statement. Undefined when the gate refuses because another claim of it is in
+   * progress, null when it refuses for good (claimed, finished, cancelled, unknown); the
+   * transaction stays usable either way.
+   */
+  private async tryClaim(
+    tx: StoreTx,
+    commandId: string,
+    workerId: string,
+  ): Promise<ClaimResult | null | undefined> {
     try {
       const claim = await tx.commands.claim(commandId, workerId);
-      return claim.alreadyClaimed ? undefined : claim;
+      return claim.alreadyClaimed ? null : claim;
     } catch (err) {
-      if (err instanceof NoetlError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND')) return undefined;
-      throw err;
+      if (!(err instanceof NoetlError) || (err.code !== 'CONFLICT' && err.code !== 'NOT_FOUND')) throw err;
+      return err.details?.['reason'] === 'claim_in_progress' ? undefined : null;
     }
   }
 
