@@ -133,6 +133,8 @@ export function instrumentStore(store: Store, metrics: ServerMetrics): Store {
           const result = await target.append(batch);
           end();
           done.push([batch, result]);
+          // Commands written already claimed (the take of a new command) are timed as claims.
+          for (const claim of result.claimed ?? []) claimed(claim);
           return result;
         };
       },
@@ -163,18 +165,18 @@ export function instrumentStore(store: Store, metrics: ServerMetrics): Store {
     return value;
   };
 
+  const claimed = (result: ClaimResult): void => {
+    if (result.alreadyClaimed) return;
+    commandsSeen.set(result.command.commandKey, { kind: result.command.toolKind, claimedAt: Date.now() });
+  };
+
   const claiming = (commands: CommandStore): CommandStore =>
     new Proxy(commands, {
       get(target, prop) {
         if (prop !== 'claim') return bound(target, prop);
         return async (commandId: string, workerId: string): Promise<ClaimResult> => {
           const result = await target.claim(commandId, workerId);
-          if (!result.alreadyClaimed) {
-            commandsSeen.set(result.command.commandKey, {
-              kind: result.command.toolKind,
-              claimedAt: Date.now(),
-            });
-          }
+          claimed(result);
           return result;
         };
       },

@@ -2,6 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '../../src/shared/index.js';
 import { command, event, ids, settle, startExecution, type StoreFixture } from './store-fixtures.js';
 
+/** `o` without `keys`. */
+function omit<T extends object>(o: T, keys: readonly (keyof T)[]): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k as keyof T))) as Partial<T>;
+}
+
 export function commandContract(get: () => StoreFixture): void {
   describe('commands and claims', () => {
     it('stores the command row of an issued command', async () => {
@@ -122,6 +127,110 @@ export function commandContract(get: () => StoreFixture): void {
         expect(head).toEqual({ eventCount: 9, lastEventId: next.commandId });
         return Promise.resolve();
       });
+    });
+
+    it('writes a command of the batch already claimed, as a claim after it would leave it', async () => {
+      const { store } = get();
+      // Two executions at the same point: one takes its next command with the append, the other
+      // claims it after the append, through the claim statement.
+      const step = async (claimWith: boolean) => {
+        const s = await startExecution(store);
+        await store.commands.claim(s.commandId, 'w1');
+        const meta = { command_id: s.commandKey };
+        const completed = event(s.executionId, 'command.completed', { meta });
+        const next = command(s.executionId, ids.next(), 'step2');
+        const issued = {
+          ...event(s.executionId, 'command.issued', { nodeName: 'step2' }),
+          eventId: next.commandId,
+        };
+        const claimEventId = ids.next();
+        const r = await store.events.append({
+          events: [completed, issued],
+          commands: [next],
+          ...(claimWith
+            ? { claims: [{ commandId: next.commandId, workerId: 'w2', eventId: claimEventId }] }
+            : {}),
+        });
+        expect(r.events.map((e) => e.inserted)).toEqual([true, true]);
+        const claim = claimWith ? r.claimed?.[0] : await store.commands.claim(next.commandId, 'w2');
+        return { s, next, r, claim: claim!, claimEventId };
+      };
+      const a = await step(true);
+      const b = await step(false);
+      expect(a.r.claimed).toHaveLength(1);
+      expect(b.r.claimed).toBeUndefined();
+      expect(a.claim).toMatchObject({ claimEventId: a.claimEventId, alreadyClaimed: false });
+      const row = await store.commands.get(a.next.commandId);
+      expect(row).toMatchObject({ status: 'CLAIMED', workerId: 'w2', latestEventId: a.claimEventId });
+      // The answer is the row as stored, as the claim statement answers with the row it wrote.
+      const { context: answered, ...answer } = a.claim.command;
+      const { context: stored, ...rest } = row!;
+      expect(answer).toEqual(rest);
+      expect(answered).toEqual(stored);
+      // Row, claim event and projection alike, but for ids and times.
+      const ROW_IDS = ['commandId', 'commandKey', 'eventId', 'executionId', 'latestEventId'] as const;
+      const TIMES = ['claimedAt', 'createdAt', 'updatedAt'] as const;
+      const rowB = await store.commands.get(b.next.commandId);
+      expect(omit(row!, [...ROW_IDS, ...TIMES])).toEqual(omit(rowB!, [...ROW_IDS, ...TIMES]));
+      const claimEvent = async (x: typeof a) => {
+        const [e] = await store.events.list(x.s.executionId, {
+          types: ['command.claimed'],
+          afterEventId: x.next.commandId,
+        });
+        expect(e).toMatchObject({
+          eventId: x.claim.claimEventId,
+          parentEventId: x.next.commandId,
+          commandKey: x.next.commandKey,
+        });
+        return {
+          ...omit(e!, ['executionId', 'eventId', 'parentEventId', 'createdAt', 'commandKey', 'catalogId']),
+          result: { ...e!.result, context: {} },
+          meta: { ...e!.meta, command_id: '' },
+        };
+      };
+      expect(await claimEvent(a)).toEqual(await claimEvent(b));
+      const projection = async (x: typeof a) => {
+        const p = (await store.executions.get(x.s.executionId))!;
+        return {
+          ...omit(p, ['executionId', 'startTime', 'updatedAt', 'lastEventId', 'catalogId']),
+          lastEventIsClaim: p.lastEventId === x.claim.claimEventId,
+        };
+      };
+      expect(await projection(a)).toEqual(await projection(b));
+      expect((await projection(a)).lastEventIsClaim).toBe(true);
+      // The claim gate holds for it as for any claimed command.
+      await expect(store.commands.claim(a.next.commandId, 'w3')).rejects.toBeInstanceOf(ConflictError);
+      expect(await store.commands.claim(a.next.commandId, 'w2')).toMatchObject({
+        alreadyClaimed: true,
+        claimEventId: a.claimEventId,
+      });
+    });
+
+    it('writes neither a claimed command nor its claim event when either was already stored', async () => {
+      const { store } = get();
+      const s = await startExecution(store);
+      const before = (await store.executions.get(s.executionId))!.eventCount;
+      // the command row is there already (the execute wrote it): its claim event must not stay
+      await expect(
+        store.events.append({
+          events: [],
+          commands: [command(s.executionId, s.commandId)],
+          claims: [{ commandId: s.commandId, workerId: 'w1', eventId: ids.next() }],
+        }),
+      ).rejects.toThrow();
+      // the claim event's id is taken: the command must not stay claimed
+      const next = command(s.executionId, ids.next(), 'step2');
+      await expect(
+        store.events.append({
+          events: [],
+          commands: [next],
+          claims: [{ commandId: next.commandId, workerId: 'w1', eventId: s.commandId }],
+        }),
+      ).rejects.toThrow();
+      expect(await store.commands.get(next.commandId)).toBeUndefined();
+      expect(await store.events.list(s.executionId, { types: ['command.claimed'] })).toEqual([]);
+      expect((await store.commands.get(s.commandId))?.status).toBe('PENDING');
+      expect((await store.executions.get(s.executionId))!.eventCount).toBe(before);
     });
 
     it('a terminal event in a batch cancels the unfinished commands it does not finish', async () => {

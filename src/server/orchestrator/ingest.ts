@@ -8,7 +8,7 @@ import {
   type ExecutionEvent,
 } from '../../engine/index.js';
 import { NoetlError, SANITIZED_NOTE, storableValue, type IdGenerator } from '../../shared/index.js';
-import type { EventInput, StoreTx } from '../../store/index.js';
+import type { ClaimResult, CommandClaim, EventInput, StoreTx } from '../../store/index.js';
 import type { LiveExecution, LiveExecutions } from './live.js';
 import { toCommandInput, toEventInput } from './mapping.js';
 import { normalizeWireEvent, type WireEvent } from './wire.js';
@@ -27,7 +27,15 @@ export interface Ingested {
   readonly duplicates: number;
   /** The new events, the worker's and the decisions', as folded (traces read what they end). */
   readonly events: ExecutionEvent[];
+  /** Commands of `commands` written already claimed (`ClaimOnWrite`), their claims not yet folded. */
+  readonly claimed: readonly { readonly command: Command; readonly claim: ClaimResult }[];
 }
+
+/**
+ * Which of a decision's new commands to write already claimed, and for whom (the posting
+ * worker's take, when nothing queued comes first); undefined: none.
+ */
+export type ClaimOnWrite = (commands: readonly Command[]) => CommandClaim | undefined;
 
 /** How a batch of worker events is written (see `ingestBatch`). */
 export type IngestPlan = 'plain' | 'decide-last' | 'each';
@@ -92,6 +100,7 @@ export async function ingestBatch(
   executionId: string,
   wire: readonly WireEvent[],
   plan: IngestPlan,
+  claimOnWrite?: ClaimOnWrite,
 ): Promise<Ingested> {
   if (plan === 'each') return ingestEach(deps, tx, live, executionId, wire);
   const normalized = wire.map((w) => normalize(deps, executionId, w));
@@ -114,23 +123,31 @@ export async function ingestBatch(
       commands: [],
       duplicates: duplicates,
       events: folded,
+      claimed: [],
     };
   }
   for (const n of normalized) deps.live.fold(live, n.event, n.event.event_id);
   const trigger = normalized[normalized.length - 1]!.event;
   const decision = decide(live.state, trigger, deps.engine);
+  const claim = decision.commands.length > 0 ? claimOnWrite?.(decision.commands) : undefined;
   const appended = await tx.events.append({
     events: [...events, ...decision.events.map((e) => toEventInput(e))],
     commands: decision.commands.map(toCommandInput),
+    ...(claim ? { claims: [claim] } : {}),
   });
   if (appended.events.some((e) => !e.inserted)) throw new RepeatedEvents();
   for (const e of decision.events) deps.live.fold(live, undefined, e.event_id);
-  deps.live.appended(live, appended.events.length);
+  // The claims' events are in the log too (their folds are the caller's, as a claim's are).
+  deps.live.appended(live, appended.events.length + (appended.claimed?.length ?? 0));
   return {
     eventIds: appended.events.slice(0, events.length).map((e) => e.eventId),
     commands: decision.commands,
     duplicates: 0,
     events: [...normalized.map((n) => n.event), ...decision.events],
+    claimed: (appended.claimed ?? []).map((c) => ({
+      command: decision.commands.find((d) => d.event_id === c.command.commandId)!,
+      claim: c,
+    })),
   };
 }
 
@@ -163,7 +180,7 @@ async function ingestEach(
     commands.push(...decision.commands);
     events.push(...decision.events);
   }
-  return { eventIds, commands, duplicates, events };
+  return { eventIds, commands, duplicates, events, claimed: [] };
 }
 
 /** Appends a decision's events and command rows (already folded by the engine). */

@@ -24,7 +24,14 @@ import {
 } from '../../shared/index.js';
 import type { TemplateRenderer } from '../../template/index.js';
 import { isRetryableDbError } from '../../store/index.js';
-import type { CatalogRecord, ClaimResult, CommandRecord, Store, StoreTx } from '../../store/index.js';
+import type {
+  CatalogRecord,
+  ClaimResult,
+  CommandClaim,
+  CommandRecord,
+  Store,
+  StoreTx,
+} from '../../store/index.js';
 import { ingestBatch, persistDecision, planIngest, RepeatedEvents, type IngestDeps } from './ingest.js';
 import { LiveExecutions, type LiveExecution } from './live.js';
 import { toCommandInput, toEventInput } from './mapping.js';
@@ -386,12 +393,26 @@ export class Orchestrator {
     const reserved = new Set<string>();
     const run = (p: typeof plan) =>
       this.withExecution(executionId, async (tx, live) => {
-        const ingested = await ingestBatch(this.ingestDeps, tx, live, executionId, wire, p);
+        const wants = take !== undefined && take.max > 0 ? take : undefined;
+        const ingested = await ingestBatch(
+          this.ingestDeps,
+          tx,
+          live,
+          executionId,
+          wire,
+          p,
+          wants ? (commands) => this.claimOnWrite(live, commands, wants) : undefined,
+        );
+        const own: Taken[] = ingested.claimed.map((t) => {
+          this.live.foldClaim(t.claim);
+          return t;
+        });
+        const rest = ingested.commands.filter((c) => !own.some((t) => t.command === c));
         const taken =
-          take !== undefined && take.max > 0 && ingested.commands.length > 0
-            ? await this.take(tx, live, ingested.commands, take, reserved)
+          wants !== undefined && rest.length > 0 && wants.max > own.length
+            ? await this.take(tx, live, rest, { ...wants, max: wants.max - own.length }, reserved)
             : [];
-        return { ...ingested, taken };
+        return { ...ingested, taken: [...own, ...taken] };
       });
     let result: Awaited<ReturnType<typeof run>>;
     try {
@@ -476,6 +497,28 @@ export class Orchestrator {
       taken.push({ command, claim });
     }
     return taken;
+  }
+
+  /**
+   * The take's pick among a decision's new commands, to be written already claimed (one
+   * statement less than the claim after the append; the take below does what it cannot): the
+   * first of the worker's pool while the execution runs, unless commands of that pool wait in
+   * the queue, which the take hands over first.
+   */
+  private claimOnWrite(
+    live: LiveExecution,
+    commands: readonly Command[],
+    take: TakeRequest,
+  ): CommandClaim | undefined {
+    if (live.state.status !== 'RUNNING') return undefined;
+    const pool = live.state.executionPool ?? 'shared';
+    for (const command of commands) {
+      const target = poolOf(command.execution_pool ?? pool);
+      if (target === undefined || (take.pool !== undefined && target !== take.pool)) continue;
+      if (this.backlog.waitingIn(target) > 0) return undefined;
+      return { commandId: command.event_id, workerId: take.workerId, eventId: this.deps.ids.next() };
+    }
+    return undefined;
   }
 
   /**

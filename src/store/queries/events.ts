@@ -23,8 +23,12 @@ export const EVENT_SQL = {
    *   the first completion or failure sets completed_at (and error); finished rows keep their
    *   status; started_at is set by the first `RUNNING`; worker_id by the first worker;
    * - command rows of `$3` are inserted after all of that (a known command_id is skipped), so
-   *   events of the batch do not touch them.
-   * Returns the 1-based positions of the inserted events and the number of commands inserted.
+   *   events of the batch do not touch them; one with a `worker_id` is inserted CLAIMED by that
+   *   worker (`claim_event_id`: its `command.claimed` event, which the batch carries), as the
+   *   claim statement would leave it.
+   * Returns the 1-based positions of the inserted events, the number of commands inserted, the
+   * ids of those inserted claimed, and the transaction's time (their claimed_at); a claim whose
+   * command or event was not written fails the statement.
    */
   append: `
     WITH input AS (
@@ -207,22 +211,36 @@ export const EVENT_SQL = {
         (t.c->>'parent_command_id')::bigint AS parent_command_id, t.c->>'step_name' AS step_name,
         t.c->>'tool_kind' AS tool_kind, t.c->>'execution_pool' AS execution_pool,
         t.c->'context' AS context, t.c->'meta' AS meta, (t.c->>'attempt')::integer AS attempt,
-        (t.c->>'iter_index')::integer AS iter_index, (t.c->>'loop_event_id')::bigint AS loop_event_id
+        (t.c->>'iter_index')::integer AS iter_index, (t.c->>'loop_event_id')::bigint AS loop_event_id,
+        t.c->>'worker_id' AS worker_id, (t.c->>'claim_event_id')::bigint AS claim_event_id
       FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS t(c, ord)
     ),
     command_ins AS (
       INSERT INTO {{schema}}.command (command_id, command_key, event_id, execution_id, catalog_id,
         parent_execution_id, parent_command_id, step_name, tool_kind, execution_pool, context, meta,
-        attempt, iter_index, loop_event_id, latest_event_id)
+        attempt, iter_index, loop_event_id, latest_event_id, status, worker_id, claimed_at)
       SELECT command_id, command_key, command_id, execution_id, catalog_id, parent_execution_id,
         parent_command_id, step_name, tool_kind, execution_pool, context, meta, attempt, iter_index,
-        loop_event_id, command_id
+        loop_event_id, GREATEST(command_id, claim_event_id),
+        CASE WHEN worker_id IS NULL THEN 'PENDING' ELSE 'CLAIMED' END, worker_id,
+        CASE WHEN worker_id IS NULL THEN NULL ELSE now() END
       FROM command_input ORDER BY ord
       ON CONFLICT DO NOTHING
-      RETURNING 1
+      RETURNING command_id, worker_id
     )
     SELECT (SELECT array_agg(ord ORDER BY ord) FROM inserted) AS inserted,
-      (SELECT count(*) FROM command_ins)::integer AS commands`,
+      (SELECT count(*) FROM command_ins)::integer AS commands,
+      (SELECT array_agg(command_id::text) FROM command_ins WHERE worker_id IS NOT NULL) AS claimed,
+      now() AS now,
+      -- A claimed command or its claim event not written (its id already stored) fails the whole
+      -- statement (a cast error: plain SQL has no RAISE), so neither stays without the other.
+      CASE WHEN (SELECT count(*) FROM command_input WHERE worker_id IS NOT NULL) <> ANY (ARRAY[
+          (SELECT count(*) FROM command_ins WHERE worker_id IS NOT NULL),
+          (SELECT count(*) FROM inserted i JOIN command_input c ON c.claim_event_id = i.event_id)])
+        -- (not a constant, which the planner would fold and fail on every call)
+        THEN ('noetl: claimed commands or claim events already stored: '
+          || (SELECT count(*) FROM command_input WHERE worker_id IS NOT NULL))::integer
+      END AS claim_check`,
 
   /** The event that made an insert a no-op; $6: events of the same batch written after it. */
   findDuplicate: `

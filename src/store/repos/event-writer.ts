@@ -1,7 +1,7 @@
-import type { JsonValue } from '../../shared/index.js';
-import type { AppendBatch, AppendedEvent, AppendResult } from '../ports.js';
-import type { CommandInput, EventInput, ExecutionInit } from '../records.js';
-import { text } from '../rows.js';
+import { compareIds, NoetlError, type JsonValue } from '../../shared/index.js';
+import type { AppendBatch, AppendedEvent, AppendResult, ClaimResult, CommandClaim } from '../ports.js';
+import type { CommandInput, CommandRecord, EventInput, ExecutionInit } from '../records.js';
+import { text, time } from '../rows.js';
 import type { RepoContext } from './context.js';
 import { commandKeyOf, commandStatusOf, executionStatusOf } from './projection.js';
 
@@ -16,13 +16,22 @@ export async function writeBatch(ctx: RepoContext, batch: AppendBatch): Promise<
   if (batch.events.length === 0 && commands.length === 0 && inits.length === 0) {
     return { events: [], commandsInserted: 0 };
   }
+  const claims = claimsOf(commands, batch.claims ?? []);
   const result = await ctx.db.query(ctx.sql.events.append, [
-    JSON.stringify(batch.events.map(eventRow)),
+    JSON.stringify([...batch.events, ...claims.map((c) => c.event)].map(eventRow)),
     inits.length > 0 ? JSON.stringify(inits.map(initRow)) : null,
-    JSON.stringify(commands.map(commandRow)),
+    JSON.stringify(
+      commands.map((c) =>
+        commandRow(
+          c,
+          claims.find((k) => k.command === c),
+        ),
+      ),
+    ),
   ]);
   const row = result.rows[0] ?? {};
   const inserted = new Set(positions(row['inserted']));
+  const claimed = claims.length > 0 ? claimedResults(row, claims) : undefined;
   const events: AppendedEvent[] = [];
   for (const [index, event] of batch.events.entries()) {
     if (inserted.has(index + 1)) {
@@ -35,7 +44,94 @@ export async function writeBatch(ctx: RepoContext, batch: AppendBatch): Promise<
       .map((e) => e.eventId);
     events.push({ eventId: await findDuplicate(ctx, event, later), inserted: false });
   }
-  return { events, commandsInserted: Number(row['commands'] ?? 0) };
+  return { events, commandsInserted: Number(row['commands'] ?? 0), ...(claimed ? { claimed } : {}) };
+}
+
+/** A claim of the batch: its command, the worker and the `command.claimed` event it writes. */
+interface BatchClaim {
+  readonly command: CommandInput;
+  readonly workerId: string;
+  readonly event: EventInput;
+}
+
+function claimsOf(commands: readonly CommandInput[], claims: readonly CommandClaim[]): BatchClaim[] {
+  return claims.map(({ commandId, workerId, eventId }) => {
+    const command = commands.find((c) => c.commandId === commandId);
+    if (!command)
+      throw new NoetlError('INTERNAL', `claim of command ${commandId}, which the batch does not write`);
+    return { command, workerId, event: claimEvent(command, workerId, eventId) };
+  });
+}
+
+/** The `command.claimed` event as the claim statement (queries/commands.ts `claim`) writes it. */
+function claimEvent(command: CommandInput, workerId: string, eventId: string): EventInput {
+  const by = { command_id: command.commandKey, worker_id: workerId };
+  return {
+    executionId: command.executionId,
+    eventId,
+    eventType: 'command.claimed',
+    ...(command.catalogId !== undefined ? { catalogId: command.catalogId } : {}),
+    parentEventId: command.commandId,
+    ...(command.parentExecutionId !== undefined ? { parentExecutionId: command.parentExecutionId } : {}),
+    nodeId: command.stepName,
+    nodeName: command.stepName,
+    nodeType: command.toolKind,
+    status: 'RUNNING',
+    result: { status: 'RUNNING', context: by },
+    meta: { ...by, actionable: false },
+    workerId,
+    commandKey: command.commandKey,
+  };
+}
+
+/** What each claim of the batch wrote, as the claim statement answers it. */
+function claimedResults(row: Record<string, unknown>, claims: readonly BatchClaim[]): ClaimResult[] {
+  const written = new Set(Array.isArray(row['claimed']) ? row['claimed'].map(String) : []);
+  const now = time(row, 'now');
+  return claims.map((claim) => {
+    // The statement fails rather than write one without the other (queries/events.ts).
+    if (!written.has(claim.command.commandId)) {
+      throw new NoetlError('INTERNAL', `command ${claim.command.commandId} was not written claimed`);
+    }
+    return {
+      command: claimedRecord(claim, now),
+      claimEventId: claim.event.eventId,
+      alreadyClaimed: false,
+      executionEventCount: null,
+    };
+  });
+}
+
+/** The command row a claim of the batch wrote (what `RETURNING` of the claim statement gives). */
+function claimedRecord({ command, workerId, event }: BatchClaim, now: string): CommandRecord {
+  return {
+    commandId: command.commandId,
+    commandKey: command.commandKey,
+    eventId: command.commandId,
+    executionId: command.executionId,
+    catalogId: command.catalogId ?? null,
+    parentExecutionId: command.parentExecutionId ?? null,
+    parentCommandId: command.parentCommandId ?? null,
+    stepName: command.stepName,
+    toolKind: command.toolKind,
+    executionPool: command.executionPool ?? null,
+    status: 'CLAIMED',
+    workerId,
+    claimedAt: now,
+    startedAt: null,
+    completedAt: null,
+    attempt: command.attempt ?? 1,
+    context: command.context,
+    meta: command.meta ?? null,
+    result: null,
+    error: null,
+    iterIndex: command.iterIndex ?? null,
+    loopEventId: command.loopEventId ?? null,
+    latestEventId: compareIds(event.eventId, command.commandId) > 0 ? event.eventId : command.commandId,
+    publishedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 /** 1-based positions as the drivers return an integer[] (numbers; strings to be safe). */
@@ -104,8 +200,9 @@ function initRow(init: ExecutionInit): Record<string, JsonValue | undefined> {
   };
 }
 
-function commandRow(command: CommandInput): Record<string, JsonValue | undefined> {
+function commandRow(command: CommandInput, claim?: BatchClaim): Record<string, JsonValue | undefined> {
   return {
+    ...(claim ? { worker_id: claim.workerId, claim_event_id: claim.event.eventId } : {}),
     command_id: command.commandId,
     command_key: command.commandKey,
     execution_id: command.executionId,
