@@ -288,9 +288,11 @@ export const EVENT_SQL = {
     WHERE execution_id = $1::bigint
     GROUP BY event_type`,
 
+  /** The claim event of a command (by the `event_exec_type` index: its execution is `$3`). */
   findClaim: `
     SELECT event_id FROM {{schema}}.event
-    WHERE command_key = $1::text AND event_type = 'command.claimed' AND worker_id = $2::text
+    WHERE execution_id = $3::bigint AND event_type = 'command.claimed'
+      AND command_key = $1::text AND worker_id = $2::text
     ORDER BY event_id DESC
     LIMIT 1`,
 } as const;

@@ -57,7 +57,7 @@ async function explainLostClaim(
           details: { commandId, reason: 'claimed', workerId: command.workerId },
         });
       }
-      const found = await ctx.db.query(ctx.sql.events.findClaim, [commandKey, workerId]);
+      const found = await ctx.db.query(ctx.sql.events.findClaim, [commandKey, workerId, command.executionId]);
       const claim = found.rows[0];
       return {
         command,
