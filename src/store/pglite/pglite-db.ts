@@ -142,11 +142,9 @@ export class PgliteRootDb implements RootDb {
     return this.enqueue(() => this.transaction(fn), fn);
   }
 
-  /** BEGIN, then the prelude (the execution lock and head) in one round trip, then `fn`. */
-  txWithPrelude<T>(prelude: string, fn: (db: Db, results: readonly DbResult[]) => Promise<T>): Promise<T> {
-    const body = async (db: Db): Promise<T> => fn(db, await db.exec(prelude));
-    return this.enqueue(() => this.transaction(body), body);
-  }
+  // No `txWithPrelude`: a round trip to PGlite is a function call, while the prelude's text
+  // (literals, no parameters) is parsed and planned on every call. The execution lock and head
+  // go as two prepared statements instead: about 0.2 ms less a chain step (docs/benchmarks.md).
 
   private async transaction<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     try {
