@@ -1,6 +1,6 @@
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PreparedStatements, sqlLiteral } from './prepared.js';
+import { PreparedStatements, REPLAN_FIRST, sqlLiteral } from './prepared.js';
 
 let db: PGlite;
 
@@ -59,6 +59,36 @@ describe('PreparedStatements on PGlite', () => {
       const r = await t.query<{ n: number }>('SELECT count(*)::int AS n FROM t');
       expect(r.rows[0]?.n).toBeGreaterThan(0);
     });
+  });
+
+  it('prepares a statement anew after REPLAN_FIRST uses, then every tenfold, in a transaction too', async () => {
+    const statements = new PreparedStatements();
+    const count = 'SELECT count(*)::int AS n FROM t WHERE id >= $1::bigint';
+    statements.register([count]);
+    const preparedAt = async (): Promise<string[]> =>
+      (
+        await db.query<{ at: string }>(
+          `SELECT prepare_time::text AS at FROM pg_prepared_statements WHERE statement LIKE '%count(*)::int AS n FROM t WHERE id >=%'`,
+        )
+      ).rows.map((r) => r.at);
+    const use = async (n: number, inTx: boolean): Promise<void> => {
+      for (let i = 0; i < n; i++) {
+        const run = (on: PGlite | Transaction) => statements.run(on, count, ['0'], inTx);
+        const r = inTx ? await db.transaction((t) => run(t)) : await run(db);
+        expect((r?.rows[0] as { n: number }).n).toBeGreaterThan(0);
+      }
+    };
+    await use(REPLAN_FIRST - 1, false);
+    const first = await preparedAt();
+    expect(first).toHaveLength(1);
+    await use(1, true); // the REPLAN_FIRST-th use, inside a transaction
+    const second = await preparedAt();
+    expect(second).toHaveLength(1);
+    expect(second[0]! > first[0]!).toBe(true);
+    await use(10 * REPLAN_FIRST - REPLAN_FIRST - 1, false);
+    expect(await preparedAt()).toEqual(second);
+    await use(1, false);
+    expect((await preparedAt())[0]! > second[0]!).toBe(true);
   });
 
   it('errors of the statement itself come back with their SQLSTATE', async () => {

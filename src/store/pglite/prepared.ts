@@ -40,11 +40,22 @@ export function sqlLiteral(value: string | number | boolean | bigint | null | un
  */
 let instances = 0;
 
+/**
+ * Uses after which a statement is prepared anew (then every tenfold). PGlite runs no ANALYZE
+ * on its own (no autovacuum in its one session), so nothing ever invalidates a plan: the generic
+ * plan PostgreSQL settles on after a statement's first uses keeps the join order it chose for the
+ * tables as they were then, on a new server nearly empty, and a scan of a whole table stays in
+ * it as the table grows (docs/benchmarks.md). Preparing again plans for the tables as they are.
+ */
+export const REPLAN_FIRST = 100;
+
 export class PreparedStatements {
   /** Names unique per instance, should two share a session. */
   private readonly prefix = `noetl_p${++instances}_`;
   private readonly names = new Map<string, string>();
   private readonly prepared = new Set<string>();
+  /** Uses of each statement, and the use count at which it is prepared anew. */
+  private readonly uses = new Map<string, { n: number; replanAt: number }>();
   /** Statements PREPARE refused (kept on the plain path). */
   private readonly refused = new Set<string>();
 
@@ -59,6 +70,12 @@ export class PreparedStatements {
     const name = this.names.get(text);
     if (name === undefined || this.refused.has(name) || !params.every(isScalar)) return undefined;
     const call = `EXECUTE ${name}(${params.map((p) => sqlLiteral(p)).join(', ')})`;
+    const use = this.uses.get(name) ?? { n: 0, replanAt: REPLAN_FIRST };
+    this.uses.set(name, use);
+    if (++use.n >= use.replanAt && this.prepared.has(name)) {
+      use.replanAt *= 10;
+      await this.deallocate(on, name, inTx);
+    }
     for (let attempt = 0; ; attempt++) {
       if (!this.prepared.has(name)) {
         try {
@@ -87,6 +104,20 @@ export class PreparedStatements {
         }
         throw error;
       }
+    }
+  }
+
+  /** Drops a prepared statement, to be prepared anew (one the session lacks is no error). */
+  private async deallocate(on: Exec, name: string, inTx: boolean): Promise<void> {
+    this.prepared.delete(name);
+    try {
+      await on.exec(
+        inTx
+          ? `SAVEPOINT noetl_prepare; DEALLOCATE ${name}; RELEASE SAVEPOINT noetl_prepare`
+          : `DEALLOCATE ${name}`,
+      );
+    } catch {
+      if (inTx) await on.exec('ROLLBACK TO SAVEPOINT noetl_prepare; RELEASE SAVEPOINT noetl_prepare');
     }
   }
 }
