@@ -1,6 +1,6 @@
 import { resolvePool, type CommandBus, type PublishReceipt } from '../../bus/index.js';
 import type { Command } from '../../engine/index.js';
-import type { JsonObject, Logger } from '../../shared/index.js';
+import { errorMessage, type JsonObject, type Logger } from '../../shared/index.js';
 import type { CommandRecord, Store } from '../../store/index.js';
 import { notificationFor } from './mapping.js';
 
@@ -54,16 +54,29 @@ export class Publisher {
     traceOf?: (command: Command) => JsonObject | undefined,
   ): Promise<void> {
     if (commands.length === 0) return;
-    try {
-      for (const c of commands) {
-        const receipt = await this.deps.bus.publish(
+    // Every notification goes out at once and the acks are awaited together: a batch of executes
+    // or a fan-out costs one round trip, not one per command (awaited one by one, the eighth of
+    // eight executions started together waited for seven acks first). They are sent in order on
+    // one connection, so the stream keeps their order.
+    const outcomes = await Promise.allSettled(
+      commands.map((c) =>
+        this.deps.bus.publish(
           notificationFor(c, this.deps.serverUrl, c.execution_pool ?? pool, traceOf?.(c)),
-        );
-        if (receipt !== undefined) this.deps.onReceipt?.(c.event_id, receipt);
-        this.published.push(c.event_id);
+        ),
+      ),
+    );
+    let failure: unknown;
+    outcomes.forEach((outcome, i) => {
+      const c = commands[i]!;
+      if (outcome.status === 'rejected') {
+        failure ??= outcome.reason;
+        return;
       }
-    } catch (err) {
-      this.deps.logger.warn({ err: String(err) }, 'publish failed; the outbox sweep will retry');
+      if (outcome.value !== undefined) this.deps.onReceipt?.(c.event_id, outcome.value);
+      this.published.push(c.event_id);
+    });
+    if (failure !== undefined) {
+      this.deps.logger.warn({ err: errorMessage(failure) }, 'publish failed; the outbox sweep will retry');
     }
     this.flushSoon();
   }
