@@ -41,6 +41,12 @@ export interface RootDb extends Db {
    */
   nameStatements?(texts: Iterable<string>): void;
   /**
+   * Declared by a driver whose transactions never overlap (PGlite: one session, and a queue in
+   * front of it): a database lock then excludes nobody, so a caller whose process mutex already
+   * orders its callers may skip taking it.
+   */
+  readonly serialTransactions?: boolean;
+  /**
    * Optional power: `tx` whose BEGIN is sent together with `prelude` (statements without
    * parameters) in one round trip; `fn` gets the prelude's results, one per statement.
    */

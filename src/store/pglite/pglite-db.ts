@@ -110,6 +110,8 @@ interface Job {
  * parameters) never joins a group.
  */
 export class PgliteRootDb implements RootDb {
+  /** One session, one transaction or group at a time (the queue below). */
+  readonly serialTransactions = true;
   private readonly statements = new PreparedStatements();
   private readonly queue: Job[] = [];
   /** The job or group holding the session; undefined when it is free. */
