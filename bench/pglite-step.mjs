@@ -8,8 +8,10 @@
 // VARIANT: `label` or `label=SQL;SQL` (run on its store first, `{{schema}}` bound). A label
 // starting with `claim-` claims with the claim statement after the append (the way before
 // claims went with the append); otherwise the claim goes with the append (AppendBatch.claims).
-// --grow SQL: run on the stores whose label ends in `+grow` after the warm-up (50 steps), once
-// the statements are prepared: tables grown after the plans were made.
+// A label holding `+lock` takes the advisory lock under the execution's mutex, as PGlite did
+// before it declared `serialTransactions`. --grow SQL: run on the stores whose label ends in
+// `+grow` after the warm-up (50 steps), once the statements are prepared: tables grown after the
+// plans were made.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -155,6 +157,7 @@ try {
     for (const q of v.pre.split(';').filter((s) => s.trim())) await v.store.query(sqlOf(q));
     const entry = await v.store.catalog.register({ path: 'bench/step', kind: 'Playbook', content: 'x' });
     v.catalogId = entry.catalogId;
+    if (v.label.includes('+lock')) v.store.root.serialTransactions = false;
     v.executionId = ids.next();
     const startId = ids.next();
     v.commandKey = `${v.executionId}:s0:${startId}`;
