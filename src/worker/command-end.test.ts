@@ -31,8 +31,11 @@ interface Stub {
 async function startStub(
   answer: (n: number, body: PostedBody) => EventsAnswer,
   tool: unknown,
+  /** The answer to the n-th claim (0-based) when not the default 200. */
+  claimAnswer?: (n: number) => { status: number; json: unknown } | undefined,
 ): Promise<Stub> {
   const posts: Stub['posts'] = [];
+  let claims = 0;
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -56,6 +59,11 @@ async function startStub(
         return;
       }
       if (/^\/api\/commands\/[^/]+\/claim$/.test(path)) {
+        const other = claimAnswer?.(claims++);
+        if (other) {
+          reply(other.status, other.json);
+          return;
+        }
         reply(200, {
           status: 'ok',
           event_id: '100',
@@ -216,5 +224,29 @@ describe('a worker ends every command in an event the control plane accepts', ()
     // The same events were sent each time: a retry, not a new report.
     const dropped = stub.posts.filter((p) => p.answer === 'drop').map((p) => types(p.body));
     for (const t of dropped) expect(taken).toEqual(expect.arrayContaining(t));
+  }, 30_000);
+});
+
+describe('a claim that finds another claim in progress', () => {
+  it('asks again shortly instead of dropping the notification (that claim may roll back)', async () => {
+    // The first claim meets a take of the same command still in its transaction; by the time
+    // the notification comes back, that transaction has rolled back and the claim succeeds.
+    const inProgress = {
+      status: 409,
+      json: {
+        error: 'command 100 cannot be claimed: another claim of it is in progress',
+        status: 409,
+        code: 'CONFLICT',
+        details: { commandId: '100', reason: 'claim_in_progress' },
+      },
+    };
+    const stub = await startStub(
+      () => ok,
+      { kind: 'noop' },
+      (n) => (n === 0 ? inProgress : undefined),
+    );
+    await runOne(stub, () => ended(stub));
+    const last = accepted(stub).at(-1)!;
+    expect(types(last.body)).toContain('command.completed');
   }, 30_000);
 });

@@ -96,6 +96,21 @@ export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** The message of the `command.failed` that answers a refused post is cut to this. */
 export const MAX_REFUSAL_MESSAGE_BYTES = 4096;
 
+/** How long a notification whose claim met another claim in progress waits to be tried again. */
+const CLAIM_IN_PROGRESS_RETRY_MS = 250;
+
+/**
+ * The claim was refused because another claim of the command was in progress (`reason:
+ * claim_in_progress`); through HTTP the server's details come nested under `details`.
+ */
+function claimInProgress(err: { readonly details?: Readonly<Record<string, unknown>> | undefined }): boolean {
+  const d = err.details;
+  const nested = d?.['details'];
+  const inner =
+    typeof nested === 'object' && nested !== null ? (nested as Record<string, unknown>) : undefined;
+  return d?.['reason'] === 'claim_in_progress' || inner?.['reason'] === 'claim_in_progress';
+}
+
 /** `text` cut to at most `max` UTF-8 bytes, never inside a character. */
 function cutUtf8(text: string, max: number): string {
   if (Buffer.byteLength(text, 'utf8') <= max) return text;
@@ -213,6 +228,13 @@ export class Worker {
       claim = await this.options.client.claim(n.event_id, this.options.workerId);
     } catch (err) {
       if (isNoetlError(err) && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND')) {
+        if (claimInProgress(err)) {
+          // Another claim holds it right now (the server handing it to a worker with the answer
+          // to a command's end): that claim may still roll back, so ask again shortly rather
+          // than drop the only notification of a command that would then wait for a sweep.
+          delivery.nak(CLAIM_IN_PROGRESS_RETRY_MS);
+          return;
+        }
         delivery.ack(); // taken, finished, cancelled or unknown: nothing to do
         return;
       }
