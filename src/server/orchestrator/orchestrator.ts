@@ -438,8 +438,8 @@ export class Orchestrator {
         });
         continue;
       }
-      // A queued command of another execution, claimed in this transaction: now committed, its
-      // cached state takes the claim and its notification leaves the bus.
+      // A queued command (of this execution or another), claimed in this transaction: now
+      // committed, its cached state takes the claim and its notification leaves the bus.
       const c = t.claim.command;
       this.live.foldClaim(t.claim);
       const receipt = this.backlog.claimed(c.commandId); // its reservation ends with it
