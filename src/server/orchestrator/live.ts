@@ -30,6 +30,8 @@ const MAX_LIVE = 5_000;
 const MAX_FINISHED = 256;
 /** Claims remembered per execution: a claim's answer and a read race for a moment only. */
 const MAX_CLAIMS = 256;
+/** Times a reader waits for decisions on an execution before it replays the committed log. */
+const MAX_READ_WAITS = 20;
 
 function noteClaim(live: LiveExecution, eventId: string, origin: ClaimOrigin): void {
   live.claims.set(eventId, origin);
@@ -51,6 +53,8 @@ export class LiveExecutions {
   /** Finished executions in the order they finished (oldest first). */
   private readonly finished = new Set<string>();
   private readonly playbooks = new Map<string, Playbook>();
+  /** Executions a decision holds (folded, not committed yet), with a promise of its end. */
+  private readonly holds = new Map<string, { count: number; done: Promise<void>; release: () => void }>();
 
   /** `limits`: the size limits of a playbook (NOETL_PLAYBOOK_MAX_*), the defaults when unset. */
   constructor(private readonly limits?: Partial<PlaybookLimits>) {}
@@ -104,6 +108,21 @@ export class LiveExecutions {
       if (head !== undefined) cached.knownCount = head.eventCount;
       return cached;
     }
+    const built = await this.build(tx, executionId);
+    if (!built) return undefined;
+    const { state, rows } = built;
+    const live = this.start(executionId, state, rows[rows.length - 1]!.eventId, head?.eventCount ?? -1);
+    // A claim answered while this was read must not be folded again.
+    const claims = rows.filter((r) => r.eventType === 'command.claimed').slice(-MAX_CLAIMS);
+    for (const row of claims) noteClaim(live, row.eventId, 'read');
+    return live;
+  }
+
+  /** An execution's state replayed from its whole log, undefined when it has no event. */
+  private async build(
+    tx: StoreTx,
+    executionId: string,
+  ): Promise<{ state: ExecutionState; rows: EventRecord[] } | undefined> {
     const rows = await tx.events.list(executionId);
     if (rows.length === 0) return undefined;
     const events: ExecutionEvent[] = [];
@@ -116,16 +135,63 @@ export class LiveExecutions {
     if (!catalogId)
       throw new NoetlError('INTERNAL', `execution ${executionId} has no playbook_started event`);
     const playbook = await this.playbook(tx, catalogId);
-    const live = this.start(
-      executionId,
-      replay(playbook, events),
-      rows[rows.length - 1]!.eventId,
-      head?.eventCount ?? -1,
-    );
-    // A claim answered while this was read must not be folded again.
-    const claims = rows.filter((r) => r.eventType === 'command.claimed').slice(-MAX_CLAIMS);
-    for (const row of claims) noteClaim(live, row.eventId, 'read');
-    return live;
+    return { state: replay(playbook, events), rows };
+  }
+
+  /**
+   * The state of an execution as committed, for readers outside its lock (status, summary,
+   * result routes). The cache is folded inside a decision's transaction, before its commit, so
+   * while a decision holds an execution (`hold`) its cached state may show what is not committed
+   * yet (or never will be); `view` then waits for the decision to end. Should decisions keep
+   * coming, the state is replayed from the committed log instead, uncached. `view` runs in the
+   * same turn as the check, so no decision starts between them.
+   */
+  async readCommitted<T>(
+    tx: (body: (tx: StoreTx) => Promise<LiveExecution>) => Promise<LiveExecution>,
+    executionId: string,
+    view: (live: LiveExecution) => T,
+  ): Promise<T> {
+    for (let i = 0; i < MAX_READ_WAITS; i++) {
+      await this.quiet(executionId);
+      const live = await tx((t) => this.require(t, executionId));
+      if (!this.holds.has(executionId)) return view(live);
+    }
+    const fresh = await tx(async (t) => {
+      const built = await this.build(t, executionId);
+      if (!built) throw new NotFoundError(`execution ${executionId} not found`);
+      const { state, rows } = built;
+      return { state, lastEventId: rows[rows.length - 1]!.eventId, knownCount: -1, claims: new Map() };
+    });
+    return view(fresh);
+  }
+
+  /**
+   * Marks an execution held by a decision whose folds are not committed yet; the returned
+   * function ends the hold (after the commit or the rollback). Holds nest.
+   */
+  hold(executionId: string): () => void {
+    let h = this.holds.get(executionId);
+    if (!h) {
+      let release!: () => void;
+      const done = new Promise<void>((resolve) => (release = resolve));
+      h = { count: 0, done, release };
+      this.holds.set(executionId, h);
+    }
+    h.count++;
+    const held = h;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      if (--held.count > 0) return;
+      this.holds.delete(executionId);
+      held.release();
+    };
+  }
+
+  /** Resolves when no decision holds the execution. */
+  private async quiet(executionId: string): Promise<void> {
+    for (let h = this.holds.get(executionId); h; h = this.holds.get(executionId)) await h.done;
   }
 
   /** Loads an execution or throws NOT_FOUND. */

@@ -596,8 +596,11 @@ export class Orchestrator {
     fn: (tx: StoreTx, live: LiveExecution) => Promise<T>,
   ): Promise<{ value: T; pool: string }> {
     let runs = 0;
+    let release: (() => void) | undefined;
     try {
       const out = await this.deps.store.withExecutionLock(executionId, async (tx, head) => {
+        // readers outside the lock wait until what this folds is committed or dropped
+        release ??= this.live.hold(executionId);
         if (runs++ > 0) this.live.forget(executionId);
         const live = await this.live.require(tx, executionId, head);
         this.deps.ids.observe?.(live.lastEventId);
@@ -609,6 +612,8 @@ export class Orchestrator {
     } catch (err) {
       this.live.forget(executionId);
       throw err;
+    } finally {
+      release?.();
     }
   }
 

@@ -13,6 +13,7 @@ import { eventView, executionSummary, finalResult, statusView, stepResults } fro
 import { idString, type WireEvent } from '../orchestrator/wire.js';
 import { stepSummaries } from '../orchestrator/step-summary.js';
 import { playbookGraph } from './graph.js';
+import type { LiveExecution } from '../orchestrator/live.js';
 
 const ID = { type: 'string', pattern: '^[0-9]{1,20}$' } as const;
 const ID_OR_NUMBER = { anyOf: [ID, { type: 'integer', minimum: 0 }] } as const;
@@ -175,7 +176,9 @@ function claimAnswer({ command, claimEventId }: ClaimResult): wire.ClaimAnswer {
 /** Execute, events, commands and executions routes (contract 4.1, 4.3). */
 export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync {
   const { orchestrator, store } = deps;
-  const read = (id: string) => store.tx((tx) => orchestrator.live.require(tx, id));
+  // what is committed only: a decision in progress may have folded events it has not committed
+  const read = <T>(id: string, view: (live: LiveExecution) => T): Promise<T> =>
+    orchestrator.live.readCommitted((body) => store.tx(body), id, view);
 
   // eslint-disable-next-line @typescript-eslint/require-await -- fastify plugins are async functions
   return async (app: FastifyInstance) => {
@@ -479,7 +482,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
     app.get<{ Params: { id: string } }>(
       '/api/executions/:id/status',
       { schema: { params: idParams, response: { 200: wire.StatusView } } },
-      async (req) => statusView((await read(req.params.id)).state),
+      (req) => read(req.params.id, (live) => statusView(live.state)),
     );
 
     // The web UI's execution page in one request: the execution, each step folded by the engine
@@ -488,43 +491,41 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
     app.get<{ Params: { id: string } }>(
       '/api/executions/:id/summary',
       { schema: { params: idParams, response: { 200: wire.ExecutionPage } } },
-      async (req): Promise<wire.ExecutionPage> => {
-        const live = await read(req.params.id);
-        const { state } = live;
-        return {
-          execution_id: state.executionId,
-          path: state.path,
-          catalog_id: state.catalogId ?? null,
-          version: state.version ?? null,
-          status: state.status,
-          error: state.error ?? null,
-          started_at: state.startedAt === undefined ? null : new Date(state.startedAt).toISOString(),
-          completed_at: state.completedAt === undefined ? null : new Date(state.completedAt).toISOString(),
-          parent_execution_id: state.parentExecutionId ?? null,
-          // a display route: secret-looking keys are masked, as in the event routes
-          workload: scrubSecrets(state.workload) as JsonObject,
-          event_count: state.eventCount,
-          last_event_id: live.lastEventId,
-          steps: stepSummaries(state),
-          graph: playbookGraph(state.playbook),
-        };
-      },
+      (req): Promise<wire.ExecutionPage> =>
+        read(req.params.id, (live) => {
+          const { state } = live;
+          return {
+            execution_id: state.executionId,
+            path: state.path,
+            catalog_id: state.catalogId ?? null,
+            version: state.version ?? null,
+            status: state.status,
+            error: state.error ?? null,
+            started_at: state.startedAt === undefined ? null : new Date(state.startedAt).toISOString(),
+            completed_at: state.completedAt === undefined ? null : new Date(state.completedAt).toISOString(),
+            parent_execution_id: state.parentExecutionId ?? null,
+            // a display route: secret-looking keys are masked, as in the event routes
+            workload: scrubSecrets(state.workload) as JsonObject,
+            event_count: state.eventCount,
+            last_event_id: live.lastEventId,
+            steps: stepSummaries(state),
+            graph: playbookGraph(state.playbook),
+          };
+        }),
     );
 
     app.get<{ Params: { id: string }; Querystring: { step?: string } }>(
       '/api/executions/:id/result',
       { schema: { params: idParams, response: { 200: wire.ExecutionResult } } },
-      async (req): Promise<wire.ExecutionResult> => {
-        const { state } = await read(req.params.id);
-        return {
+      (req): Promise<wire.ExecutionResult> =>
+        read(req.params.id, ({ state }) => ({
           execution_id: state.executionId,
           status: state.status,
           path: state.path,
           final_result: finalResult(state) as JsonValue,
           step_results: stepResults(state) as Record<string, JsonValue>,
           error: state.error ?? null,
-        };
-      },
+        })),
     );
 
     app.get<{ Params: { id: string }; Querystring: { after?: string; limit?: number; types?: string } }>(
