@@ -84,4 +84,47 @@ describe('LiveExecutions', () => {
       expect(reads).toHaveLength(1 + MAX_PLAYBOOKS * 2 + 1);
     });
   });
+
+  describe('turns at an execution', () => {
+    it('are given in the order asked, one at a time', async () => {
+      const live = new LiveExecutions();
+      const order: string[] = [];
+      const first = (await live.turn('x'))!;
+      const second = live.turn('x').then((end) => {
+        order.push('second');
+        end!();
+      });
+      const third = live.turn('x').then((end) => {
+        order.push('third');
+        end!();
+      });
+      const other = live.turn('y').then((end) => {
+        order.push('other execution');
+        end!();
+      });
+      await other;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(order).toEqual(['other execution']);
+      first();
+      first(); // a second call ends nothing more
+      await Promise.all([second, third]);
+      expect(order).toEqual(['other execution', 'second', 'third']);
+      // all ended: the next turn is given at once
+      const again = await live.turn('x', 0);
+      expect(again).toBeTypeOf('function');
+      again!();
+    });
+
+    it('are given up after the timeout without holding up the ones behind', async () => {
+      const live = new LiveExecutions();
+      const first = (await live.turn('x'))!;
+      const waited = await live.turn('x', 30);
+      expect(waited).toBeUndefined();
+      const behind = live.turn('x');
+      first();
+      const end = await behind;
+      expect(end).toBeTypeOf('function');
+      end!();
+    });
+  });
 });

@@ -30,8 +30,8 @@ const MAX_LIVE = 5_000;
 const MAX_FINISHED = 256;
 /** Claims remembered per execution: a claim's answer and a read race for a moment only. */
 const MAX_CLAIMS = 256;
-/** Times a reader waits for decisions on an execution before it replays the committed log. */
-const MAX_READ_WAITS = 20;
+/** How long a reader waits for its turn at an execution's cached state before it replays the log. */
+const TURN_WAIT_MS = 2_000;
 
 function noteClaim(live: LiveExecution, eventId: string, origin: ClaimOrigin): void {
   live.claims.set(eventId, origin);
@@ -53,8 +53,8 @@ export class LiveExecutions {
   /** Finished executions in the order they finished (oldest first). */
   private readonly finished = new Set<string>();
   private readonly playbooks = new Map<string, Playbook>();
-  /** Executions a decision holds (folded, not committed yet), with a promise of its end. */
-  private readonly holds = new Map<string, { count: number; done: Promise<void>; release: () => void }>();
+  /** Per execution, the end of the last turn at its cached state given out (see `turn`). */
+  private readonly turns = new Map<string, Promise<void>>();
 
   /** `limits`: the size limits of a playbook (NOETL_PLAYBOOK_MAX_*), the defaults when unset. */
   constructor(private readonly limits?: Partial<PlaybookLimits>) {}
@@ -140,58 +140,73 @@ export class LiveExecutions {
 
   /**
    * The state of an execution as committed, for readers outside its lock (status, summary,
-   * result routes). The cache is folded inside a decision's transaction, before its commit, so
-   * while a decision holds an execution (`hold`) its cached state may show what is not committed
-   * yet (or never will be); `view` then waits for the decision to end. Should decisions keep
-   * coming, the state is replayed from the committed log instead, uncached. `view` runs in the
-   * same turn as the check, so no decision starts between them.
+   * result routes). A decision folds the events it appends into the cached state before its
+   * transaction commits, and a read of the log folds what others appended: so the cache is
+   * used in turns (`turn`), one decision or one reader at a time, and a reader never sees folds
+   * that are not committed yet (or never will be) nor folds the same events as a decision.
+   * `tx` is entered first, so a reader waiting for its turn holds a connection rather than
+   * blocks a decision that needs one; after TURN_WAIT_MS without its turn it replays the
+   * committed log instead, uncached.
    */
-  async readCommitted<T>(
-    tx: (body: (tx: StoreTx) => Promise<LiveExecution>) => Promise<LiveExecution>,
+  readCommitted<T>(
+    tx: (body: (tx: StoreTx) => Promise<T>) => Promise<T>,
     executionId: string,
     view: (live: LiveExecution) => T,
   ): Promise<T> {
-    for (let i = 0; i < MAX_READ_WAITS; i++) {
-      await this.quiet(executionId);
-      const live = await tx((t) => this.require(t, executionId));
-      if (!this.holds.has(executionId)) return view(live);
-    }
-    const fresh = await tx(async (t) => {
-      const built = await this.build(t, executionId);
-      if (!built) throw new NotFoundError(`execution ${executionId} not found`);
-      const { state, rows } = built;
-      return { state, lastEventId: rows[rows.length - 1]!.eventId, knownCount: -1, claims: new Map() };
+    return tx(async (t) => {
+      const release = await this.turn(executionId, TURN_WAIT_MS);
+      if (release === undefined) {
+        const built = await this.build(t, executionId);
+        if (!built) throw new NotFoundError(`execution ${executionId} not found`);
+        const { state, rows } = built;
+        return view({
+          state,
+          lastEventId: rows[rows.length - 1]!.eventId,
+          knownCount: -1,
+          claims: new Map(),
+        });
+      }
+      try {
+        return view(await this.require(t, executionId));
+      } finally {
+        release();
+      }
     });
-    return view(fresh);
   }
 
   /**
-   * Marks an execution held by a decision whose folds are not committed yet; the returned
-   * function ends the hold (after the commit or the rollback). Holds nest.
+   * Waits for the execution's turn at its cached state (first come, first served) and returns
+   * the function that ends it; undefined when `timeoutMs` passed first (the turn is then given
+   * up). A decision takes it under the execution's lock and keeps it until its commit or
+   * rollback.
    */
-  hold(executionId: string): () => void {
-    let h = this.holds.get(executionId);
-    if (!h) {
-      let release!: () => void;
-      const done = new Promise<void>((resolve) => (release = resolve));
-      h = { count: 0, done, release };
-      this.holds.set(executionId, h);
-    }
-    h.count++;
-    const held = h;
+  async turn(executionId: string, timeoutMs?: number): Promise<(() => void) | undefined> {
+    const before = this.turns.get(executionId);
+    let end!: () => void;
+    const mine = new Promise<void>((resolve) => (end = resolve));
+    const tail = before === undefined ? mine : before.then(() => mine);
+    this.turns.set(executionId, tail);
     let ended = false;
-    return () => {
+    const release = (): void => {
       if (ended) return;
       ended = true;
-      if (--held.count > 0) return;
-      this.holds.delete(executionId);
-      held.release();
+      end();
+      if (this.turns.get(executionId) === tail) this.turns.delete(executionId);
     };
-  }
-
-  /** Resolves when no decision holds the execution. */
-  private async quiet(executionId: string): Promise<void> {
-    for (let h = this.holds.get(executionId); h; h = this.holds.get(executionId)) await h.done;
+    if (before === undefined) return release;
+    if (timeoutMs === undefined) {
+      await before;
+      return release;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const turned = await Promise.race([
+      before.then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(resolve, timeoutMs, false))),
+    ]);
+    clearTimeout(timer);
+    if (turned) return release;
+    release(); // those behind wait for the ones before only
+    return undefined;
   }
 
   /** Loads an execution or throws NOT_FOUND. */
