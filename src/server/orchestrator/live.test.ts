@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecutionState } from '../../engine/index.js';
 import type { CatalogRecord, StoreTx } from '../../store/index.js';
-import { LiveExecutions, MAX_PLAYBOOKS } from './live.js';
+import { LiveExecutions, MAX_PLAYBOOKS, type TxRunner } from './live.js';
 
 /** Only `status` matters to the cache's bookkeeping. */
 function state(status: string): ExecutionState {
@@ -85,46 +85,57 @@ describe('LiveExecutions', () => {
     });
   });
 
-  describe('turns at an execution', () => {
-    it('are given in the order asked, one at a time', async () => {
+  describe('reads of committed state', () => {
+    /** A store whose `events.list` answers no new event, counting calls; `onList` runs in each. */
+    function store(onList?: (call: number) => void): { tx: TxRunner; lists: () => number } {
+      let calls = 0;
+      const tx = {
+        events: {
+          list: () => {
+            calls++;
+            onList?.(calls);
+            return Promise.resolve([]);
+          },
+        },
+      } as unknown as StoreTx;
+      return { tx: { tx: (fn) => fn(tx) }, lists: () => calls };
+    }
+
+    it('wait while a decision holds the execution, then read', async () => {
       const live = new LiveExecutions();
-      const order: string[] = [];
-      const first = (await live.turn('x'))!;
-      const second = live.turn('x').then((end) => {
-        order.push('second');
-        end!();
-      });
-      const third = live.turn('x').then((end) => {
-        order.push('third');
-        end!();
-      });
-      const other = live.turn('y').then((end) => {
-        order.push('other execution');
-        end!();
-      });
-      await other;
+      live.start('x', state('RUNNING'), '1', 1);
+      const release = live.hold('x');
+      const { tx, lists } = store();
+      let seen: string | undefined;
+      const read = live.readCommitted(tx, 'x', (l) => (seen = l.state.status));
       await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(order).toEqual(['other execution']);
-      first();
-      first(); // a second call ends nothing more
-      await Promise.all([second, third]);
-      expect(order).toEqual(['other execution', 'second', 'third']);
-      // all ended: the next turn is given at once
-      const again = await live.turn('x', 0);
-      expect(again).toBeTypeOf('function');
-      again!();
+      expect(seen).toBeUndefined();
+      expect(lists()).toBe(0);
+      release();
+      release(); // a second call ends nothing more
+      await read;
+      expect(seen).toBe('RUNNING');
+      expect(lists()).toBe(1);
     });
 
-    it('are given up after the timeout without holding up the ones behind', async () => {
+    it('wait for a decision that began while they read, and answer from what it committed', async () => {
       const live = new LiveExecutions();
-      const first = (await live.turn('x'))!;
-      const waited = await live.turn('x', 30);
-      expect(waited).toBeUndefined();
-      const behind = live.turn('x');
-      first();
-      const end = await behind;
-      expect(end).toBeTypeOf('function');
-      end!();
+      const x = live.start('x', state('RUNNING'), '1', 1);
+      let release: (() => void) | undefined;
+      const { tx, lists } = store((call) => {
+        if (call === 1) release = live.hold('x'); // a decision takes the execution meanwhile
+      });
+      let seen: string | undefined;
+      const read = live.readCommitted(tx, 'x', (l) => (seen = l.lastEventId));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(lists()).toBe(1);
+      live.fold(x, undefined, '5'); // the decision folds what it appends
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(seen).toBeUndefined(); // not answered from a state the decision is folding into
+      release!();
+      await read;
+      expect(seen).toBe('5');
+      expect(lists()).toBe(1);
     });
   });
 });

@@ -30,8 +30,26 @@ const MAX_LIVE = 5_000;
 const MAX_FINISHED = 256;
 /** Claims remembered per execution: a claim's answer and a read race for a moment only. */
 const MAX_CLAIMS = 256;
-/** How long a reader waits for its turn at an execution's cached state before it replays the log. */
-const TURN_WAIT_MS = 2_000;
+/** How long a reader waits for a moment no decision holds an execution before it replays the log. */
+const READ_WAIT_MS = 2_000;
+/** Reads a reader tries before it replays the log (each found the cache moved on meanwhile). */
+const READ_TRIES = 5;
+
+/** An execution's state replayed from its whole log, and the log's rows. */
+interface Built {
+  readonly state: ExecutionState;
+  readonly rows: EventRecord[];
+}
+
+/** Runs a function in a transaction (the store). */
+export interface TxRunner {
+  tx<U>(fn: (tx: StoreTx) => Promise<U>): Promise<U>;
+}
+
+/** A replayed state that is not cached. */
+function uncached({ state, rows }: Built): LiveExecution {
+  return { state, lastEventId: rows[rows.length - 1]!.eventId, knownCount: -1, claims: new Map() };
+}
 
 function noteClaim(live: LiveExecution, eventId: string, origin: ClaimOrigin): void {
   live.claims.set(eventId, origin);
@@ -53,8 +71,8 @@ export class LiveExecutions {
   /** Finished executions in the order they finished (oldest first). */
   private readonly finished = new Set<string>();
   private readonly playbooks = new Map<string, Playbook>();
-  /** Per execution, the end of the last turn at its cached state given out (see `turn`). */
-  private readonly turns = new Map<string, Promise<void>>();
+  /** Executions a decision holds (folded, not committed yet), with a promise of its end. */
+  private readonly holds = new Map<string, { count: number; done: Promise<void>; release: () => void }>();
 
   /** `limits`: the size limits of a playbook (NOETL_PLAYBOOK_MAX_*), the defaults when unset. */
   constructor(private readonly limits?: Partial<PlaybookLimits>) {}
@@ -109,9 +127,13 @@ export class LiveExecutions {
       return cached;
     }
     const built = await this.build(tx, executionId);
-    if (!built) return undefined;
+    return built ? this.install(executionId, built, head?.eventCount ?? -1) : undefined;
+  }
+
+  /** Caches an execution's state replayed from its log. */
+  private install(executionId: string, built: Built, knownCount: number): LiveExecution {
     const { state, rows } = built;
-    const live = this.start(executionId, state, rows[rows.length - 1]!.eventId, head?.eventCount ?? -1);
+    const live = this.start(executionId, state, rows[rows.length - 1]!.eventId, knownCount);
     // A claim answered while this was read must not be folded again.
     const claims = rows.filter((r) => r.eventType === 'command.claimed').slice(-MAX_CLAIMS);
     for (const row of claims) noteClaim(live, row.eventId, 'read');
@@ -119,10 +141,7 @@ export class LiveExecutions {
   }
 
   /** An execution's state replayed from its whole log, undefined when it has no event. */
-  private async build(
-    tx: StoreTx,
-    executionId: string,
-  ): Promise<{ state: ExecutionState; rows: EventRecord[] } | undefined> {
+  private async build(tx: StoreTx, executionId: string): Promise<Built | undefined> {
     const rows = await tx.events.list(executionId);
     if (rows.length === 0) return undefined;
     const events: ExecutionEvent[] = [];
@@ -141,72 +160,79 @@ export class LiveExecutions {
   /**
    * The state of an execution as committed, for readers outside its lock (status, summary,
    * result routes). A decision folds the events it appends into the cached state before its
-   * transaction commits, and a read of the log folds what others appended: so the cache is
-   * used in turns (`turn`), one decision or one reader at a time, and a reader never sees folds
-   * that are not committed yet (or never will be) nor folds the same events as a decision.
-   * `tx` is entered first, so a reader waiting for its turn holds a connection rather than
-   * blocks a decision that needs one; after TURN_WAIT_MS without its turn it replays the
-   * committed log instead, uncached.
+   * transaction commits, and holds the execution (`hold`) until it has committed or rolled back.
+   * A reader therefore waits until no decision holds it, reads what others appended since the
+   * cache last looked, waits again for any decision that began meanwhile, and folds what it read
+   * only when nobody moved the cache on meanwhile (else the cache answers as it now is): so a
+   * reader never shows folds that are not committed (or never will be), nor folds the events a
+   * decision folds. A reader takes no lock and holds nothing a decision waits for. After
+   * READ_WAIT_MS without a quiet moment it replays the committed log instead, uncached.
    */
-  readCommitted<T>(
-    tx: (body: (tx: StoreTx) => Promise<T>) => Promise<T>,
-    executionId: string,
-    view: (live: LiveExecution) => T,
-  ): Promise<T> {
-    return tx(async (t) => {
-      const release = await this.turn(executionId, TURN_WAIT_MS);
-      if (release === undefined) {
-        const built = await this.build(t, executionId);
-        if (!built) throw new NotFoundError(`execution ${executionId} not found`);
-        const { state, rows } = built;
-        return view({
-          state,
-          lastEventId: rows[rows.length - 1]!.eventId,
-          knownCount: -1,
-          claims: new Map(),
-        });
+  async readCommitted<T>(store: TxRunner, executionId: string, view: (live: LiveExecution) => T): Promise<T> {
+    for (let i = 0; i < READ_TRIES; i++) {
+      if (!(await this.quiet(executionId, READ_WAIT_MS))) break;
+      const cached = this.live.get(executionId);
+      if (cached) {
+        const from = cached.lastEventId;
+        const rows = await store.tx((t) => t.events.list(executionId, { afterEventId: from }));
+        // a decision that began meanwhile is waited for (checked again in this turn)
+        if (!(await this.quiet(executionId, READ_WAIT_MS))) break;
+        if (this.holds.has(executionId)) continue;
+        const now = this.live.get(executionId);
+        if (now === undefined) continue; // dropped after a failed decision
+        // Moved on meanwhile, by a committed decision (which read the log under the lock) or
+        // another reader: committed state, as of a moment this read overlapped.
+        if (now !== cached || now.lastEventId !== from) return view(now);
+        for (const row of rows) this.foldRead(cached, row);
+        return view(cached);
       }
-      try {
-        return view(await this.require(t, executionId));
-      } finally {
-        release();
-      }
-    });
+      const built = await store.tx((t) => this.build(t, executionId));
+      if (!built) throw new NotFoundError(`execution ${executionId} not found`);
+      if (this.holds.has(executionId) || this.live.has(executionId)) return view(uncached(built));
+      return view(this.install(executionId, built, -1));
+    }
+    const built = await store.tx((t) => this.build(t, executionId));
+    if (!built) throw new NotFoundError(`execution ${executionId} not found`);
+    return view(uncached(built));
   }
 
   /**
-   * Waits for the execution's turn at its cached state (first come, first served) and returns
-   * the function that ends it; undefined when `timeoutMs` passed first (the turn is then given
-   * up). A decision takes it under the execution's lock and keeps it until its commit or
-   * rollback.
+   * Marks an execution held by a decision whose folds are not committed yet; the returned
+   * function ends the hold (after the commit or the rollback). Holds nest.
    */
-  async turn(executionId: string, timeoutMs?: number): Promise<(() => void) | undefined> {
-    const before = this.turns.get(executionId);
-    let end!: () => void;
-    const mine = new Promise<void>((resolve) => (end = resolve));
-    const tail = before === undefined ? mine : before.then(() => mine);
-    this.turns.set(executionId, tail);
+  hold(executionId: string): () => void {
+    let h = this.holds.get(executionId);
+    if (!h) {
+      let release!: () => void;
+      const done = new Promise<void>((resolve) => (release = resolve));
+      h = { count: 0, done, release };
+      this.holds.set(executionId, h);
+    }
+    h.count++;
+    const held = h;
     let ended = false;
-    const release = (): void => {
+    return () => {
       if (ended) return;
       ended = true;
-      end();
-      if (this.turns.get(executionId) === tail) this.turns.delete(executionId);
+      if (--held.count > 0) return;
+      this.holds.delete(executionId);
+      held.release();
     };
-    if (before === undefined) return release;
-    if (timeoutMs === undefined) {
-      await before;
-      return release;
-    }
+  }
+
+  /** Resolves true once no decision holds the execution, false after `timeoutMs` first. */
+  private async quiet(executionId: string, timeoutMs: number): Promise<boolean> {
+    if (!this.holds.has(executionId)) return true;
     let timer: NodeJS.Timeout | undefined;
-    const turned = await Promise.race([
-      before.then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(resolve, timeoutMs, false))),
-    ]);
-    clearTimeout(timer);
-    if (turned) return release;
-    release(); // those behind wait for the ones before only
-    return undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, timeoutMs, false)));
+    try {
+      for (let h = this.holds.get(executionId); h; h = this.holds.get(executionId)) {
+        if ((await Promise.race([h.done.then(() => true), timeout])) === false) return false;
+      }
+      return true;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Loads an execution or throws NOT_FOUND. */

@@ -599,8 +599,8 @@ export class Orchestrator {
     let release: (() => void) | undefined;
     try {
       const out = await this.deps.store.withExecutionLock(executionId, async (tx, head) => {
-        // the cached state is this decision's until it commits or rolls back (readers wait)
-        release ??= await this.live.turn(executionId);
+        // readers outside the lock wait until what this folds is committed or dropped
+        release ??= this.live.hold(executionId);
         if (runs++ > 0) this.live.forget(executionId);
         const live = await this.live.require(tx, executionId, head);
         this.deps.ids.observe?.(live.lastEventId);

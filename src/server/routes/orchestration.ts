@@ -178,7 +178,7 @@ export function orchestrationRoutes(deps: OrchestrationDeps): FastifyPluginAsync
   const { orchestrator, store } = deps;
   // what is committed only: a decision in progress may have folded events it has not committed
   const read = <T>(id: string, view: (live: LiveExecution) => T): Promise<T> =>
-    orchestrator.live.readCommitted((body) => store.tx(body), id, view);
+    orchestrator.live.readCommitted(store, id, view);
 
   // eslint-disable-next-line @typescript-eslint/require-await -- fastify plugins are async functions
   return async (app: FastifyInstance) => {
