@@ -115,7 +115,11 @@ describe('subscription tool (source: nats)', () => {
       if (again['count'] === 2) break;
     }
     expect(again).toMatchObject({ count: 2, acked: true });
-    expect((again['messages'] as { metadata: { delivered: number } }[])[0]!.metadata.delivered).toBe(2);
+    // At least the second delivery: a poll of the loop above whose pull expired while JetStream was
+    // sending the redelivery leaves it unacked, and it comes back once more (seen under CI load).
+    expect(
+      (again['messages'] as { metadata: { delivered: number } }[])[0]!.metadata.delivered,
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it('defers the ack: ack ids settle the messages later (ack, nack, term)', async () => {
