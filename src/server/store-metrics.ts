@@ -191,9 +191,13 @@ export function instrumentStore(store: Store, metrics: ServerMetrics): Store {
           return <T>(name: string | readonly string[], fn: (tx: StoreTx) => Promise<T>) =>
             wrapTx((body) => target.withLock(name, body), fn);
         case 'withExecutionLock':
-          return <T>(executionId: string, fn: Parameters<Store['withExecutionLock']>[1]) =>
+          return <T>(
+            executionId: string,
+            fn: Parameters<Store['withExecutionLock']>[1],
+            expectedCount?: () => number | undefined,
+          ) =>
             wrapTx(
-              (body) => target.withExecutionLock(executionId, body as never),
+              (body) => target.withExecutionLock(executionId, body as never, expectedCount),
               fn as (tx: StoreTx, ...rest: never[]) => Promise<T>,
             );
         case 'events': {

@@ -23,6 +23,18 @@ export interface Db {
    * handle that is already inside a transaction, `fn` joins that transaction.
    */
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /**
+   * Optional power, on a handle inside a transaction: `text` runs, then each of `guards` (a
+   * guard fails by raising an error), then COMMIT, all sent at once without waiting for an
+   * answer. Resolves with `text`'s result. The transaction commits only if every statement
+   * succeeded; nothing may be sent on this handle afterwards, and the transaction's end waits
+   * for COMMIT's answer (and fails if it rolled back).
+   */
+  queryCommitting?<R extends DbRow = DbRow>(
+    text: string,
+    params: readonly unknown[],
+    guards: readonly (readonly [string, readonly unknown[]])[],
+  ): Promise<DbResult<R>>;
 }
 
 export interface DbPoolStats {
@@ -51,4 +63,17 @@ export interface RootDb extends Db {
    * parameters) in one round trip; `fn` gets the prelude's results, one per statement.
    */
   txWithPrelude?<T>(prelude: string, fn: (db: Db, results: readonly DbResult[]) => Promise<T>): Promise<T>;
+  /**
+   * Optional power: `txWithPrelude` that does not wait for the prelude's answer. `fn` runs at
+   * once and its statements follow BEGIN and the prelude on the wire (pipelined), so they run
+   * after the prelude in the database. `check` gets the prelude's results (or its error) before
+   * `fn` sees the answer of any statement, and before COMMIT; when it throws, or the prelude
+   * failed, the transaction rolls back and that error is thrown. Nothing `fn` learns from the
+   * database is therefore acted on unless the prelude passed `check`.
+   */
+  txPipelined?<T>(
+    prelude: string,
+    check: (results: readonly DbResult[] | undefined, error?: unknown) => void,
+    fn: (db: Db) => Promise<T>,
+  ): Promise<T>;
 }

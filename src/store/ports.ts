@@ -49,6 +49,13 @@ export interface AppendBatch {
    * command row update less (docs/benchmarks.md).
    */
   readonly claims?: readonly CommandClaim[];
+  /**
+   * The transaction's last statement, whose events must all be new (`events` of one execution):
+   * a store that can may send COMMIT with it, with a check that makes the transaction roll back
+   * when any event was stored already. Such an event then reports `inserted: false` with its own
+   * id (the one it repeats is not looked up), and the caller must fail the transaction.
+   */
+  readonly last?: boolean;
 }
 
 /** A command of the batch claimed as it is written. */
@@ -404,6 +411,13 @@ export interface Store extends StoreTx {
   withExecutionLock<T>(
     executionId: string,
     fn: (tx: StoreTx, head: ExecutionHead | undefined) => Promise<T>,
+    /**
+     * The events the caller believes the log holds (undefined: it does not know). A store may
+     * then run `fn` at once with that head, without waiting for the lock's answer, and check
+     * the head before anything `fn` read is answered and before COMMIT; if the head differs,
+     * the transaction rolls back and `fn` runs again with the head as read.
+     */
+    expectedCount?: () => number | undefined,
   ): Promise<T>;
   /** Applies pending migrations (idempotent; safe when several replicas start at once). */
   migrate(): Promise<MigrateResult>;

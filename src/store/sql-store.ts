@@ -1,7 +1,7 @@
 import { NoetlError, SnowflakeIdGenerator, errorMessage, systemClock } from '../shared/index.js';
 import type { IdGenerator, JsonValue } from '../shared/index.js';
 import type { Db, DbResult, DbRow, RootDb } from './db.js';
-import { isDriverError, toDbError } from './errors.js';
+import { isDriverError, sqlStateOf, toDbError } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { loadMigrations, pendingMigrations, runMigrations, type Migration } from './migrate.js';
 import type {
@@ -38,6 +38,13 @@ import type { ScheduleStore } from './schedule-records.js';
 import { SqlResultStore } from './repos/results.js';
 import { SqlVarStore } from './repos/vars.js';
 import { num, text, textOrNull } from './rows.js';
+
+/** A pipelined execution transaction found a head other than the caller expected. */
+class StaleHead extends Error {
+  constructor() {
+    super('the execution log moved on since the cached state was read');
+  }
+}
 
 /** Tables `validate()` requires (contract 4.1 /api/db/validate, plus ours). */
 export const REQUIRED_TABLES = [
@@ -181,12 +188,36 @@ export class SqlStore extends SqlStoreTx implements Store {
   withExecutionLock<T>(
     executionId: string,
     fn: (tx: StoreTx, head: ExecutionHead | undefined) => Promise<T>,
+    expectedCount?: () => number | undefined,
   ): Promise<T> {
     const key = `${this.ctx.lockPrefix}execution:${executionId}`;
     const prelude = executionLockPrelude(this.schema, executionId, key);
     const txWithPrelude = this.root.txWithPrelude?.bind(this.root);
-    return this.mutex.run(key, () =>
-      txWithPrelude && prelude !== undefined
+    const txPipelined = this.root.txPipelined?.bind(this.root);
+    return this.mutex.run(key, async () => {
+      const expected = expectedCount?.();
+      const checked =
+        expected !== undefined ? executionLockPrelude(this.schema, executionId, key, expected) : undefined;
+      if (txPipelined && checked !== undefined && expected !== undefined) {
+        // The caller's cache says how many events the log holds: `fn` runs on that premise at
+        // once, its statements sent behind BEGIN, the lock and a check of the head without
+        // waiting for them. Should the head say otherwise, the check fails in the database
+        // (division_by_zero), which aborts the transaction: nothing `fn` sent is committed and
+        // nothing it read is answered (StaleHead), and `fn` runs again below on the head as read.
+        try {
+          return await txPipelined(
+            checked,
+            (results, error) => {
+              if (error !== undefined ? sqlStateOf(error) === '22012' : results?.length !== 2)
+                throw new StaleHead();
+            },
+            (db) => fn(this.view(db), { eventCount: expected, lastEventId: null }),
+          );
+        } catch (error) {
+          if (!(error instanceof StaleHead)) throw error;
+        }
+      }
+      return txWithPrelude && prelude !== undefined
         ? // BEGIN, the lock and the head in one round trip.
           txWithPrelude(prelude, (db, results) => fn(this.view(db), toHead(results.at(-1)?.rows[0])))
         : this.root.tx(async (db) => {
@@ -195,8 +226,8 @@ export class SqlStore extends SqlStoreTx implements Store {
             if (this.root.serialTransactions !== true) await db.query(this.sql.admin.lock, [key]);
             const head = await db.query(this.sql.admin.executionHead, [executionId]);
             return fn(this.view(db), toHead(head.rows[0]));
-          }),
-    );
+          });
+    });
   }
 
   private loadMigrations(): Promise<Migration[]> {

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_SQL } from '../../src/store/queries/events.js';
 import { PgStore, loadMigrations, openStore, type Store } from '../../src/store/index.js';
 import { storeContract } from './store.contract.js';
+import { event, startExecution } from './store-fixtures.js';
 
 /**
  * Runs against the PostgreSQL of the development and CI machines. An unreachable database
@@ -77,6 +78,48 @@ describe('postgres adapter', () => {
       expect((await store.health()).ok).toBe(true);
     } finally {
       await admin.end();
+      await store.close();
+    }
+  });
+
+  it('pipelines an execution transaction on the expected head, and COMMIT with its last append', async () => {
+    const schema = newSchema();
+    const store = await openStore({ databaseUrl: url, schema });
+    try {
+      const s = await startExecution(store);
+      // A stale count: the body runs at once on it (no wait for the head), is rolled back by
+      // the head check in the database, and runs again on the head as read.
+      const heads: (number | undefined)[] = [];
+      await store.withExecutionLock(
+        s.executionId,
+        async (tx, head) => {
+          heads.push(head?.eventCount);
+          await tx.events.append({ events: [event(s.executionId, 'call.done')], last: true });
+        },
+        () => 2,
+      );
+      expect(heads).toEqual([2, 3]);
+      expect(
+        (await store.events.list(s.executionId)).filter((e) => e.eventType === 'call.done'),
+      ).toHaveLength(1);
+      // A body that ignores a repeated event in its last append still commits nothing: the
+      // check sent with it turned COMMIT into ROLLBACK.
+      await store.events.append({ events: [event(s.executionId, 'step.exit', { idempotencyKey: 'k' })] });
+      const fresh = event(s.executionId, 'call.done');
+      await expect(
+        store.withExecutionLock(
+          s.executionId,
+          (tx) =>
+            tx.events.append({
+              events: [fresh, event(s.executionId, 'step.exit', { idempotencyKey: 'k' })],
+              last: true,
+            }),
+          () => 5,
+        ),
+      ).rejects.toThrow(/ROLLBACK/);
+      expect(await store.events.get(s.executionId, fresh.eventId)).toBeUndefined();
+      expect((await store.executions.get(s.executionId))?.eventCount).toBe(5);
+    } finally {
       await store.close();
     }
   });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REQUIRED_TABLES } from '../../src/store/index.js';
 import { commandContract } from './store-contract-commands.js';
 import { eventContract } from './store-contract-events.js';
+import { executionTxContract } from './store-contract-execution-tx.js';
 import { registryContract } from './store-contract-registry.js';
 import { ids, type StoreFactory, type StoreFixture } from './store-fixtures.js';
 
@@ -109,6 +110,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
     });
 
     eventContract(get);
+    executionTxContract(get);
     commandContract(get);
     registryContract(get);
   });

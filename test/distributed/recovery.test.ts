@@ -15,6 +15,7 @@ import { SnowflakeIdGenerator, silentLogger, systemClock } from '../../src/share
 import { openStore, type Store, type StoreTx } from '../../src/store/index.js';
 import { templates } from '../../src/template/index.js';
 import { createSchema, dropSchema, PG_URL } from '../helpers/pg-scratch.js';
+import { commitAfterBody } from '../helpers/store-tx.js';
 
 class RolledBack extends Error {}
 
@@ -26,7 +27,7 @@ function retryingStore(inner: Store): { store: Store; retryNext: () => void } {
       retry = false;
       await inner
         .withExecutionLock(id, async (tx) => {
-          await fn(tx);
+          await fn(commitAfterBody(tx)); // COMMIT not sent yet when the connection is lost
           throw new RolledBack('connection lost before COMMIT');
         })
         .catch((err: unknown) => {

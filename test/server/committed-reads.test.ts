@@ -19,6 +19,7 @@ import {
   type TestBackend,
   type TestServer,
 } from '../helpers/server-app.js';
+import { commitAfterBody } from '../helpers/store-tx.js';
 
 class RecordingBus extends MemoryBus {
   readonly published: CommandNotification[] = [];
@@ -60,7 +61,9 @@ describe('reads outside the lock on PostgreSQL', () => {
         if (prop !== 'withExecutionLock') return Reflect.get(target, prop, receiver) as unknown;
         return (executionId: string, body: Parameters<Store['withExecutionLock']>[1]) =>
           target.withExecutionLock(executionId, async (tx, head) => {
-            const value = await body(tx, head);
+            // COMMIT after the body, not with its last append: the pause below then holds an
+            // uncommitted decision open.
+            const value = await body(commitAfterBody(tx), head);
             if (armed) {
               armed = false;
               done();

@@ -101,6 +101,7 @@ export async function ingestBatch(
   wire: readonly WireEvent[],
   plan: IngestPlan,
   claimOnWrite?: ClaimOnWrite,
+  takeAfter?: (rest: number, claimed: number) => boolean,
 ): Promise<Ingested> {
   if (plan === 'each') return ingestEach(deps, tx, live, executionId, wire);
   const normalized = wire.map((w) => normalize(deps, executionId, w));
@@ -130,10 +131,15 @@ export async function ingestBatch(
   const trigger = normalized[normalized.length - 1]!.event;
   const decision = decide(live.state, trigger, deps.engine);
   const claim = decision.commands.length > 0 ? claimOnWrite?.(decision.commands) : undefined;
+  const claimed = claim ? 1 : 0;
+  // Unless the caller claims more after it, the append is the transaction's last statement:
+  // the store may send COMMIT with it (a repeated event then rolls it back, as below).
+  const last = takeAfter?.(decision.commands.length - claimed, claimed) !== true;
   const appended = await tx.events.append({
     events: [...events, ...decision.events.map((e) => toEventInput(e))],
     commands: decision.commands.map(toCommandInput),
     ...(claim ? { claims: [claim] } : {}),
+    ...(last ? { last } : {}),
   });
   if (appended.events.some((e) => !e.inserted)) throw new RepeatedEvents();
   for (const e of decision.events) deps.live.fold(live, undefined, e.event_id);

@@ -313,6 +313,15 @@ export class LiveExecutions {
     this.live.delete(oldest.value);
   }
 
+  /**
+   * The events the log holds if nobody but this process wrote since the cache last looked
+   * (undefined: not cached, or the count is unknown). The store checks it against the head.
+   */
+  expectedCount(executionId: string): number | undefined {
+    const live = this.live.get(executionId);
+    return live !== undefined && live.knownCount >= 0 ? live.knownCount : undefined;
+  }
+
   /** The cached state of an execution, as this process last saw it; nothing is read. */
   peek(executionId: string): LiveExecution | undefined {
     return this.live.get(executionId);

@@ -402,6 +402,7 @@ export class Orchestrator {
           wire,
           p,
           wants ? (commands) => this.claimOnWrite(live, commands, wants) : undefined,
+          (rest, claimed) => wants !== undefined && rest > 0 && wants.max > claimed,
         );
         const own: Taken[] = ingested.claimed.map((t) => {
           this.live.foldClaim(t.claim);
@@ -598,15 +599,19 @@ export class Orchestrator {
     let runs = 0;
     let release: (() => void) | undefined;
     try {
-      const out = await this.deps.store.withExecutionLock(executionId, async (tx, head) => {
-        // readers outside the lock wait until what this folds is committed or dropped
-        release ??= this.live.hold(executionId);
-        if (runs++ > 0) this.live.forget(executionId);
-        const live = await this.live.require(tx, executionId, head);
-        this.deps.ids.observe?.(live.lastEventId);
-        const value = await fn(tx, live);
-        return { value, pool: live.state.executionPool ?? 'shared' };
-      });
+      const out = await this.deps.store.withExecutionLock(
+        executionId,
+        async (tx, head) => {
+          // readers outside the lock wait until what this folds is committed or dropped
+          release ??= this.live.hold(executionId);
+          if (runs++ > 0) this.live.forget(executionId);
+          const live = await this.live.require(tx, executionId, head);
+          this.deps.ids.observe?.(live.lastEventId);
+          const value = await fn(tx, live);
+          return { value, pool: live.state.executionPool ?? 'shared' };
+        },
+        () => this.live.expectedCount(executionId),
+      );
       this.live.settled(executionId);
       return out;
     } catch (err) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Writable } from 'node:stream';
 import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
 import type { Logger } from '../../shared/index.js';
 import type { Db, DbPoolStats, DbResult, DbRow, RootDb } from '../db.js';
@@ -26,23 +27,97 @@ function queryConfig(names: StatementNames, text: string, params: readonly unkno
 }
 
 /** A connection checked out for one transaction; nested `tx` calls join it. */
+/** A prelude sent lazily with the first statement (`txPipelined`), and its check. */
+interface PipelinedPrelude {
+  readonly text: string;
+  readonly check: (results: readonly DbResult[] | undefined, error?: unknown) => void;
+}
+
 class PgClientDb implements Db {
+  /** The prelude's check, once sent: each answer waits for it, and its failure is thrown instead. */
+  private gate: Promise<void> | undefined;
+  /** COMMIT sent by `queryCommitting`: the transaction ends with its answer. */
+  committing: Promise<QueryResult> | undefined;
+
+  /**
+   * @param prelude BEGIN and this go out with the first statement (or at `ready`), in one
+   *   write, and are not waited for (the pool's connections are pipelined); undefined: BEGIN
+   *   was sent already.
+   */
   constructor(
     private readonly client: PoolClient,
     private readonly names: StatementNames,
+    private readonly prelude?: PipelinedPrelude,
   ) {}
 
-  async query<R extends DbRow = DbRow>(text: string, params: readonly unknown[] = []): Promise<DbResult<R>> {
+  query<R extends DbRow = DbRow>(text: string, params: readonly unknown[] = []): Promise<DbResult<R>> {
+    const pending = this.send(() => this.client.query(queryConfig(this.names, text, params)));
+    return this.answer(pending).then((r) => toResult<R>(r));
+  }
+
+  exec(text: string): Promise<DbResult[]> {
+    const pending = this.send(() => this.client.query(text) as Promise<QueryResult | QueryResult[]>);
+    return this.answer(pending).then((r) => toResults(r));
+  }
+
+  queryCommitting<R extends DbRow = DbRow>(
+    text: string,
+    params: readonly unknown[],
+    guards: readonly (readonly [string, readonly unknown[]])[],
+  ): Promise<DbResult<R>> {
+    if (this.committing !== undefined) throw new Error('the transaction was already committed');
+    let committing!: Promise<QueryResult>;
+    const first = this.send(() => {
+      const q = this.client.query(queryConfig(this.names, text, params));
+      for (const [g, p] of guards) this.client.query(queryConfig(this.names, g, p)).catch(() => undefined);
+      // A statement that failed turns the transaction's COMMIT into ROLLBACK: the caller learns
+      // it from COMMIT's answer.
+      committing = this.client.query('COMMIT');
+      return q;
+    });
+    committing.catch(() => undefined);
+    this.committing = committing;
+    return this.answer(first).then((r) => toResult<R>(r));
+  }
+
+  /** Sends the prelude if it is still due; resolves when it passed its check. */
+  ready(): Promise<void> {
+    if (this.prelude !== undefined && this.gate === undefined) void this.send(() => Promise.resolve());
+    return this.gate ?? Promise.resolve();
+  }
+
+  /**
+   * Runs `submit` (queries made on the pipelined client go out as they are made) with the
+   * prelude before it when still due, corked into one write.
+   */
+  private send<T>(submit: () => Promise<T>): Promise<T> {
+    const prelude = this.prelude;
+    if (prelude === undefined || this.gate !== undefined) return submit();
+    const stream = (this.client as { connection?: { stream?: Partial<Writable> } }).connection?.stream;
+    stream?.cork?.();
     try {
-      return toResult<R>(await this.client.query(queryConfig(this.names, text, params)));
-    } catch (error) {
-      throw toDbError(error);
+      this.gate = (this.client.query(`BEGIN; ${prelude.text}`) as Promise<QueryResult | QueryResult[]>).then(
+        (raw) => prelude.check(toResults(raw).slice(1)),
+        (error: unknown) => {
+          prelude.check(undefined, error);
+          throw toDbError(error);
+        },
+      );
+      this.gate.catch(() => undefined); // thrown by the answers that wait for it
+      return submit();
+    } finally {
+      stream?.uncork?.();
     }
   }
 
-  async exec(text: string): Promise<DbResult[]> {
+  private async answer<T>(pending: Promise<T>): Promise<T> {
+    if (this.gate !== undefined) {
+      // Sent already (pipelined); its answer counts only once the prelude passed.
+      pending.catch(() => undefined);
+      await this.gate;
+    }
     try {
-      return toResults((await this.client.query(text)) as QueryResult | QueryResult[]);
+      return await pending;
     } catch (error) {
       throw toDbError(error);
     }
@@ -104,12 +179,30 @@ export class PgPoolDb implements RootDb {
   }
 
   /** BEGIN and the prelude go as one simple query: one round trip. */
-  async txWithPrelude<T>(
+  txWithPrelude<T>(prelude: string, fn: (db: Db, results: readonly DbResult[]) => Promise<T>): Promise<T> {
+    return this.txRetried(prelude, fn);
+  }
+
+  /**
+   * BEGIN and the prelude go as one simple query, and `fn`'s statements follow on the same
+   * connection without waiting for its answer (the pool's connections are in pipeline mode):
+   * the round trip of the prelude overlaps the first statement's.
+   */
+  txPipelined<T>(
+    prelude: string,
+    check: (results: readonly DbResult[] | undefined, error?: unknown) => void,
+    fn: (db: Db) => Promise<T>,
+  ): Promise<T> {
+    return this.txRetried(prelude, (db) => fn(db), check);
+  }
+
+  private async txRetried<T>(
     prelude: string,
     fn: (db: Db, results: readonly DbResult[]) => Promise<T>,
+    check?: (results: readonly DbResult[] | undefined, error?: unknown) => void,
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const outcome = await this.txOnce(prelude, fn);
+      const outcome = await this.txOnce(prelude, fn, check);
       if (outcome.ok) return outcome.value;
       // Retry only when the connection died before COMMIT was sent: nothing was committed.
       if (attempt < this.connectionRetries && !outcome.commitSent && isLostConnection(outcome.error))
@@ -121,6 +214,7 @@ export class PgPoolDb implements RootDb {
   private async txOnce<T>(
     prelude: string,
     fn: (db: Db, results: readonly DbResult[]) => Promise<T>,
+    check?: (results: readonly DbResult[] | undefined, error?: unknown) => void,
   ): Promise<{ ok: true; value: T } | { ok: false; error: unknown; commitSent: boolean }> {
     let client: PoolClient;
     try {
@@ -136,19 +230,51 @@ export class PgPoolDb implements RootDb {
     };
     client.on('error', onError);
     let commitSent = false;
+    let db: PgClientDb | undefined;
     try {
-      let begun: DbResult[] = [];
-      if (prelude === '') await client.query('BEGIN');
-      else
-        begun = toResults((await client.query(`BEGIN; ${prelude}`)) as QueryResult | QueryResult[]).slice(1);
-      const value = await fn(new PgClientDb(client, this.names), begun);
+      let value: T;
+      if (check !== undefined) {
+        db = new PgClientDb(client, this.names, { text: prelude, check });
+        // Sent now, not with the first statement: the database takes the lock and checks the
+        // head while `fn` works out what to write (measured: a lazy prelude lost the gain).
+        void db.ready().catch(() => undefined);
+        value = await fn(db, []);
+        await db.ready();
+      } else {
+        let begun: DbResult[] = [];
+        if (prelude === '') await client.query('BEGIN');
+        else
+          begun = toResults((await client.query(`BEGIN; ${prelude}`)) as QueryResult | QueryResult[]).slice(
+            1,
+          );
+        db = new PgClientDb(client, this.names);
+        value = await fn(db, begun);
+      }
       commitSent = true;
-      await client.query('COMMIT');
+      if (db.committing !== undefined) {
+        const ended = await db.committing;
+        if (ended.command !== 'COMMIT')
+          throw new Error(`the transaction ended in ${ended.command}, not COMMIT`);
+      } else await client.query('COMMIT');
       client.off('error', onError);
       client.release();
       return { ok: true, value };
     } catch (error) {
       let broken = isLostConnection(error);
+      if (db?.committing !== undefined && !commitSent) {
+        // `fn` failed after COMMIT went with its last statement. Once COMMIT is answered the
+        // connection is idle again: ROLLBACK (a statement failed) means nothing was committed,
+        // COMMIT that it was after all. Unanswered, the outcome is unknown.
+        let ended: string | undefined;
+        try {
+          ended = (await db.committing).command;
+        } catch {
+          broken = true;
+        }
+        client.off('error', onError);
+        client.release(broken ? true : undefined);
+        return { ok: false, error, commitSent: ended !== 'ROLLBACK' };
+      }
       if (!commitSent && !broken) {
         try {
           await client.query('ROLLBACK');

@@ -47,7 +47,9 @@ export class PgStore extends SqlStore {
   static async open(options: PgStoreOptions): Promise<PgStore> {
     const { Pool } = await import('pg');
     const config = pgPoolConfig(options);
-    const pool = new Pool(config);
+    // Pipeline mode: a statement is sent without waiting for the one before it to be answered
+    // (`txPipelined`). Callers that await each statement see no difference.
+    const pool = new Pool({ ...config, pipeline: true });
     return new PgStore(new PgPoolDb(pool, options.logger ?? silentLogger, config.max ?? 10), 'pg', options);
   }
 }

@@ -50,11 +50,23 @@ const BIGINT_MAX = 9223372036854775807n;
  * reach the text; anything else gets undefined (the caller then runs the parameterised
  * statements).
  */
-export function executionLockPrelude(schema: string, executionId: string, key: string): string | undefined {
+export function executionLockPrelude(
+  schema: string,
+  executionId: string,
+  key: string,
+  expectedCount?: number,
+): string | undefined {
   if (!/^[0-9]{1,19}$/.test(executionId) || BigInt(executionId) > BIGINT_MAX) return undefined;
   if (!/^[A-Za-z0-9_:.-]+$/.test(key)) return undefined;
+  const table = `${assertSchemaName(schema)}.execution`;
+  const lock = `SELECT pg_advisory_xact_lock(hashtext('${key}'));`;
+  if (expectedCount === undefined)
+    return `${lock} SELECT event_count, last_event_id FROM ${table} WHERE execution_id = ${executionId}::bigint`;
+  if (!Number.isSafeInteger(expectedCount) || expectedCount < 0) return undefined;
+  // The head as the caller expects it, or division_by_zero (22012): the transaction is then
+  // aborted, so whatever was sent behind this fails and COMMIT rolls back.
   return (
-    `SELECT pg_advisory_xact_lock(hashtext('${key}'));` +
-    ` SELECT event_count, last_event_id FROM ${assertSchemaName(schema)}.execution WHERE execution_id = ${executionId}::bigint`
+    `${lock} SELECT 1 / count(*)::integer AS head_check FROM ${table}` +
+    ` WHERE execution_id = ${executionId}::bigint AND event_count = ${expectedCount}`
   );
 }

@@ -247,6 +247,15 @@ export const EVENT_SQL = {
           || (SELECT count(*) FROM command_input WHERE worker_id IS NOT NULL))::integer
       END AS claim_check`,
 
+  /**
+   * After an append whose events must all be new (`AppendBatch.last`): fails (division_by_zero)
+   * unless each of the events $2 of execution $1, $3 of them, was written by this transaction.
+   */
+  appendedAll: `
+    SELECT 1 / (count(*) = $3::integer)::integer AS appended_all FROM {{schema}}.event
+    WHERE execution_id = $1::bigint AND event_id = ANY ($2::bigint[])
+      AND xmin::text::bigint = txid_current() % 4294967296`,
+
   /** The event that made an insert a no-op; $6: events of the same batch written after it. */
   findDuplicate: `
     SELECT event_id FROM {{schema}}.event

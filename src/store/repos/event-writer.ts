@@ -2,6 +2,7 @@ import { compareIds, NoetlError, type JsonValue } from '../../shared/index.js';
 import type { AppendBatch, AppendedEvent, AppendResult, ClaimResult, CommandClaim } from '../ports.js';
 import type { CommandInput, CommandRecord, EventInput, ExecutionInit } from '../records.js';
 import { text, time } from '../rows.js';
+import type { DbResult } from '../db.js';
 import type { RepoContext } from './context.js';
 import { commandKeyOf, commandStatusOf, executionStatusOf } from './projection.js';
 
@@ -17,7 +18,7 @@ export async function writeBatch(ctx: RepoContext, batch: AppendBatch): Promise<
     return { events: [], commandsInserted: 0 };
   }
   const claims = claimsOf(commands, batch.claims ?? []);
-  const result = await ctx.db.query(ctx.sql.events.append, [
+  const params = [
     JSON.stringify([...batch.events, ...claims.map((c) => c.event)].map(eventRow)),
     inits.length > 0 ? JSON.stringify(inits.map(initRow)) : null,
     JSON.stringify(
@@ -28,7 +29,11 @@ export async function writeBatch(ctx: RepoContext, batch: AppendBatch): Promise<
         ),
       ),
     ),
-  ]);
+  ];
+  const committing = batch.last === true ? commitWith(ctx, batch) : undefined;
+  const result = await (committing
+    ? committing(ctx.sql.events.append, params)
+    : ctx.db.query(ctx.sql.events.append, params));
   const row = result.rows[0] ?? {};
   const inserted = new Set(positions(row['inserted']));
   const claimed = claims.length > 0 ? claimedResults(row, claims) : undefined;
@@ -38,6 +43,11 @@ export async function writeBatch(ctx: RepoContext, batch: AppendBatch): Promise<
       events.push({ eventId: event.eventId, inserted: true });
       continue;
     }
+    if (committing) {
+      // Rolled back by the check that went with it; the caller fails the transaction.
+      events.push({ eventId: event.eventId, inserted: false });
+      continue;
+    }
     // What the event repeats was there before it: events the batch wrote after it are not.
     const later = batch.events
       .filter((e, i) => i > index && inserted.has(i + 1) && e.executionId === event.executionId)
@@ -45,6 +55,23 @@ export async function writeBatch(ctx: RepoContext, batch: AppendBatch): Promise<
     events.push({ eventId: await findDuplicate(ctx, event, later), inserted: false });
   }
   return { events, commandsInserted: Number(row['commands'] ?? 0), ...(claimed ? { claimed } : {}) };
+}
+
+/**
+ * The append as its transaction's last statement, COMMIT sent with it (`AppendBatch.last`), when
+ * the driver can, with the check that all its events are new; undefined otherwise.
+ */
+function commitWith(
+  ctx: RepoContext,
+  batch: AppendBatch,
+): ((text: string, params: readonly unknown[]) => Promise<DbResult>) | undefined {
+  const queryCommitting = ctx.db.queryCommitting?.bind(ctx.db);
+  const executionId = batch.events[0]?.executionId;
+  if (!queryCommitting || executionId === undefined) return undefined;
+  if (batch.events.some((e) => e.executionId !== executionId)) return undefined;
+  const ids = batch.events.map((e) => e.eventId);
+  return (text, params) =>
+    queryCommitting(text, params, [[ctx.sql.events.appendedAll, [executionId, ids, ids.length]]]);
 }
 
 /** A claim of the batch: its command, the worker and the `command.claimed` event it writes. */
