@@ -70,6 +70,8 @@ export class LiveExecutions {
   private readonly live = new Map<string, LiveExecution>();
   /** Finished executions in the order they finished (oldest first). */
   private readonly finished = new Set<string>();
+  /** Executions another process writes to as well (`contend`). */
+  private readonly contended = new Set<string>();
   private readonly playbooks = new Map<string, Playbook>();
   /** Executions a decision holds (folded, not committed yet), with a promise of its end. */
   private readonly holds = new Map<string, { count: number; done: Promise<void>; release: () => void }>();
@@ -184,6 +186,8 @@ export class LiveExecutions {
         // another reader: committed state, as of a moment this read overlapped.
         if (now !== cached || now.lastEventId !== from) return view(now);
         for (const row of rows) this.foldRead(cached, row);
+        // what the log held was not counted: the next decision reads the head first
+        if (rows.length > 0) cached.knownCount = -1;
         return view(cached);
       }
       const built = await store.tx((t) => this.build(t, executionId));
@@ -284,7 +288,11 @@ export class LiveExecutions {
     if (event) applyEvent(live.state, event);
     noteClaim(live, eventId, 'claim');
     const count = claim.executionEventCount;
-    if (count !== null && live.knownCount === count - 1) live.knownCount = count;
+    // null: written with a decision's append, which counted it already
+    if (count === null) return;
+    // Else, when the cache missed other events too, their count is not known: the next
+    // decision then reads the head before it decides (`expectedCount`).
+    live.knownCount = live.knownCount === count - 1 ? count : -1;
   }
 
   private foldRead(live: LiveExecution, row: EventRecord): void {
@@ -318,8 +326,19 @@ export class LiveExecutions {
    * (undefined: not cached, or the count is unknown). The store checks it against the head.
    */
   expectedCount(executionId: string): number | undefined {
+    if (this.contended.has(executionId)) return undefined;
     const live = this.live.get(executionId);
     return live !== undefined && live.knownCount >= 0 ? live.knownCount : undefined;
+  }
+
+  /**
+   * A decision on the execution ran twice: its expected count was stale (another process wrote
+   * to its log) or its connection was lost. Its later decisions read the head before they
+   * decide, so a second writer costs a read of what it wrote, not a replay of the whole log.
+   */
+  contend(executionId: string): void {
+    if (this.contended.size >= MAX_LIVE) this.contended.clear();
+    this.contended.add(executionId);
   }
 
   /** The cached state of an execution, as this process last saw it; nothing is read. */

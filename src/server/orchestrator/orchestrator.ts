@@ -604,7 +604,10 @@ export class Orchestrator {
         async (tx, head) => {
           // readers outside the lock wait until what this folds is committed or dropped
           release ??= this.live.hold(executionId);
-          if (runs++ > 0) this.live.forget(executionId);
+          if (runs++ > 0) {
+            this.live.forget(executionId);
+            this.live.contend(executionId);
+          }
           const live = await this.live.require(tx, executionId, head);
           this.deps.ids.observe?.(live.lastEventId);
           const value = await fn(tx, live);
