@@ -754,9 +754,10 @@ export class Orchestrator {
    * version that reuses the results of the steps that completed and runs the failed ones again.
    */
   async rerun(executionId: string, payload?: Readonly<Record<string, unknown>>): Promise<ExecuteResponse> {
+    // As committed (a decision may be folding into the cached state): the execution has ended,
+    // so nothing changes it any more unless it is still running, which is refused.
+    const prev = await this.live.readCommitted(this.deps.store, executionId, (l) => l.state);
     const out = await this.deps.store.tx(async (tx) => {
-      const previous = await this.live.require(tx, executionId);
-      const prev = previous.state;
       if (prev.status === 'RUNNING') {
         throw new ConflictError(`execution ${executionId} is still running; cancel it first`);
       }
