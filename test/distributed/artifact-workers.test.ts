@@ -92,7 +92,9 @@ suite('artifact values shared by two workers', () => {
   let cluster: Cluster;
 
   beforeAll(async () => {
-    cluster = await startCluster({ servers: 1, workers: 2 });
+    // Counts each item's store and read once: not the offline reaper's at-least-once re-runs
+    // after a 3 s stall on a loaded host.
+    cluster = await startCluster({ servers: 1, workers: 2, env: { NOETL_RUNTIME_OFFLINE_SECONDS: '20' } });
     await cluster.register(PLAYBOOK);
     await cluster.register(KEPT);
   }, 120_000);

@@ -30,7 +30,9 @@ beforeAll(async () => {
     servers: 2,
     workers: 1,
     workerServer: () => 0,
-    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+    // The trace counts each tool call once: a worker starved for 3 s on a loaded host would be
+    // taken for offline and its command run again (at least once, by design).
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, NOETL_RUNTIME_OFFLINE_SECONDS: '20' },
   });
   await cluster.register(TRACED);
 }, 120_000);
