@@ -7,7 +7,6 @@
  * at a time, so no read runs while a decision's transaction is open.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryBus, type CommandNotification, type PublishReceipt } from '../../src/bus/index.js';
 import { Orchestrator } from '../../src/server/orchestrator/orchestrator.js';
 import { orchestrationRoutes } from '../../src/server/routes/orchestration.js';
 import { silentLogger, SnowflakeIdGenerator, systemClock } from '../../src/shared/index.js';
@@ -20,14 +19,7 @@ import {
   type TestServer,
 } from '../helpers/server-app.js';
 import { commitAfterBody } from '../helpers/store-tx.js';
-
-class RecordingBus extends MemoryBus {
-  readonly published: CommandNotification[] = [];
-  override publish(n: CommandNotification): Promise<PublishReceipt> {
-    this.published.push(n);
-    return super.publish(n);
-  }
-}
+import { RecordingBus } from '../helpers/recording-bus.js';
 
 const ONE = `apiVersion: noetl.io/v2
 kind: Playbook

@@ -5,20 +5,12 @@
  * when the orchestrator offers that count, and that a stale one still decides right.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryBus, type CommandNotification, type PublishReceipt } from '../../src/bus/index.js';
 import { Orchestrator } from '../../src/server/orchestrator/orchestrator.js';
 import { silentLogger, SnowflakeIdGenerator, systemClock } from '../../src/shared/index.js';
 import type { Store } from '../../src/store/index.js';
 import { templates } from '../../src/template/index.js';
 import { postgresBackend, type TestBackend } from '../helpers/server-app.js';
-
-class RecordingBus extends MemoryBus {
-  readonly published: CommandNotification[] = [];
-  override publish(n: CommandNotification): Promise<PublishReceipt> {
-    this.published.push(n);
-    return super.publish(n);
-  }
-}
+import { RecordingBus } from '../helpers/recording-bus.js';
 
 const THREE = `apiVersion: noetl.io/v2
 kind: Playbook

@@ -8,7 +8,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryBus, type CommandNotification, type PublishReceipt } from '../../src/bus/index.js';
 import { Orchestrator } from '../../src/server/orchestrator/orchestrator.js';
 import { orchestrationRoutes } from '../../src/server/routes/orchestration.js';
 import { ConflictError, silentLogger, SnowflakeIdGenerator, systemClock } from '../../src/shared/index.js';
@@ -21,6 +20,7 @@ import {
   TEST_DATABASE_URL,
   type TestBackend,
 } from '../helpers/server-app.js';
+import { RecordingBus } from '../helpers/recording-bus.js';
 
 /**
  * A store sharing the orchestrator's id generator, as the server's does: claim events then
@@ -59,26 +59,6 @@ async function pglite(): Promise<Backend> {
       await rm(home, { recursive: true, force: true });
     },
   };
-}
-
-/** The in-process bus, remembering what was published and withdrawn. */
-class RecordingBus extends MemoryBus {
-  readonly published: CommandNotification[] = [];
-  readonly withdrawn: CommandNotification[] = [];
-  private readonly bySeq = new Map<number, CommandNotification>();
-
-  override async publish(n: CommandNotification): Promise<PublishReceipt> {
-    this.published.push(n);
-    const receipt = await super.publish(n);
-    this.bySeq.set(receipt.seq, n);
-    return receipt;
-  }
-
-  override withdraw(receipt: PublishReceipt): Promise<void> {
-    const n = this.bySeq.get(receipt.seq);
-    if (n) this.withdrawn.push(n);
-    return super.withdraw(receipt);
-  }
 }
 
 const CHAIN = (path: string): string => `apiVersion: noetl.io/v2
