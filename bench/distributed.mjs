@@ -8,7 +8,7 @@
 // completed once. BENCH_PROFILE=<dir> writes CPU profiles of the server and the workers there.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -122,6 +122,52 @@ async function startWorker(serverUrl, name, maxConcurrent) {
 function cpuMs(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
+}
+
+/**
+ * CPU time (ms) of every process named `comm` on this machine (`postgres`, `nats-server`), with
+ * what their exited children used (a PostgreSQL backend that ended is counted by the postmaster):
+ * the services' share of a step, on a machine where nothing else uses them meanwhile.
+ */
+function serviceCpuMs(comm) {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    const open = stat.indexOf('(');
+    const close = stat.lastIndexOf(') ');
+    if (stat.slice(open + 1, close) !== comm) continue;
+    const fields = stat.slice(close + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
+  return (ticks * 1000) / 100;
+}
+
+/** CPU (ms) of the server, the given workers, PostgreSQL and NATS. */
+function clusterCpu(serverPid, workerPids) {
+  return {
+    server: cpuMs(serverPid),
+    workers: workerPids.reduce((sum, pid) => sum + cpuMs(pid), 0),
+    postgres: serviceCpuMs('postgres'),
+    nats: serviceCpuMs('nats-server'),
+  };
+}
+
+/** `after - before` of each part, per step. */
+function cpuPerStep(before, after, steps) {
+  return Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] - before[k]) / steps]));
+}
+
+/** One line of a step's CPU by part. */
+function cpuLine(cpu) {
+  const f = (x) => x.toFixed(2);
+  const sum = cpu.server + cpu.workers + cpu.postgres + cpu.nats;
+  return `server ${f(cpu.server)} ms, workers ${f(cpu.workers)} ms, PostgreSQL ${f(cpu.postgres)} ms, NATS ${f(cpu.nats)} ms; all ${f(sum)} ms`;
 }
 
 function rssMb(pid) {
@@ -316,7 +362,7 @@ async function main() {
   if (PHASES.has('chain')) {
     checkGate((await run('bench/chain40')).events, 40, 'chain40'); // warm-up
     const before = {
-      cpu: cpuMs(server.pid) + cpuMs(w1.child.pid),
+      cpu: clusterCpu(server.pid, [w1.child.pid]),
       requests: await requestCounts(),
       commits: await commits(),
       published: await published(),
@@ -328,7 +374,7 @@ async function main() {
       perStep.push((await eventsOf(executionId)).ms / 40);
     }
     const after = {
-      cpu: cpuMs(server.pid) + cpuMs(w1.child.pid),
+      cpu: clusterCpu(server.pid, [w1.child.pid]),
       requests: await requestCounts(),
       commits: await commits(),
       published: await published(),
@@ -352,7 +398,7 @@ async function main() {
     const chainSteps = 40 * RUNS;
     perStepCounts = {
       phases: chainPhases,
-      cpuMs: (after.cpu - before.cpu) / chainSteps,
+      cpu: cpuPerStep(before.cpu, after.cpu, chainSteps),
       commits: (after.commits - before.commits) / chainSteps,
       published: (after.published - before.published) / chainSteps,
       requests: Object.entries(after.requests)
@@ -384,11 +430,11 @@ async function main() {
     const throughput = [];
     const latencies = [];
     const phases = { queued: [], claimedToStarted: [], startedToDone: [], first: [], rest: [] };
-    const pids = [server.pid, w1.child.pid, w2.child.pid];
+    const workerPids = [w1.child.pid, w2.child.pid];
     // One warm-up round first (as every other phase has): the first chains after start-up ran
     // on code the JIT had not compiled yet, and their first steps made the p99 of the level.
     await Promise.all(Array.from({ length: N }, () => finish('bench/chain20')));
-    const cpuBefore = pids.map(cpuMs);
+    const cpuBefore = clusterCpu(server.pid, workerPids);
     let steps = 0;
     for (let r = 0; r < Math.max(3, Math.min(RUNS, 5)); r++) {
       const t0 = performance.now();
@@ -430,8 +476,8 @@ async function main() {
         }
       }
     }
-    // CPU per step of the server and the workers, the bench's reads of the log included.
-    const cpu = pids.map((pid, i) => (cpuMs(pid) - cpuBefore[i]) / steps);
+    // CPU per step of each part, the bench's reads of the log included.
+    const cpu = cpuPerStep(cpuBefore, clusterCpu(server.pid, workerPids), steps);
     levels.push({ N, throughput, latencies, phases, cpu });
   }
 
@@ -499,7 +545,7 @@ async function main() {
       `  per chain step (timed runs, whole cluster): ${f(perStepCounts.commits)} database commits, ${f(perStepCounts.published)} notifications published, requests (per step, mean time in the server): ${perStepCounts.requests.map((r) => `${r.route} ${f(r.perStep)} (${f(r.meanMs)} ms)`).join(', ')}`,
     );
     const ph = perStepCounts.phases;
-    console.log(`  CPU per chain step: server + worker ${f(perStepCounts.cpuMs)} ms`);
+    console.log(`  CPU per chain step: ${cpuLine(perStepCounts.cpu)}`);
     console.log(
       `  chain phases, mean: issued->claimed ${f(ph.queued.reduce((a, b) => a + b, 0) / ph.queued.length)} ms, claimed->completed ${f(ph.ran.reduce((a, b) => a + b, 0) / ph.ran.length)} ms`,
     );
@@ -513,9 +559,7 @@ async function main() {
     console.log(
       `  phases (p50 / p99): issued->claimed ${f(pct(phases.queued, 0.5))} / ${f(pct(phases.queued, 0.99))} ms, claimed->started ${f(pct(phases.claimedToStarted, 0.5))} / ${f(pct(phases.claimedToStarted, 0.99))} ms, started->completed ${f(pct(phases.startedToDone, 0.5))} / ${f(pct(phases.startedToDone, 0.99))} ms; first steps p50 / p99 ${f(pct(phases.first, 0.5))} / ${f(pct(phases.first, 0.99))} ms, the others ${f(pct(phases.rest, 0.5))} / ${f(pct(phases.rest, 0.99))} ms`,
     );
-    console.log(
-      `  CPU per step: server ${f(cpu[0])} ms, workers ${f(cpu[1] + cpu[2])} ms (the bench's own reads of the log included)`,
-    );
+    console.log(`  CPU per step: ${cpuLine(cpu)} (the bench's own reads of the log included)`);
   }
   console.log(`worker idle RSS: ${f(idleRss)} MB`);
   console.log(
