@@ -7,11 +7,9 @@
  * at a time, so no read runs while a decision's transaction is open.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Orchestrator } from '../../src/server/orchestrator/orchestrator.js';
+import type { Orchestrator } from '../../src/server/orchestrator/orchestrator.js';
 import { orchestrationRoutes } from '../../src/server/routes/orchestration.js';
-import { silentLogger, SnowflakeIdGenerator, systemClock } from '../../src/shared/index.js';
 import type { Store } from '../../src/store/index.js';
-import { templates } from '../../src/template/index.js';
 import {
   postgresBackend,
   startTestServer,
@@ -20,6 +18,7 @@ import {
 } from '../helpers/server-app.js';
 import { commitAfterBody } from '../helpers/store-tx.js';
 import { RecordingBus } from '../helpers/recording-bus.js';
+import { testOrchestrator } from '../helpers/orchestrator.js';
 
 const ONE = `apiVersion: noetl.io/v2
 kind: Playbook
@@ -66,15 +65,7 @@ describe('reads outside the lock on PostgreSQL', () => {
       },
     });
     bus = new RecordingBus();
-    orchestrator = new Orchestrator({
-      store,
-      bus,
-      ids: new SnowflakeIdGenerator(systemClock),
-      clock: systemClock,
-      templates: templates(),
-      logger: silentLogger,
-      serverUrl: 'http://127.0.0.1:0',
-    });
+    orchestrator = testOrchestrator(store, bus);
     server = await startTestServer(backend, {
       plugins: [orchestrationRoutes({ orchestrator, store })],
     });

@@ -5,12 +5,11 @@
  * when the orchestrator offers that count, and that a stale one still decides right.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Orchestrator } from '../../src/server/orchestrator/orchestrator.js';
-import { silentLogger, SnowflakeIdGenerator, systemClock } from '../../src/shared/index.js';
+import type { Orchestrator } from '../../src/server/orchestrator/orchestrator.js';
 import type { Store } from '../../src/store/index.js';
-import { templates } from '../../src/template/index.js';
 import { postgresBackend, type TestBackend } from '../helpers/server-app.js';
 import { RecordingBus } from '../helpers/recording-bus.js';
+import { testOrchestrator } from '../helpers/orchestrator.js';
 
 const THREE = `apiVersion: noetl.io/v2
 kind: Playbook
@@ -64,15 +63,7 @@ describe('decisions on the expected head (PostgreSQL)', () => {
       },
     });
     bus = new RecordingBus();
-    orchestrator = new Orchestrator({
-      store,
-      bus,
-      ids: new SnowflakeIdGenerator(systemClock),
-      clock: systemClock,
-      templates: templates(),
-      logger: silentLogger,
-      serverUrl: 'http://127.0.0.1:0',
-    });
+    orchestrator = testOrchestrator(store, bus);
     await backend.store.catalog.register({ path: 't/expected/three', kind: 'Playbook', content: THREE });
   }, 60_000);
 

@@ -8,10 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Orchestrator } from '../../src/server/orchestrator/orchestrator.js';
+import type { Orchestrator } from '../../src/server/orchestrator/orchestrator.js';
 import { orchestrationRoutes } from '../../src/server/routes/orchestration.js';
-import { ConflictError, silentLogger, SnowflakeIdGenerator, systemClock } from '../../src/shared/index.js';
-import { templates } from '../../src/template/index.js';
+import { ConflictError, SnowflakeIdGenerator, systemClock } from '../../src/shared/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { migratedPgliteDataDir } from '../helpers/pglite-template.js';
 import {
@@ -21,6 +20,7 @@ import {
   type TestBackend,
 } from '../helpers/server-app.js';
 import { RecordingBus } from '../helpers/recording-bus.js';
+import { testOrchestrator } from '../helpers/orchestrator.js';
 
 /**
  * A store sharing the orchestrator's id generator, as the server's does: claim events then
@@ -143,15 +143,7 @@ describe.each([
   // test's queue.
   beforeEach(() => {
     bus = new RecordingBus();
-    orchestrator = new Orchestrator({
-      store: backend.store,
-      bus,
-      ids: backend.ids,
-      clock: systemClock,
-      templates: templates(),
-      logger: silentLogger,
-      serverUrl: 'http://127.0.0.1:0',
-    });
+    orchestrator = testOrchestrator(backend.store, bus, backend.ids);
   });
 
   afterEach(async () => {
@@ -355,15 +347,7 @@ describe('POST /api/events/batch with take', () => {
   beforeAll(async () => {
     backend = await pgliteBackend();
     const bus = new RecordingBus();
-    const orchestrator = new Orchestrator({
-      store: backend.store,
-      bus,
-      ids: new SnowflakeIdGenerator(systemClock),
-      clock: systemClock,
-      templates: templates(),
-      logger: silentLogger,
-      serverUrl: 'http://127.0.0.1:0',
-    });
+    const orchestrator = testOrchestrator(backend.store, bus);
     const server = await startTestServer(backend, {
       plugins: [orchestrationRoutes({ orchestrator, store: backend.store })],
     });
