@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
-import type { Logger } from '../../shared/index.js';
+import { NoetlError, type Logger } from '../../shared/index.js';
 import type { Db, DbPoolStats, DbResult, DbRow, RootDb } from '../db.js';
 import { isLostConnection, isDriverError, toDbError } from '../errors.js';
 
@@ -26,13 +26,13 @@ function queryConfig(names: StatementNames, text: string, params: readonly unkno
   return name === undefined ? { text, values: [...params] } : { name, text, values: [...params] };
 }
 
-/** A connection checked out for one transaction; nested `tx` calls join it. */
-/** A prelude sent lazily with the first statement (`txPipelined`), and its check. */
+/** The prelude of a pipelined transaction (`txPipelined`), not waited for, and its check. */
 interface PipelinedPrelude {
   readonly text: string;
   readonly check: (results: readonly DbResult[] | undefined, error?: unknown) => void;
 }
 
+/** A connection checked out for one transaction; nested `tx` calls join it. */
 class PgClientDb implements Db {
   /** The prelude's check, once sent: each answer waits for it, and its failure is thrown instead. */
   private gate: Promise<void> | undefined;
@@ -253,8 +253,9 @@ export class PgPoolDb implements RootDb {
       commitSent = true;
       if (db.committing !== undefined) {
         const ended = await db.committing;
+        // Every statement answered, yet one failed (a guard): nothing was committed.
         if (ended.command !== 'COMMIT')
-          throw new Error(`the transaction ended in ${ended.command}, not COMMIT`);
+          throw new NoetlError('INTERNAL', `the transaction ended in ${ended.command}, not COMMIT`);
       } else await client.query('COMMIT');
       client.off('error', onError);
       client.release();
