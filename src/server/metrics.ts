@@ -15,6 +15,11 @@ export interface ServerMetrics {
   readonly stepDuration: Histogram<'kind'>;
   /** One `events.append` (a batch of events with its decision), in seconds. */
   readonly eventAppend: Histogram;
+  /**
+   * Transaction bodies run again, by kind (`tx`, `lock`, `execution`): after a connection lost
+   * before COMMIT, or (execution) after the log moved on since the cached state was read.
+   */
+  readonly transactionReruns: Counter<'kind'>;
   /** Commands not finished, by status (pending, claimed, running); read from the store at scrape. */
   readonly commands: Gauge<'status'>;
   /** Sets how `noetl_commands` is read at each scrape (instrumentStore does). */
@@ -66,6 +71,12 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  const transactionReruns = new Counter({
+    name: 'noetl_store_transaction_reruns_total',
+    help: 'Transaction bodies run again: after a connection lost before COMMIT, or (execution) after another writer moved the log on',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
   let readCommands: (() => Promise<Readonly<Record<string, number>>>) | undefined;
   const commands = new Gauge({
     name: 'noetl_commands',
@@ -86,6 +97,7 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     executions,
     stepDuration,
     eventAppend,
+    transactionReruns,
     commands,
     countCommandsWith: (read) => {
       readCommands = read;

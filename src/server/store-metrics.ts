@@ -153,16 +153,23 @@ export function instrumentStore(store: Store, metrics: ServerMetrics): Store {
 
   /** Runs a transaction body with a fresh list per run (a retried body starts over). */
   const wrapTx = async <T>(
+    kind: 'tx' | 'lock' | 'execution',
     begin: (body: (tx: StoreTx, ...rest: never[]) => Promise<T>) => Promise<T>,
     fn: (tx: StoreTx, ...rest: never[]) => Promise<T>,
   ): Promise<T> => {
     let done: Appended[] = [];
-    const value = await begin((tx, ...rest) => {
-      done = [];
-      return fn(inTx(tx, done), ...rest);
-    });
-    committed(done);
-    return value;
+    let runs = 0;
+    try {
+      const value = await begin((tx, ...rest) => {
+        done = [];
+        runs++;
+        return fn(inTx(tx, done), ...rest);
+      });
+      committed(done);
+      return value;
+    } finally {
+      if (runs > 1) metrics.transactionReruns.inc({ kind }, runs - 1);
+    }
   };
 
   const claimed = (result: ClaimResult): void => {
@@ -186,10 +193,10 @@ export function instrumentStore(store: Store, metrics: ServerMetrics): Store {
     get(target, prop) {
       switch (prop) {
         case 'tx':
-          return <T>(fn: (tx: StoreTx) => Promise<T>) => wrapTx((body) => target.tx(body), fn);
+          return <T>(fn: (tx: StoreTx) => Promise<T>) => wrapTx('tx', (body) => target.tx(body), fn);
         case 'withLock':
           return <T>(name: string | readonly string[], fn: (tx: StoreTx) => Promise<T>) =>
-            wrapTx((body) => target.withLock(name, body), fn);
+            wrapTx('lock', (body) => target.withLock(name, body), fn);
         case 'withExecutionLock':
           return <T>(
             executionId: string,
@@ -197,6 +204,7 @@ export function instrumentStore(store: Store, metrics: ServerMetrics): Store {
             expectedCount?: () => number | undefined,
           ) =>
             wrapTx(
+              'execution',
               (body) => target.withExecutionLock(executionId, body as never, expectedCount),
               fn as (tx: StoreTx, ...rest: never[]) => Promise<T>,
             );

@@ -6,6 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Orchestrator } from '../../src/server/orchestrator/orchestrator.js';
+import { createServerMetrics } from '../../src/server/metrics.js';
+import { instrumentStore } from '../../src/server/store-metrics.js';
+import { SnowflakeIdGenerator, systemClock } from '../../src/shared/index.js';
 import type { Store } from '../../src/store/index.js';
 import { postgresBackend, type TestBackend } from '../helpers/server-app.js';
 import { RecordingBus } from '../helpers/recording-bus.js';
@@ -144,4 +147,36 @@ describe('decisions on the expected head (PostgreSQL)', () => {
     expect(r.commands_generated).toBe(1);
     expect(calls).toEqual([{ expected: undefined, runs: 1 }]);
   });
+
+  it('counts a decision run again in noetl_store_transaction_reruns_total', async () => {
+    const metrics = createServerMetrics({ processMetrics: false });
+    const store = instrumentStore(backend.store, metrics);
+    const { executionId } = await startedBy(store);
+    const reruns = async () =>
+      (await metrics.transactionReruns.get()).values.find((v) => v.labels.kind === 'execution')?.value ?? 0;
+    await store.withExecutionLock(
+      executionId,
+      () => Promise.resolve(),
+      () => 0,
+    ); // stale: the log holds one
+    expect(await reruns()).toBe(1);
+    const events = await store.events.list(executionId);
+    await store.withExecutionLock(
+      executionId,
+      () => Promise.resolve(),
+      () => events.length,
+    ); // exact
+    expect(await reruns()).toBe(1);
+  });
 });
+
+/** An execution whose log holds one event. */
+async function startedBy(store: Store): Promise<{ executionId: string }> {
+  const ids = new SnowflakeIdGenerator(systemClock, 9);
+  const executionId = ids.next();
+  await store.events.append({
+    execution: { executionId, catalogId: ids.next(), path: 't/expected/metrics' },
+    events: [{ executionId, eventId: ids.next(), eventType: 'playbook_started', nodeName: 'playbook' }],
+  });
+  return { executionId };
+}
