@@ -195,7 +195,8 @@ export class SqlStore extends SqlStoreTx implements Store {
     const txWithPrelude = this.root.txWithPrelude?.bind(this.root);
     const txPipelined = this.root.txPipelined?.bind(this.root);
     return this.mutex.run(key, async () => {
-      const expected = expectedCount?.();
+      // (no pipelining, as on PGlite: the count is not asked for and no checked prelude built)
+      const expected = txPipelined ? expectedCount?.() : undefined;
       const checked =
         expected !== undefined ? executionLockPrelude(this.schema, executionId, key, expected) : undefined;
       if (txPipelined && checked !== undefined && expected !== undefined) {
