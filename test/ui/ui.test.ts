@@ -178,7 +178,14 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
       const each = deep.locator('svg.graph-svg g.node[data-step="each"][data-status="completed"]');
       await each.waitFor({ timeout: 10_000 });
       expect(await each.textContent()).toContain('3/3');
-      await deep.locator('svg.graph-svg g.node[data-step="end"][data-status="completed"]').waitFor();
+      const end = deep.locator('svg.graph-svg g.node[data-step="end"][data-status="completed"]');
+      await end.waitFor();
+      // a step's commands come with the log: until then the panel says so, not "none ran"
+      await end.focus();
+      await deep.keyboard.press('Enter');
+      const panel = deep.locator('.step-panel[data-step="end"]');
+      await panel.waitFor();
+      expect(await panel.innerText()).toContain("Reading this step's commands from the event log");
     } finally {
       await deep.close();
     }
@@ -192,7 +199,8 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
     await bad.focus();
     await page.keyboard.press('Enter');
     const panel = page.locator('.step-panel[data-step="bad"]');
-    await panel.waitFor();
+    // drawn from the summary first; its commands come with the event log
+    await panel.getByText('ValueError: boom from the ui test').first().waitFor();
     const text = await panel.innerText();
     expect(text).toContain('ValueError: boom from the ui test');
     expect(text).toContain('Traceback');

@@ -13,8 +13,12 @@ function Block({ title, text, tone }: { title: string; text: string | null; tone
   );
 }
 
-/** One step of an execution: its attempts (or loop iterations), input, result, output, events. */
-export function StepPanel({ step }: { step: StepState }) {
+/**
+ * One step of an execution: its attempts (or loop iterations), input, result, output, events.
+ * `loading`: the event log is still being read (the page is drawn from the summary until then),
+ * so an empty command list means "not read yet", not "none ran".
+ */
+export function StepPanel({ step, loading = false }: { step: StepState; loading?: boolean }) {
   const [pick, setPick] = useState<number>(-1);
   useEffect(() => setPick(-1), [step.name]);
   const cmds = step.commands;
@@ -81,7 +85,9 @@ export function StepPanel({ step }: { step: StepState }) {
           <Block title="Result" text={shown.result === null ? null : pretty(redact(shown.result))} />
         </>
       ) : (
-        <p class="muted">No command ran for this step.</p>
+        <p class="muted">
+          {loading ? "Reading this step's commands from the event log…" : 'No command ran for this step.'}
+        </p>
       )}
       <details class="block">
         <summary>Events ({step.events.length})</summary>

@@ -344,7 +344,7 @@ export function ExecutionPage({ id, params }: { id: string; params: URLSearchPar
         </section>
         <section class="panel step-side" aria-label="Step">
           {stepState ? (
-            <StepPanel step={stepState} />
+            <StepPanel step={stepState} loading={!loaded && loadError === null} />
           ) : (
             <p class="muted">
               Select a step in the graph or the timeline to see its input, result, output and events.
