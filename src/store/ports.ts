@@ -56,6 +56,13 @@ export interface AppendBatch {
    * id (the one it repeats is not looked up), and the caller must fail the transaction.
    */
   readonly last?: boolean;
+  /**
+   * The caller fails the transaction unless every event is new (it decided on that premise).
+   * A store may then write the batch with a leaner statement that writes nothing at all when
+   * an event or command was stored already: every event then reports `inserted: false`, and the
+   * transaction may be unusable. Only for batches without `execution(s)`.
+   */
+  readonly fresh?: boolean;
 }
 
 /** A command of the batch claimed as it is written. */

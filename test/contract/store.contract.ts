@@ -3,6 +3,7 @@ import { REQUIRED_TABLES } from '../../src/store/index.js';
 import { commandContract } from './store-contract-commands.js';
 import { eventContract } from './store-contract-events.js';
 import { executionTxContract } from './store-contract-execution-tx.js';
+import { freshAppendContract } from './store-contract-fresh.js';
 import { registryContract } from './store-contract-registry.js';
 import { ids, type StoreFactory, type StoreFixture } from './store-fixtures.js';
 
@@ -111,6 +112,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
 
     eventContract(get);
     executionTxContract(get);
+    freshAppendContract(get);
     commandContract(get);
     registryContract(get);
   });

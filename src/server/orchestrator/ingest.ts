@@ -140,6 +140,7 @@ export async function ingestBatch(
     commands: decision.commands.map(toCommandInput),
     ...(claim ? { claims: [claim] } : {}),
     ...(last ? { last } : {}),
+    fresh: true,
   });
   if (appended.events.some((e) => !e.inserted)) throw new RepeatedEvents();
   for (const e of decision.events) deps.live.fold(live, undefined, e.event_id);

@@ -248,6 +248,99 @@ export const EVENT_SQL = {
       END AS claim_check`,
 
   /**
+   * `append` for a batch whose events must all be new (`AppendBatch.fresh`) and that the writer
+   * has folded already: its events (one execution, none terminal) are
+   * inserted, the execution row moved by `$2`-`$8` (`$3` events), the commands the events are
+   * about by the moves `$9` (folded as `append` folds them; keys not stored are skipped), and the
+   * command rows `$10` (`$11` of them, `status` and `latest_event_id` given) inserted. Any event
+   * or command already stored, or an execution row missing, fails the whole statement with a
+   * cast error naming `noetl: fresh append refused`. Half the work of `append`, measured, which
+   * folds every event against every command it may move (docs/benchmarks.md).
+   */
+  appendFresh: `
+    WITH input AS (
+      SELECT (e->>'execution_id')::bigint AS execution_id, (e->>'event_id')::bigint AS event_id,
+        (e->>'catalog_id')::bigint AS catalog_id, (e->>'parent_event_id')::bigint AS parent_event_id,
+        (e->>'parent_execution_id')::bigint AS parent_execution_id,
+        COALESCE((e->>'created_at')::timestamptz, now()) AS created_at, e->>'event_type' AS event_type,
+        e->>'node_id' AS node_id, e->>'node_name' AS node_name, e->>'node_type' AS node_type,
+        e->>'status' AS status, (e->>'duration')::double precision AS duration,
+        e->'context' AS context, e->'result' AS result, e->'meta' AS meta, e->>'error' AS error,
+        e->>'worker_id' AS worker_id, e->>'command_key' AS command_key,
+        e->>'idempotency_key' AS idempotency_key, (e->>'current_index')::integer AS current_index
+      FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, ord)
+    ),
+    ins AS (
+      INSERT INTO {{schema}}.event (${EVENT_COLUMNS})
+      SELECT ${EVENT_COLUMNS} FROM input
+      ON CONFLICT DO NOTHING
+      RETURNING 1
+    ),
+    execution AS (
+      UPDATE {{schema}}.execution x SET
+        catalog_id = COALESCE(x.catalog_id, $4::bigint),
+        parent_execution_id = COALESCE(x.parent_execution_id, $5::bigint),
+        event_count = x.event_count + $3::integer,
+        last_event_type = CASE WHEN x.last_event_id IS NULL OR $6::bigint > x.last_event_id
+          THEN $7::text ELSE x.last_event_type END,
+        last_node_name = CASE WHEN x.last_event_id IS NULL OR $6::bigint > x.last_event_id
+          THEN $8::text ELSE x.last_node_name END,
+        last_event_id = GREATEST(x.last_event_id, $6::bigint),
+        end_time = CASE WHEN x.status = 'RUNNING' THEN NULL ELSE x.end_time END,
+        error = CASE WHEN x.status = 'RUNNING' THEN NULL ELSE x.error END,
+        updated_at = now()
+      WHERE x.execution_id = $2::bigint
+      RETURNING 1
+    ),
+    moves AS (
+      SELECT c.command_id, m.* FROM jsonb_to_recordset($9::jsonb) AS m(command_key text,
+        last_status text, worker_id text, started_at timestamptz, finish_status text,
+        finish_at timestamptz, finish_error text, latest_event_id bigint)
+      CROSS JOIN LATERAL (
+        SELECT command_id FROM {{schema}}.command WHERE command_key = m.command_key OFFSET 0) c
+    ),
+    command AS (
+      UPDATE {{schema}}.command c SET
+        status = CASE WHEN c.status IN ('COMPLETED', 'FAILED', 'CANCELLED') THEN c.status
+          ELSE COALESCE(m.finish_status, m.last_status, c.status) END,
+        worker_id = COALESCE(c.worker_id, m.worker_id),
+        started_at = COALESCE(c.started_at, m.started_at),
+        completed_at = CASE WHEN m.finish_status IS NOT NULL
+          AND c.status IN ('PENDING', 'CLAIMED', 'RUNNING') THEN m.finish_at ELSE c.completed_at END,
+        error = CASE WHEN m.finish_status = 'FAILED'
+          AND c.status IN ('PENDING', 'CLAIMED', 'RUNNING') THEN m.finish_error ELSE c.error END,
+        latest_event_id = GREATEST(c.latest_event_id, m.latest_event_id),
+        updated_at = now()
+      FROM moves m
+      WHERE c.command_id = m.command_id
+        -- An index scan of the few rows, whatever the estimate of the moves.
+        AND c.command_id = ANY (ARRAY(SELECT command_id FROM moves))
+    ),
+    command_ins AS (
+      INSERT INTO {{schema}}.command (command_id, command_key, event_id, execution_id, catalog_id,
+        parent_execution_id, parent_command_id, step_name, tool_kind, execution_pool, context, meta,
+        attempt, iter_index, loop_event_id, latest_event_id, status, worker_id, claimed_at)
+      SELECT (c->>'command_id')::bigint, c->>'command_key', (c->>'command_id')::bigint,
+        (c->>'execution_id')::bigint, (c->>'catalog_id')::bigint,
+        (c->>'parent_execution_id')::bigint, (c->>'parent_command_id')::bigint, c->>'step_name',
+        c->>'tool_kind', c->>'execution_pool', c->'context', c->'meta', (c->>'attempt')::integer,
+        (c->>'iter_index')::integer, (c->>'loop_event_id')::bigint,
+        (c->>'latest_event_id')::bigint, c->>'status', c->>'worker_id',
+        CASE WHEN c->>'worker_id' IS NULL THEN NULL ELSE now() END
+      FROM jsonb_array_elements($10::jsonb) AS t(c)
+      ON CONFLICT DO NOTHING
+      RETURNING command_id, worker_id
+    )
+    SELECT (SELECT array_agg(command_id::text) FROM command_ins WHERE worker_id IS NOT NULL) AS claimed,
+      now() AS now,
+      -- (not a constant, which the planner would fold and fail on every call)
+      CASE WHEN (SELECT count(*) FROM ins) <> $3::integer
+          OR (SELECT count(*) FROM execution) <> 1
+          OR (SELECT count(*) FROM command_ins) <> $11::integer
+        THEN ('noetl: fresh append refused: ' || (SELECT count(*) FROM ins))::integer
+      END AS fresh_check`,
+
+  /**
    * After an append whose events must all be new (`AppendBatch.last`): fails (division_by_zero)
    * unless each of the events $2 of execution $1, $3 of them, was written by this transaction.
    */

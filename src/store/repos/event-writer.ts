@@ -18,6 +18,9 @@ export async function writeBatch(ctx: RepoContext, batch: AppendBatch): Promise<
     return { events: [], commandsInserted: 0 };
   }
   const claims = claimsOf(commands, batch.claims ?? []);
+  const fresh =
+    batch.fresh === true && inits.length === 0 ? freshParams(batch.events, commands, claims) : undefined;
+  if (fresh) return writeFresh(ctx, batch, claims, fresh);
   const params = [
     JSON.stringify([...batch.events, ...claims.map((c) => c.event)].map(eventRow)),
     inits.length > 0 ? JSON.stringify(inits.map(initRow)) : null,
@@ -55,6 +58,116 @@ export async function writeBatch(ctx: RepoContext, batch: AppendBatch): Promise<
     events.push({ eventId: await findDuplicate(ctx, event, later), inserted: false });
   }
   return { events, commandsInserted: Number(row['commands'] ?? 0), ...(claimed ? { claimed } : {}) };
+}
+
+/**
+ * A batch whose events must all be new, folded here and written by the lean statement
+ * (queries/events.ts `appendFresh`). When the statement refuses it (an event or command stored
+ * already), nothing was written and every event reports `inserted: false`: the caller fails the
+ * transaction, which the refusal has made unusable anyway.
+ */
+async function writeFresh(
+  ctx: RepoContext,
+  batch: AppendBatch,
+  claims: readonly BatchClaim[],
+  params: readonly unknown[],
+): Promise<AppendResult> {
+  const queryCommitting = batch.last === true ? ctx.db.queryCommitting?.bind(ctx.db) : undefined;
+  let row: Record<string, unknown>;
+  try {
+    // Sent with COMMIT when last: the statement is its own check (no guard statement).
+    const result = await (queryCommitting
+      ? queryCommitting(ctx.sql.events.appendFresh, params, [])
+      : ctx.db.query(ctx.sql.events.appendFresh, params));
+    row = result.rows[0] ?? {};
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.includes(FRESH_REFUSED)) throw error;
+    return {
+      events: batch.events.map((e) => ({ eventId: e.eventId, inserted: false })),
+      commandsInserted: 0,
+    };
+  }
+  return {
+    events: batch.events.map((e) => ({ eventId: e.eventId, inserted: true })),
+    commandsInserted: batch.commands?.length ?? 0,
+    ...(claims.length > 0 ? { claimed: claimedResults(row, claims) } : {}),
+  };
+}
+
+/** What the lean statement's refusal says (queries/events.ts `appendFresh`). */
+const FRESH_REFUSED = 'noetl: fresh append refused';
+
+/** How a batch moves one command it is about, folded as `append` folds it. */
+interface CommandMove {
+  command_key: string;
+  last_status?: string;
+  worker_id?: string;
+  started_at?: string;
+  finish_status?: string;
+  finish_at?: string;
+  finish_error?: string;
+  latest_event_id: string;
+}
+
+/**
+ * The lean statement's parameters, or undefined when the batch needs the general one: events of
+ * more than one execution, a terminal event (which cancels the execution's commands), or none.
+ */
+function freshParams(
+  batchEvents: readonly EventInput[],
+  commands: readonly CommandInput[],
+  claims: readonly BatchClaim[],
+): unknown[] | undefined {
+  const events = [...batchEvents, ...claims.map((c) => c.event)];
+  const first = events[0];
+  if (first === undefined) return undefined;
+  let catalogId: string | undefined;
+  let parentExecutionId: string | undefined;
+  let newest = first;
+  const moves = new Map<string, CommandMove>();
+  for (const e of events) {
+    if (e.executionId !== first.executionId) return undefined;
+    if (executionStatusOf(e.eventType) !== undefined) return undefined;
+    catalogId ??= e.catalogId;
+    parentExecutionId ??= e.parentExecutionId;
+    if (compareIds(e.eventId, newest.eventId) > 0) newest = e;
+    const key = commandKeyOf(e);
+    if (key === undefined) continue;
+    const status = commandStatusOf(e.eventType);
+    const move = moves.get(key) ?? { command_key: key, latest_event_id: e.eventId };
+    moves.set(key, move);
+    if (compareIds(e.eventId, move.latest_event_id) > 0) move.latest_event_id = e.eventId;
+    if (move.worker_id === undefined && e.workerId !== undefined) move.worker_id = e.workerId;
+    if (status === undefined) continue;
+    move.last_status = status;
+    // An event without its time gets the transaction's: 'now' is PostgreSQL's input for it.
+    if (status === 'RUNNING') move.started_at ??= e.createdAt ?? 'now';
+    if ((status === 'COMPLETED' || status === 'FAILED') && move.finish_status === undefined) {
+      move.finish_status = status;
+      move.finish_at = e.createdAt ?? 'now';
+      if (e.error !== undefined) move.finish_error = e.error;
+    }
+  }
+  return [
+    JSON.stringify(events.map(eventRow)),
+    first.executionId,
+    events.length,
+    catalogId ?? null,
+    parentExecutionId ?? null,
+    newest.eventId,
+    newest.eventType,
+    newest.nodeName ?? null,
+    JSON.stringify([...moves.values()]),
+    JSON.stringify(
+      commands.map((c) => {
+        const claim = claims.find((k) => k.command === c);
+        const latest =
+          claim && compareIds(claim.event.eventId, c.commandId) > 0 ? claim.event.eventId : c.commandId;
+        return { ...commandRow(c, claim), status: claim ? 'CLAIMED' : 'PENDING', latest_event_id: latest };
+      }),
+    ),
+    commands.length,
+  ];
 }
 
 /**
