@@ -11,7 +11,8 @@
 // A label holding `+lock` takes the advisory lock under the execution's mutex, as PGlite did
 // before it declared `serialTransactions`. --grow SQL: run on the stores whose label ends in
 // `+grow` after the warm-up (50 steps), once the statements are prepared: tables grown after the
-// plans were made.
+// plans were made. A label holding `fresh` marks the batch `fresh` (the lean append, as the
+// server's decisions write it).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -131,7 +132,13 @@ async function step(v, i) {
   await v.store.withExecutionLock(v.executionId, async (tx) => {
     t.push(performance.now());
     const claims = separate ? [] : [{ commandId: command.commandId, workerId: 'w1', eventId: ids.next() }];
-    const r = await tx.events.append({ events, commands: [command], ...(claims.length ? { claims } : {}) });
+    const fresh = v.label.includes('fresh');
+    const r = await tx.events.append({
+      events,
+      commands: [command],
+      ...(claims.length ? { claims } : {}),
+      ...(fresh ? { fresh } : {}),
+    });
     if (!separate && r.claimed?.length !== 1) throw new Error('not claimed with the append');
     t.push(performance.now());
     if (separate) await tx.commands.claim(command.commandId, 'w1');

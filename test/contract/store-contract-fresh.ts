@@ -130,20 +130,38 @@ export function freshAppendContract(get: () => StoreFixture): void {
       expect(fresh.commands.find((c) => c.commandId === next.command.commandId)?.status).toBe('PENDING');
     });
 
-    it('leaves a finished command finished, and events about unknown commands move nothing', async () => {
+    it('leaves a finished command finished, as the general append does', async () => {
       const { store } = get();
       const s = await startExecution(store);
       await store.events.append({ events: workerEvents(s, ['command.completed']) });
       const batch: AppendBatch = {
         events: [
           ...workerEvents(s, ['command.started'], { idempotencyKey: 'late-start', createdAt: at(50) }),
-          event(s.executionId, 'call.done', { commandKey: `${s.executionId}:ghost:1`, createdAt: at(51) }),
           event(s.executionId, 'step.exit', { createdAt: at(52) }),
         ],
       };
       const { general, fresh } = await bothWays(store, s.executionId, batch);
       expect(fresh).toEqual(general);
       expect(fresh.commands.find((c) => c.commandId === s.commandId)?.status).toBe('COMPLETED');
+    });
+
+    it('moves no command for events about an unknown one, or about two at once', async () => {
+      const { store } = get();
+      const s = await startExecution(store);
+      const ghost = [
+        event(s.executionId, 'call.done', { commandKey: `${s.executionId}:ghost:1`, createdAt: at(51) }),
+      ];
+      const one = await bothWays(store, s.executionId, { events: ghost });
+      expect(one.fresh).toEqual(one.general);
+      expect(one.fresh.commands.find((c) => c.commandId === s.commandId)?.status).toBe('PENDING');
+      const two = await bothWays(store, s.executionId, {
+        events: [
+          ...workerEvents(s, ['command.started']),
+          event(s.executionId, 'call.done', { commandKey: `${s.executionId}:ghost:2`, createdAt: at(53) }),
+        ],
+      });
+      expect(two.fresh).toEqual(two.general);
+      expect(two.fresh.commands.find((c) => c.commandId === s.commandId)?.status).toBe('RUNNING');
     });
 
     it('writes nothing when an event of the batch was stored already', async () => {

@@ -250,8 +250,9 @@ export const EVENT_SQL = {
   /**
    * `append` for a batch whose events must all be new (`AppendBatch.fresh`) and that the writer
    * has folded already: its events (one execution, none terminal) are
-   * inserted, the execution row moved by `$2`-`$8` (`$3` events), the commands the events are
-   * about by the moves `$9` (folded as `append` folds them; keys not stored are skipped), and the
+   * inserted, the execution row moved by `$2`-`$8` (`$3` events), the command the events are
+   * about by the move `$9` (at most one, folded as `append` folds it; a key not stored is
+   * skipped), and the
    * command rows `$10` (`$11` of them, `status` and `latest_event_id` given) inserted. Any event
    * or command already stored, or an execution row missing, fails the whole statement with a
    * cast error naming `noetl: fresh append refused`. Half the work of `append`, measured, which
@@ -313,8 +314,10 @@ export const EVENT_SQL = {
         updated_at = now()
       FROM moves m
       WHERE c.command_id = m.command_id
-        -- An index scan of the few rows, whatever the estimate of the moves.
-        AND c.command_id = ANY (ARRAY(SELECT command_id FROM moves))
+        -- One row by its key (the writer sends at most one move): an index scan whatever the
+        -- tables held when the plan was made. With \`= ANY\` of the moves, a plan made over a
+        -- new server's near-empty tables scanned the whole command table at every step.
+        AND c.command_id = (SELECT command_id FROM moves)
     ),
     command_ins AS (
       INSERT INTO {{schema}}.command (command_id, command_key, event_id, execution_id, catalog_id,

@@ -111,7 +111,8 @@ interface CommandMove {
 
 /**
  * The lean statement's parameters, or undefined when the batch needs the general one: events of
- * more than one execution, a terminal event (which cancels the execution's commands), or none.
+ * more than one execution, a terminal event (which cancels the execution's commands), events
+ * about more than one stored command, or none at all.
  */
 function freshParams(
   batchEvents: readonly EventInput[],
@@ -148,6 +149,10 @@ function freshParams(
       if (e.error !== undefined) move.finish_error = e.error;
     }
   }
+  // Commands the batch inserts are not stored yet: their events move nothing (as in `append`).
+  for (const c of commands) moves.delete(c.commandKey);
+  // One command moved by key, or the general statement (queries/events.ts `appendFresh`).
+  if (moves.size > 1) return undefined;
   return [
     JSON.stringify(events.map(eventRow)),
     first.executionId,
