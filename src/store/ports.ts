@@ -60,7 +60,7 @@ export interface AppendBatch {
    * The caller fails the transaction unless every event is new (it decided on that premise).
    * A store may then write the batch with a leaner statement that writes nothing at all when
    * an event or command was stored already: every event then reports `inserted: false`, and the
-   * transaction may be unusable. Only for batches without `execution(s)`.
+   * transaction may be unusable. A batch with `execution(s)` takes the general statement.
    */
   readonly fresh?: boolean;
 }

@@ -249,14 +249,13 @@ export const EVENT_SQL = {
 
   /**
    * `append` for a batch whose events must all be new (`AppendBatch.fresh`) and that the writer
-   * has folded already: its events (one execution, none terminal) are
-   * inserted, the execution row moved by `$2`-`$8` (`$3` events), the command the events are
-   * about by the move `$9` (at most one, folded as `append` folds it; a key not stored is
-   * skipped), and the
-   * command rows `$10` (`$11` of them, `status` and `latest_event_id` given) inserted. Any event
-   * or command already stored, or an execution row missing, fails the whole statement with a
-   * cast error naming `noetl: fresh append refused`. Half the work of `append`, measured, which
-   * folds every event against every command it may move (docs/benchmarks.md).
+   * has folded already. It inserts the events `$1` (one execution, none terminal), moves the
+   * execution row `$2` by `$3` events and the newest `$6`-`$8`, moves the command the events are
+   * about by `$9` (at most one move, folded as `append` folds it; a key not stored is skipped),
+   * and inserts the command rows `$10` (`$11` of them, `status` and `latest_event_id` given).
+   * Any event or command already stored, or an execution row missing, fails the whole statement
+   * with a cast error naming `noetl: fresh append refused`. Half the work of `append`, which folds
+   * every event against every command it may move (measured: docs/benchmarks.md).
    */
   appendFresh: `
     WITH input AS (
@@ -269,7 +268,7 @@ export const EVENT_SQL = {
         e->'context' AS context, e->'result' AS result, e->'meta' AS meta, e->>'error' AS error,
         e->>'worker_id' AS worker_id, e->>'command_key' AS command_key,
         e->>'idempotency_key' AS idempotency_key, (e->>'current_index')::integer AS current_index
-      FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, ord)
+      FROM jsonb_array_elements($1::jsonb) AS t(e)
     ),
     ins AS (
       INSERT INTO {{schema}}.event (${EVENT_COLUMNS})

@@ -135,8 +135,8 @@ function freshParams(
     const key = commandKeyOf(e);
     if (key === undefined) continue;
     const status = commandStatusOf(e.eventType);
-    const move = moves.get(key) ?? { command_key: key, latest_event_id: e.eventId };
-    moves.set(key, move);
+    let move = moves.get(key);
+    if (move === undefined) moves.set(key, (move = { command_key: key, latest_event_id: e.eventId }));
     if (compareIds(e.eventId, move.latest_event_id) > 0) move.latest_event_id = e.eventId;
     if (move.worker_id === undefined && e.workerId !== undefined) move.worker_id = e.workerId;
     if (status === undefined) continue;
