@@ -233,6 +233,14 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
     await page.locator('g.node[data-step="bad"][data-status="failed"]').waitFor();
   });
 
+  it('offers a completed execution a run from the start, not a rerun of failed steps', async () => {
+    await page.goto(`${server.url}/executions/${okId}`);
+    const again = page.getByRole('button', { name: 'Run again' });
+    await expect.poll(() => again.isEnabled(), { timeout: 10_000 }).toBe(true);
+    expect(await page.getByRole('button', { name: 'Rerun from failed step' }).count()).toBe(0);
+    expect(await again.getAttribute('title')).toContain('from the start');
+  });
+
   it('starts an execution from the run form with typed values', async () => {
     await page.goto(`${server.url}/catalog/ui/form?tab=run`);
     await page.locator('form.run-form').waitFor();

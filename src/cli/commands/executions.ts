@@ -96,7 +96,11 @@ ${ENV}`,
   )
     .addHelpText(
       'after',
-      `\nExit: as \`execute playbook\`; 4 unknown execution.
+      `\nA FAILED or CANCELLED execution resumes: its completed steps keep their results and the
+failed and unfinished ones run again. A COMPLETED one runs from the start. Either way the
+new execution has the same playbook version and workload.
+
+Exit: as \`execute playbook\`; 4 unknown execution.
 ${ENV}`,
     )
     .action(async (id: string, opts: { wait?: boolean; json?: boolean }, cmd: Command) => {

@@ -159,7 +159,7 @@ export const KEYS_HELP = [
   '  enter            open (execution, step) or run (catalog)',
   '  esc / backspace  back',
   '  c                cancel the selected execution',
-  '  r                rerun the selected execution',
+  '  r                rerun the selected execution (a failed one resumes)',
   '  s                executions: cycle the status filter',
   '  /                executions: filter by path prefix (enter ends)',
   '  ?                this help (any key closes it)',

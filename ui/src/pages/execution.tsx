@@ -295,9 +295,13 @@ export function ExecutionPage({ id, params }: { id: string; params: URLSearchPar
           type="button"
           onClick={() => void rerun()}
           disabled={running || busy}
-          title="Runs again; completed steps keep their results, failed steps run again"
+          title={
+            status === 'COMPLETED'
+              ? 'A new execution of the same playbook version and workload, from the start'
+              : 'A new execution: completed steps keep their results, failed and unfinished steps run again'
+          }
         >
-          Rerun from failed step
+          {status === 'COMPLETED' ? 'Run again' : status === 'CANCELLED' ? 'Resume' : 'Rerun from failed step'}
         </button>
         <button
           type="button"
