@@ -44,6 +44,13 @@ function errorOf(e: EventView): string {
  */
 export class StepTracker {
   private readonly steps = new Map<string, TrackedStep>();
+  /** Steps entered (`step.enter`), each once: the steps an execution ran. */
+  private readonly entered = new Set<string>();
+
+  /** How many distinct steps were entered, as `noetl run` counts the steps it ran. */
+  stepsRun(): number {
+    return this.entered.size;
+  }
 
   private step(name: string): TrackedStep {
     let s = this.steps.get(name);
@@ -68,6 +75,7 @@ export class StepTracker {
     const name = stepOf(e);
     switch (e.event_type) {
       case 'step.enter': {
+        this.entered.add(name);
         // a fresh entry, also when a workflow loop re-enters a finished step
         this.steps.set(name, {
           enteredAt: Date.parse(e.created_at),

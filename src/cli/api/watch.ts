@@ -1,6 +1,8 @@
 import type { ControlPlaneClient, EventView } from '../../client/index.js';
+import type { ExecutionEvent } from '../../engine/index.js';
 import { EXIT } from '../exit.js';
 import { note, print, printJson } from '../output.js';
+import { formatFailure, StepOutputs } from '../step-output.js';
 import { ProgressWriter, StepTracker } from './step-tracker.js';
 
 export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
@@ -166,10 +168,17 @@ export async function waitForExecution(
   stream?: StreamSource,
 ): Promise<number> {
   const tracker = new StepTracker();
+  // A failed step's message, failing code line and last output, as `noetl run` prints them: the
+  // server's events carry the same tool results (`result.context`) as the local log.
+  const outputs = new StepOutputs();
   const progress = json ? undefined : new ProgressWriter(process.stderr, process.stderr.isTTY);
   const interrupt = interruptSignal();
+  const onEvent = (e: EventView): void => {
+    outputs.onEvent(e as unknown as ExecutionEvent);
+    progress?.write(tracker.onEvent(e));
+  };
   try {
-    await readEvents(client, id, (e) => progress?.write(tracker.onEvent(e)), {
+    await readEvents(client, id, onEvent, {
       follow: true,
       signal: interrupt.signal,
       ...(stream !== undefined ? { stream } : {}),
@@ -187,10 +196,17 @@ export async function waitForExecution(
   const status = await client.executionStatus(id);
   const result = await client.result(id).catch(() => undefined);
   const outcome = status.status.toUpperCase();
+  const failures =
+    outcome === 'COMPLETED' ? [] : outputs.failedSteps().flatMap((step) => outputs.failure(step) ?? []);
   if (json) {
-    printJson({ ...status, status: outcome, final_result: result?.final_result ?? null });
+    printJson({
+      ...status,
+      status: outcome,
+      final_result: result?.final_result ?? null,
+      ...(failures.length > 0 ? { failures } : {}),
+    });
   } else {
-    const steps = status.completed_steps?.length ?? 0;
+    const steps = tracker.stepsRun() || (status.completed_steps?.length ?? 0);
     const took =
       typeof status.duration_seconds === 'number' ? ` in ${status.duration_seconds.toFixed(2)}s` : '';
     const line = `${outcome} ${status.path ?? ''}${took} (${steps} step${steps === 1 ? '' : 's'}), execution ${id}`;
@@ -201,8 +217,10 @@ export async function waitForExecution(
     } else {
       note(line);
       const code = outcome === 'CANCELLED' ? 'CANCELLED' : 'STEP_FAILED';
-      note(`error[${code}]: ${status.error ?? (outcome === 'CANCELLED' ? 'cancelled' : 'unknown error')}`);
-      note(`  hint: \`noetl events ${id}\` shows every event`);
+      const error = status.error ?? (outcome === 'CANCELLED' ? 'cancelled' : 'unknown error');
+      note(`error[${code}]: ${error}`);
+      for (const f of failures) process.stderr.write(formatFailure(f, '', !error.includes(f.message)));
+      note(`  hint: \`noetl logs ${id}\` shows what its steps printed, \`noetl events ${id}\` every event`);
     }
   }
   return outcome === 'COMPLETED' ? EXIT.ok : EXIT.failed;
