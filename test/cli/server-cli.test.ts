@@ -104,44 +104,71 @@ describe('a full day with an embedded server', () => {
     expect(human.stderr).toMatch(/✓ end/);
   });
 
-  it('shows a failed step as `noetl run` does: failing line and last output', { timeout: 90_000 }, async () => {
-    const file = join(home, 'boom.yaml');
-    writeFileSync(
-      file,
-      [
-        'apiVersion: noetl.io/v2',
-        'kind: Playbook',
-        'metadata: {name: boom, path: cli/boom}',
-        'workflow:',
-        '  - step: start',
-        '    tool: {kind: noop}',
-        '    next: [{step: boom}]',
-        '  - step: boom',
-        '    tool:',
-        '      kind: python',
-        '      code: |',
-        '        print("working")',
-        '        raise ValueError("nope")',
-        '',
-      ].join('\n'),
-    );
-    expect((await run(['register', 'playbook', '-f', file])).code).toBe(0);
-    const human = await run(['execute', 'playbook', 'cli/boom', '--wait'], 80_000);
-    expect(human.code, show(human)).toBe(1);
-    expect(hasStack(human.stderr), show(human)).toBe(false);
-    expect(human.stderr).toMatch(/✗ boom .*ValueError: nope/);
-    expect(human.stderr).toMatch(/^FAILED cli\/boom in [\d.]+s \(2 steps\)/m);
-    expect(human.stderr).toMatch(/^error\[STEP_FAILED\]: step 'boom' failed: ValueError: nope$/m);
-    expect(human.stderr).toContain('  failing line 2 of its code:\n    raise ValueError("nope")');
-    expect(human.stderr).toContain('    out | working');
-    expect(human.stderr).toContain('    err | ValueError: nope');
-    expect(human.stderr).toMatch(/hint: `noetl logs \d+` shows what its steps printed/);
+  it(
+    'shows a failed step as `noetl run` does: failing line and last output',
+    { timeout: 90_000 },
+    async () => {
+      const file = join(home, 'boom.yaml');
+      writeFileSync(
+        file,
+        [
+          'apiVersion: noetl.io/v2',
+          'kind: Playbook',
+          'metadata: {name: boom, path: cli/boom}',
+          'workflow:',
+          '  - step: start',
+          '    tool: {kind: noop}',
+          '    next: [{step: boom}]',
+          '  - step: boom',
+          '    tool:',
+          '      kind: python',
+          '      code: |',
+          '        print("working")',
+          '        raise ValueError("nope")',
+          '',
+        ].join('\n'),
+      );
+      expect((await run(['register', 'playbook', '-f', file])).code).toBe(0);
+      const human = await run(['execute', 'playbook', 'cli/boom', '--wait'], 80_000);
+      expect(human.code, show(human)).toBe(1);
+      expect(hasStack(human.stderr), show(human)).toBe(false);
+      expect(human.stderr).toMatch(/✗ boom .*ValueError: nope/);
+      expect(human.stderr).toMatch(/^FAILED cli\/boom in [\d.]+s \(2 steps\)/m);
+      expect(human.stderr).toMatch(/^error\[STEP_FAILED\]: step 'boom' failed: ValueError: nope$/m);
+      expect(human.stderr).toContain('  failing line 2 of its code:\n    raise ValueError("nope")');
+      expect(human.stderr).toContain('    out | working');
+      expect(human.stderr).toContain('    err | ValueError: nope');
+      expect(human.stderr).toMatch(/hint: `noetl logs \d+` shows what its steps printed/);
 
-    const scripted = await run(['execute', 'playbook', 'cli/boom', '--wait', '--json'], 80_000);
-    expect(scripted.code, show(scripted)).toBe(1);
-    const outcome = json<{ status: string; failures: { step: string; code_line: { line: number } }[] }>(scripted);
-    expect(outcome.status).toBe('FAILED');
-    expect(outcome.failures.map((f) => [f.step, f.code_line.line])).toEqual([['boom', 2]]);
+      const scripted = await run(['execute', 'playbook', 'cli/boom', '--wait', '--json'], 80_000);
+      expect(scripted.code, show(scripted)).toBe(1);
+      const outcome = json<{ status: string; failures: { step: string; code_line: { line: number } }[] }>(
+        scripted,
+      );
+      expect(outcome.status).toBe('FAILED');
+      expect(outcome.failures.map((f) => [f.step, f.code_line.line])).toEqual([['boom', 2]]);
+    },
+  );
+
+  it('lists executions, newest first, filtered by status and path', async () => {
+    const failed = await run(['executions', '--status', 'failed', '--json']);
+    expect(failed.code, show(failed)).toBe(0);
+    const rows = json<{ execution_id: string; status: string; path: string }[]>(failed);
+    expect(rows.length).toBe(2);
+    expect(rows.every((r) => r.status === 'FAILED' && r.path === 'cli/boom')).toBe(true);
+    expect(BigInt(rows[0]?.execution_id ?? 0)).toBeGreaterThan(BigInt(rows[1]?.execution_id ?? 0));
+
+    const human = await run(['executions', '--path', 'fixtures/', '-n', '1']);
+    expect(human.code, show(human)).toBe(0);
+    const lines = human.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^EXECUTION_ID +STATUS +STARTED +TOOK +PATH/);
+    expect(lines.slice(1)).toHaveLength(1);
+    expect(lines[1]).toMatch(/^\d+ +COMPLETED .* fixtures\/playbooks\/hello_world/);
+
+    const none = await run(['executions', '--path', 'no/such/']);
+    expect(none.stdout.trim()).toBe('no executions with path no/such/*');
+    expectOneLineError(await run(['executions', '--status', 'done']), 'USAGE', 2);
+    expectOneLineError(await run(['executions', '--limit', '0']), 'USAGE', 2);
   });
 
   it('shows status and events of the execution', async () => {

@@ -3,7 +3,8 @@ import { NoetlError } from '../../shared/index.js';
 import type { GlobalFlags } from '../cli-config.js';
 import { EXIT } from '../exit.js';
 import type { CliContext } from '../main.js';
-import { cell, print, printJson } from '../output.js';
+import { cell, print, printJson, table } from '../output.js';
+import { listExecutions, STATUS_FILTERS, took } from '../tui/model.js';
 import { workloadFromFlags } from '../workload.js';
 import { connectApi, executionId, type Api } from './connect.js';
 import { formatStepTree, stepTree } from './step-tree.js';
@@ -97,6 +98,47 @@ export async function statusAction(
   if (s.error) lines.push(`  error     ${cell(s.error, 300)}`);
   if (steps.length > 0) lines.push('  step tree', ...formatStepTree(steps));
   print(lines.join('\n'));
+  return EXIT.ok;
+}
+
+/** The most `noetl executions` lists (the server's page limit). */
+const LIST_MAX = 500;
+
+/** `noetl executions`: the newest executions first, filtered by status and path prefix. */
+export async function listExecutionsAction(
+  ctx: CliContext,
+  flags: GlobalFlags,
+  opts: { status?: string; path?: string; limit?: string; json?: boolean },
+): Promise<number> {
+  const status = (opts.status ?? '').toUpperCase();
+  if (!(STATUS_FILTERS as readonly string[]).includes(status))
+    throw new NoetlError(
+      'USAGE',
+      `--status must be one of ${STATUS_FILTERS.filter((s) => s !== '').join(', ')}, got '${opts.status}'`,
+    );
+  const rawLimit = opts.limit ?? '20';
+  const limit = Number(rawLimit);
+  if (!/^\d+$/.test(rawLimit) || limit < 1 || limit > LIST_MAX)
+    throw new NoetlError('USAGE', `--limit must be a whole number from 1 to ${LIST_MAX}, got '${rawLimit}'`);
+  const { client } = await connectApi(ctx, flags);
+  const rows = await listExecutions(client, { status, path: opts.path ?? '' }, limit);
+  if (opts.json) {
+    printJson(rows);
+    return EXIT.ok;
+  }
+  if (rows.length === 0) {
+    const filter = [status && `status ${status}`, opts.path && `path ${opts.path}*`].filter(Boolean);
+    print(filter.length > 0 ? `no executions with ${filter.join(' and ')}` : 'no executions yet');
+    return EXIT.ok;
+  }
+  const now = Date.now();
+  print(
+    table(
+      ['execution_id', 'status', 'started', 'took', 'path', 'error'],
+      rows.map((r) => [r.execution_id, r.status, r.started_at, took(r, now), r.path, r.error ?? '']),
+      60,
+    ),
+  );
   return EXIT.ok;
 }
 

@@ -6,7 +6,7 @@ import { API_ENV, envHelp } from './env-help.js';
 
 const ENV = envHelp(API_ENV);
 
-/** `execute`, `status`, `cancel`, `rerun`, `events`, `logs`, `cleanup`: executions on the server. */
+/** `execute`, `executions`, `status`, `cancel`, `rerun`, `events`, `logs`, `cleanup`: executions on the server. */
 export function registerExecutionCommands(program: Command, ctx: CliContext): void {
   const execute = program.command('execute').description('execute a playbook (--wait follows it)');
   withServerOptions(
@@ -46,6 +46,28 @@ Examples:
       const { executePlaybook } = await import('../api/execution-actions.js');
       ctx.exitCode = await executePlaybook(ctx, globalFlags(cmd), path, opts);
     });
+
+  withServerOptions(
+    program
+      .command('executions')
+      .description('list executions, newest first (--status, --path)')
+      .option('-s, --status <status>', 'only RUNNING, COMPLETED, FAILED or CANCELLED ones')
+      .option('--path <prefix>', 'only playbooks whose catalog path starts with this')
+      .option('-n, --limit <n>', 'how many (1-500)', '20')
+      .option('-j, --json', JSON_HELP),
+  )
+    .addHelpText(
+      'after',
+      `\nPrints EXECUTION_ID, STATUS, STARTED, TOOK (to now while running), PATH and ERROR; --json the
+rows of GET /api/executions. Exit: 0 (also when none match), 2 bad flag, 3 server unavailable.
+${ENV}`,
+    )
+    .action(
+      async (opts: { status?: string; path?: string; limit?: string; json?: boolean }, cmd: Command) => {
+        const { listExecutionsAction } = await import('../api/execution-actions.js');
+        ctx.exitCode = await listExecutionsAction(ctx, globalFlags(cmd), opts);
+      },
+    );
 
   withServerOptions(
     program
