@@ -301,7 +301,11 @@ export function ExecutionPage({ id, params }: { id: string; params: URLSearchPar
               : 'A new execution: completed steps keep their results, failed and unfinished steps run again'
           }
         >
-          {status === 'COMPLETED' ? 'Run again' : status === 'CANCELLED' ? 'Resume' : 'Rerun from failed step'}
+          {status === 'COMPLETED'
+            ? 'Run again'
+            : status === 'CANCELLED'
+              ? 'Resume'
+              : 'Rerun from failed step'}
         </button>
         <button
           type="button"
