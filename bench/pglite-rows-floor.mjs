@@ -7,7 +7,7 @@
 // transaction. Beside it, in turn, the embedded bench's floor: a single-row INSERT commit on the
 // same store. Medians; the ratio bounds from below what `bench/embedded.mjs` can show against
 // its floor while a step writes the contract's events as rows of `event`.
-//   npm run build && node bench/pglite-rows-floor.mjs [--steps 600] [--rounds 3]
+//   npm run build && node bench/pglite-rows-floor.mjs [--steps 600] [--rounds 3] [--no-indexes]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,9 @@ const arg = (name, dflt) => {
 };
 const STEPS = arg('--steps', 600);
 const ROUNDS = arg('--rounds', 3);
+// --no-indexes: the same with every secondary index of event, command and execution dropped
+// (primary keys and unique constraints kept): how much of the bound the indexes make.
+const NO_INDEXES = process.argv.includes('--no-indexes');
 const DIST = fileURLToPath(new URL('../dist', import.meta.url));
 const MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -29,6 +32,15 @@ const dir = mkdtempSync(join(tmpdir(), 'noetl-bench-rows-floor-'));
 const store = await openStore({ dataDir: join(dir, 'data'), migrationsDir: MIGRATIONS });
 const s = store.stats().schema;
 await store.query(`CREATE TABLE ${s}.bench_floor (id bigint PRIMARY KEY)`);
+if (NO_INDEXES) {
+  const { rows } = await store.query(
+    `SELECT i.indexname FROM pg_indexes i WHERE i.schemaname = '${s}'
+       AND i.tablename IN ('event', 'command', 'execution')
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
+  );
+  for (const r of rows) await store.query(`DROP INDEX ${s}."${r.indexname}"`);
+  console.log(`dropped ${rows.length} indexes: ${rows.map((r) => r.indexname).join(', ')}`);
+}
 const EXEC = '1000';
 await store.query(`INSERT INTO ${s}.execution (execution_id, path) VALUES (${EXEC}, 'bench/rows')`);
 
