@@ -148,6 +148,16 @@ function serviceCpuMs(comm) {
   return (ticks * 1000) / 100;
 }
 
+/**
+ * Read and write system calls a process made (`/proc/<pid>/io`): every socket write and read
+ * counts, each 50-100 us on our machines, so fewer is a step's time saved whatever the load.
+ */
+function ioCalls(pid) {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const n = (key) => Number(new RegExp(`${key}: (\\d+)`).exec(io)?.[1] ?? NaN);
+  return { writes: n('syscw'), reads: n('syscr') };
+}
+
 /** CPU (ms) of the server, the given workers, PostgreSQL and NATS. */
 function clusterCpu(serverPid, workerPids) {
   return {
@@ -363,6 +373,7 @@ async function main() {
     checkGate((await run('bench/chain40')).events, 40, 'chain40'); // warm-up
     const before = {
       cpu: clusterCpu(server.pid, [w1.child.pid]),
+      io: { server: ioCalls(server.pid), worker: ioCalls(w1.child.pid) },
       requests: await requestCounts(),
       commits: await commits(),
       published: await published(),
@@ -375,6 +386,7 @@ async function main() {
     }
     const after = {
       cpu: clusterCpu(server.pid, [w1.child.pid]),
+      io: { server: ioCalls(server.pid), worker: ioCalls(w1.child.pid) },
       requests: await requestCounts(),
       commits: await commits(),
       published: await published(),
@@ -399,6 +411,9 @@ async function main() {
     perStepCounts = {
       phases: chainPhases,
       cpu: cpuPerStep(before.cpu, after.cpu, chainSteps),
+      io: Object.fromEntries(
+        ['server', 'worker'].map((k) => [k, cpuPerStep(before.io[k], after.io[k], chainSteps)]),
+      ),
       commits: (after.commits - before.commits) / chainSteps,
       published: (after.published - before.published) / chainSteps,
       requests: Object.entries(after.requests)
@@ -546,6 +561,10 @@ async function main() {
     );
     const ph = perStepCounts.phases;
     console.log(`  CPU per chain step: ${cpuLine(perStepCounts.cpu)}`);
+    const io = perStepCounts.io;
+    console.log(
+      `  system calls per chain step (the bench's reads of the log included): server ${io.server.writes.toFixed(2)} writes, ${io.server.reads.toFixed(2)} reads; worker ${io.worker.writes.toFixed(2)} writes, ${io.worker.reads.toFixed(2)} reads`,
+    );
     console.log(
       `  chain phases, mean: issued->claimed ${f(ph.queued.reduce((a, b) => a + b, 0) / ph.queued.length)} ms, claimed->completed ${f(ph.ran.reduce((a, b) => a + b, 0) / ph.ran.length)} ms`,
     );
