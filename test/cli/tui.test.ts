@@ -213,7 +213,9 @@ describe.skipIf(!HAS_TMUX)('noetl tui in tmux (80x24)', () => {
   it('opens a failed step’s traceback', async () => {
     // The list is newest first: slow, then broken.
     await pane.keys('j', 'Enter');
-    const detail = await pane.waitFor(/Execution \d+ +FAILED +tui\/broken/);
+    await pane.waitFor(/Execution \d+ +FAILED +tui\/broken/);
+    // the execution's error under the header, once it is known to have ended
+    const detail = await pane.waitFor(/^ error: step 'start' failed: NameError/m);
     expect(detail).toMatch(/>✗ start +FAILED/);
     await pane.keys('Enter');
     const step = await pane.waitFor(/Step start +FAILED/);

@@ -182,6 +182,8 @@ function DetailView({ s, id, back }: { s: Shared; id: string; back: () => void }
   const after = useRef<string | undefined>(undefined);
   const [, setVersion] = useState(0);
   const [path, setPath] = useState('');
+  /** The execution's error once it ended FAILED or CANCELLED: shown under the header. */
+  const [error, setError] = useState('');
   const [at, setAt] = useState(0);
   const [step, setStep] = useState<string | undefined>(undefined);
   const [scroll, setScroll] = useState<number | undefined>(undefined);
@@ -201,11 +203,13 @@ function DetailView({ s, id, back }: { s: Shared; id: string; back: () => void }
           if (page.events.length < 1000) break;
         }
         setVersion((v) => v + 1);
-        if (path === '') {
+        const ended = TERMINAL_STATUSES.has(model.current.status);
+        if (path === '' || ended) {
           const view = await s.client.executionStatus(id);
           setPath(view.path ?? '');
+          if (ended) setError(view.error ?? '');
         }
-        return TERMINAL_STATUSES.has(model.current.status);
+        return ended;
       } catch (err) {
         s.say(errorText(err));
         return false;
@@ -217,7 +221,8 @@ function DetailView({ s, id, back }: { s: Shared; id: string; back: () => void }
   const m = model.current;
   const steps = m.stepRows();
   const text = step !== undefined ? m.stepText(step) : [];
-  const body = s.rows - 2;
+  // (the step screen has the step's own error: the execution's is shown on the list only)
+  const body = s.rows - 2 - (step === undefined && error !== '' ? 1 : 0);
   useInput(
     (input, key) => {
       if (step !== undefined) {
@@ -247,6 +252,10 @@ function DetailView({ s, id, back }: { s: Shared; id: string; back: () => void }
     { bold: s.colour, wrap: 'truncate', ...(headColour !== undefined ? { color: headColour } : {}) },
     fit(`Execution ${id}  ${m.status}  ${path}`, s.width),
   );
+  const errorLine =
+    error !== ''
+      ? h(Text, { wrap: 'truncate', ...(s.colour ? { color: 'red' } : {}) }, fit(` error: ${error}`, s.width))
+      : null;
   if (step !== undefined) {
     const last = Math.max(0, text.length - body);
     const from = Math.min(scroll ?? last, last);
@@ -267,6 +276,7 @@ function DetailView({ s, id, back }: { s: Shared; id: string; back: () => void }
     Box,
     { flexDirection: 'column' },
     head,
+    errorLine,
     h(Text, { dimColor: s.colour, wrap: 'truncate' }, fit(' Steps (enter: output and error)', s.width)),
     steps.length === 0 ? h(Text, { key: 'none' }, ' (no steps yet)') : null,
     ...steps
