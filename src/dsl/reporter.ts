@@ -1,5 +1,5 @@
 import { isTemplate, templates } from '../template/index.js';
-import { formatPath, type Path } from './raw.js';
+import { didYouMean, formatPath, type Path } from './raw.js';
 import type { Diagnostic, DiagnosticCode, Severity, SourcePosition } from './types.js';
 
 /** Line:column of a raw-document path (SourceMap, or the plain reader's positions). */
@@ -52,10 +52,22 @@ export class DiagnosticCollector implements Reporter {
     this.add(code, 'warning', path, message);
   }
 
+  /** A filter the engine lacks fails only when the template renders: said at validation. */
+  private filters(source: string, path: Path): void {
+    for (const name of templates().unknownFilters(source) ?? []) {
+      this.warning(
+        'UNKNOWN_FILTER',
+        path,
+        `unknown filter '${name}'${didYouMean(name, templates().filterNames())}: the template fails when it renders`,
+      );
+    }
+  }
+
   templates(value: unknown, path: Path): void {
     if (typeof value === 'string') {
       const problem = isTemplate(value) ? templateError(value) : undefined;
       if (problem !== undefined) this.error('TEMPLATE_SYNTAX', path, `template ${problem}`);
+      else if (isTemplate(value)) this.filters(value, path);
       return;
     }
     if (Array.isArray(value)) {
@@ -82,8 +94,10 @@ export class DiagnosticCollector implements Reporter {
       this.error('INVALID_TYPE', path, '`when` is empty');
       return undefined;
     }
-    const problem = templateError(isTemplate(value) ? value : `{{ ${value} }}`);
+    const source = isTemplate(value) ? value : `{{ ${value} }}`;
+    const problem = templateError(source);
     if (problem !== undefined) this.error('TEMPLATE_SYNTAX', path, `condition ${problem}`);
+    else this.filters(source, path);
     return value;
   }
 

@@ -38,6 +38,7 @@ export const DIAGNOSTIC_CODES = [
   'CYCLE_WITHOUT_EXIT',
   'PLAYBOOK_TOO_LARGE',
   'UNKNOWN_KEY',
+  'UNKNOWN_FILTER',
 ] as const;
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
 

@@ -140,6 +140,61 @@ function firstLine(message: string): string {
  * chainable undefined, typed rendering, `when` truthiness. Templates are data: there is no path
  * from a template to JavaScript objects' prototypes or to the host.
  */
+/** Jinja filters playbooks commonly use; those the engine has are offered for a misspelt one. */
+const COMMON_FILTERS = [
+  'abs',
+  'attr',
+  'batch',
+  'bool',
+  'capitalize',
+  'count',
+  'default',
+  'dictsort',
+  'escape',
+  'first',
+  'float',
+  'format',
+  'groupby',
+  'indent',
+  'int',
+  'items',
+  'join',
+  'last',
+  'length',
+  'lines',
+  'list',
+  'lower',
+  'map',
+  'max',
+  'min',
+  'pprint',
+  'reject',
+  'rejectattr',
+  'replace',
+  'reverse',
+  'round',
+  'safe',
+  'select',
+  'selectattr',
+  'slice',
+  'sort',
+  'split',
+  'string',
+  'striptags',
+  'sum',
+  'title',
+  'tojson',
+  'trim',
+  'truncate',
+  'unique',
+  'upper',
+  'urlencode',
+  'wordcount',
+];
+
+/** Filter names probed so far (the same in every engine this process makes). */
+const filterKnown = new Map<string, boolean>();
+
 export class TemplateRenderer {
   private envValue: InstanceType<typeof minijinja.Environment>;
   private generation: number;
@@ -305,6 +360,44 @@ export class TemplateRenderer {
       else if (value !== undefined) ctx[name] = value;
     }
     return ctx;
+  }
+
+  /**
+   * The filters a template applies that the engine does not have (`{{ x | nosuch }}` parses, and
+   * fails only when rendered). Undefined when the template does not parse.
+   */
+  unknownFilters(source: string): string[] | undefined {
+    if (!isTemplate(source)) return [];
+    let compiled: Compiled;
+    try {
+      compiled = this.compile(source);
+    } catch {
+      return undefined;
+    }
+    return compiled.scanned.filters.filter((name) => !this.hasFilter(name));
+  }
+
+  /** Filter names to suggest for an unknown one: the common ones this engine has. */
+  filterNames(): string[] {
+    return [...COMMON_FILTERS, ...Object.keys(CUSTOM_FILTERS)].filter((name) => this.hasFilter(name));
+  }
+
+  /** Whether the engine has a filter of this name: minijinja's, Jinja2 compatibility or ours. */
+  hasFilter(name: string): boolean {
+    let known = filterKnown.get(name);
+    if (known === undefined) {
+      known = true;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) known = false;
+      else
+        try {
+          // Applied to none: an unknown name fails as such; a known one renders or fails otherwise.
+          this.env.renderStr(`{{ none | ${name} }}`, {});
+        } catch (err) {
+          known = !/unknown filter/i.test(err instanceof Error ? err.message : String(err));
+        }
+      filterKnown.set(name, known);
+    }
+    return known;
   }
 
   /** The syntax error of a template, or undefined when it parses. */

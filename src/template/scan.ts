@@ -58,6 +58,8 @@ export interface ScannedTemplate {
   readonly source: string;
   /** Root variable names the template may read. */
   readonly names: readonly string[];
+  /** Names applied as filters (`x | name`), as written: `validate` warns of unknown ones. */
+  readonly filters: readonly string[];
   /** When the whole template is one `{{ expr }}`: that expression (rewritten). */
   readonly expression: string | undefined;
   /**
@@ -150,13 +152,22 @@ function isIdentPart(c: string): boolean {
   return isIdentStart(c) || (c >= '0' && c <= '9');
 }
 
-/** Scans the code inside one block: collects root names, rewrites `.N` item access. */
-function scanCode(code: string, names: Set<string>): string {
+/**
+ * Scans the code inside one block: collects root names and the names used as filters, rewrites
+ * `.N` item access.
+ */
+function scanCode(code: string, names: Set<string>, filters: Set<string>): string {
   let out = '';
   let i = 0;
-  let prevKind: 'ident' | 'close' | 'dot' | 'other' | 'number' = 'other';
+  let prevKind: 'ident' | 'close' | 'dot' | 'other' | 'number' | 'pipe' = 'other';
   while (i < code.length) {
     const c = code[i]!;
+    if (c === '|') {
+      out += c;
+      i++;
+      prevKind = 'pipe';
+      continue;
+    }
     if (c === '"' || c === "'") {
       let j = i + 1;
       while (j < code.length && code[j] !== c) j += code[j] === '\\' ? 2 : 1;
@@ -169,6 +180,7 @@ function scanCode(code: string, names: Set<string>): string {
       let j = i + 1;
       while (j < code.length && isIdentPart(code[j]!)) j++;
       const word = code.slice(i, j);
+      if (prevKind === 'pipe') filters.add(word);
       if (prevKind !== 'dot' && !KEYWORDS.has(word)) names.add(word);
       out += word;
       i = j;
@@ -229,6 +241,7 @@ function blockEnd(src: string, start: number, close: '}}' | '%}'): number {
 
 export function scanTemplate(src: string): ScannedTemplate {
   const names = new Set<string>();
+  const filters = new Set<string>();
   let out = '';
   let i = 0;
   let blocks = 0;
@@ -273,7 +286,7 @@ export function scanTemplate(src: string): ScannedTemplate {
       trail = inner[inner.length - 1]!;
       inner = inner.slice(0, -1);
     }
-    const scannedCode = scanCode(inner, names);
+    const scannedCode = scanCode(inner, names, filters);
     tooLarge ??= repetitionProblem(scannedCode);
     const code = guardSizes(scannedCode);
     if (kind === '{%') {
@@ -297,6 +310,7 @@ export function scanTemplate(src: string): ScannedTemplate {
   return {
     source: out,
     names: [...names],
+    filters: [...filters],
     ...(reserved === undefined ? {} : { reserved }),
     expression: blocks === 1 && !textOutside && onlyExpression ? onlyExpression : undefined,
     ...(tooLarge === undefined ? {} : { tooLarge }),
