@@ -239,6 +239,17 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
     await expect.poll(() => again.isEnabled(), { timeout: 10_000 }).toBe(true);
     expect(await page.getByRole('button', { name: 'Rerun from failed step' }).count()).toBe(0);
     expect(await again.getAttribute('title')).toContain('from the start');
+    await again.click();
+    await page.waitForURL((url) => /\/executions\/\d+$/.test(url.pathname) && !url.pathname.endsWith(okId));
+    const newId = new URL(page.url()).pathname.split('/').pop() as string;
+    expect((await server.waitFor(newId))['status']).toBe('COMPLETED');
+    // from the start: every step ran again, none was carried over from the first run
+    const events = await server.get<{ events: { event_type: string; context?: unknown }[] }>(
+      `/api/executions/${newId}/events?limit=1000`,
+    );
+    const reused = events.body.events.filter((e) => JSON.stringify(e.context ?? {}).includes('reused_from'));
+    expect(reused).toEqual([]);
+    expect(events.body.events.filter((e) => e.event_type === 'command.completed').length).toBeGreaterThan(0);
   });
 
   it('starts an execution from the run form with typed values', async () => {
