@@ -4,7 +4,7 @@
  * does (the control that the hook sees them). Needs a build (`npm test` runs one first).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,6 +15,7 @@ const dist = (p: string): string => pathToFileURL(join(ROOT, 'dist', p)).href;
 
 let dir: string;
 let register: string;
+let log: string;
 
 beforeAll(() => {
   expect(existsSync(join(ROOT, 'dist', 'server', 'main.js')), 'dist/ is missing: run `npm run build`').toBe(
@@ -22,11 +23,14 @@ beforeAll(() => {
   );
   dir = mkdtempSync(join(tmpdir(), 'noetl-lazy-otel-'));
   const hook = join(dir, 'hook.mjs');
-  // Reports every @opentelemetry module the process resolves.
+  log = join(dir, 'resolved.log');
+  // Reports every @opentelemetry module the process resolves, into a file: the hook runs on the
+  // loader's thread, whose stderr writes a fast-exiting process could lose (seen once in CI).
   writeFileSync(
     hook,
-    `export async function resolve(spec, ctx, next) {
-  if (spec.startsWith('@opentelemetry/')) process.stderr.write('RESOLVED ' + spec + ' FROM ' + ctx.parentURL + '\\n');
+    `import { appendFileSync } from 'node:fs';
+export async function resolve(spec, ctx, next) {
+  if (spec.startsWith('@opentelemetry/')) appendFileSync(${JSON.stringify(log)}, 'RESOLVED ' + spec + ' FROM ' + ctx.parentURL + '\\n');
   return next(spec, ctx);
 }\n`,
   );
@@ -41,15 +45,16 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The stderr of a node process running `code` (an ES module body) with the hook. */
-function stderrOf(code: string): string {
+/** What the hook saw in a node process running `code` (an ES module body). */
+function resolvedBy(code: string): string {
+  rmSync(log, { force: true });
   const r = spawnSync(process.execPath, ['--import', register, '--input-type=module', '-e', code], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 60_000,
   });
   expect(r.status, r.stderr).toBe(0);
-  return r.stderr;
+  return existsSync(log) ? readFileSync(log, 'utf8') : '';
 }
 
 describe('loading the OpenTelemetry SDK', () => {
@@ -57,9 +62,11 @@ describe('loading the OpenTelemetry SDK', () => {
     const code = `${['server/main.js', 'worker/main.js', 'cli/main.js', 'shared/index.js']
       .map((p) => `await import(${JSON.stringify(dist(p))});`)
       .join('\n')}`;
-    const stderr = stderrOf(code);
+    const resolved = resolvedBy(code);
     // prom-client (metrics) looks for @opentelemetry/api itself, for exemplars; that is not the SDK.
-    const loads = stderr.split('\n').filter((l) => l.startsWith('RESOLVED ') && !l.includes('/prom-client/'));
+    const loads = resolved
+      .split('\n')
+      .filter((l) => l.startsWith('RESOLVED ') && !l.includes('/prom-client/'));
     expect(loads).toEqual([]);
   });
 
@@ -67,8 +74,8 @@ describe('loading the OpenTelemetry SDK', () => {
     const code = `const { openTracing } = await import(${JSON.stringify(dist('shared/index.js'))});
 const t = await openTracing({ url: 'http://127.0.0.1:9/v1/traces', serviceName: 'x', headers: {} });
 await t.shutdown();`;
-    const stderr = stderrOf(code);
-    expect(stderr).toContain('RESOLVED @opentelemetry/sdk-trace-base');
-    expect(stderr).toContain('RESOLVED @opentelemetry/exporter-trace-otlp-http');
+    const resolved = resolvedBy(code);
+    expect(resolved).toContain('RESOLVED @opentelemetry/sdk-trace-base');
+    expect(resolved).toContain('RESOLVED @opentelemetry/exporter-trace-otlp-http');
   });
 });
