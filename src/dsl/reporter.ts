@@ -65,9 +65,10 @@ export class DiagnosticCollector implements Reporter {
 
   templates(value: unknown, path: Path): void {
     if (typeof value === 'string') {
-      const problem = isTemplate(value) ? templateError(value) : undefined;
+      if (!isTemplate(value)) return;
+      const problem = templateError(value);
       if (problem !== undefined) this.error('TEMPLATE_SYNTAX', path, `template ${problem}`);
-      else if (isTemplate(value)) this.filters(value, path);
+      else this.filters(value, path);
       return;
     }
     if (Array.isArray(value)) {
